@@ -1,0 +1,57 @@
+# Two set-up commands for people: `make lab` (students) and `make test` (everyone, CI).
+# Both create .venv when missing, install requirements and course_lib (editable), and prepare the data.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.course-installed
+QUICK_ENV := COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
+
+.PHONY: setup system-packages data lab check test lint notebooks solutions bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+setup: $(STAMP)
+
+system-packages:
+	@bash tools/ensure_system_packages.sh
+
+data: setup system-packages
+	$(PY) -m course_lib.data --prepare
+
+lab: data
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: setup
+	$(BIN)/ruff check .
+
+notebooks: setup
+	$(PY) tools/notebook_generator.py $(if $(CHECK),--check,)
+
+solutions: data
+	$(PY) tools/run_solutions.py
+
+# Fast checks (< 60 s once set up): lint, notebook sync and leak checks, unit tests.
+check: setup
+	$(BIN)/ruff check .
+	$(PY) tools/notebook_generator.py --check
+	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q -m "not slow and not browser" tests
+
+# The whole suite: unit tests, generator and leak tests, every notebook under nbval, the browser test.
+test: data
+	$(BIN)/ruff check .
+	$(PY) tools/notebook_generator.py --check
+	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q tests
+	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q --nbval-lax --nbval-current-env -p no:randomly notebooks solutions
+
+bench: data
+	$(PY) benchmarks/training_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts
