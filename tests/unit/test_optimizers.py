@@ -1,0 +1,257 @@
+"""The from-scratch optimizers follow torch.optim step for step (with the documented parameter mapping)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adam,
+    OptimizerTemplate,
+    RMSprop,
+    SGDMomentum,
+    gradient_update,
+    momentum_update,
+    rmsprop_update,
+    sgd_step,
+)
+
+STEPS = 50
+
+
+def make_model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+
+
+def make_batch(seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(32, 6, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (32,), generator=generator)
+    return x, y
+
+
+def train_with_optimizer(make_optimizer, steps: int = STEPS) -> list[torch.Tensor]:
+    """Parameters after ``steps`` full-batch steps of the optimizer built by ``make_optimizer``."""
+    model, (x, y) = make_model(), make_batch()
+    optimizer = make_optimizer(model.parameters())
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def train_with_update(update, make_state, steps: int = STEPS, **hyper) -> list[torch.Tensor]:
+    """Parameters after ``steps`` calls of a functional update ``update(loss, params, [state], **hyper)``."""
+    model, (x, y) = make_model(), make_batch()
+    params = list(model.parameters())
+    state = make_state(params)
+    for _ in range(steps):
+        loss = F.cross_entropy(model(x), y)
+        if state is None:
+            update(loss, params, **hyper)
+        else:
+            update(loss, params, state, **hyper)
+    return [p.detach().clone() for p in params]
+
+
+def assert_same_parameters(ours, reference, atol=1e-10):
+    for mine, theirs in zip(ours, reference, strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-8, atol=atol)
+
+
+def assert_parameters_moved(params):
+    initial = [p.detach() for p in make_model().parameters()]
+    assert any(not torch.allclose(a, b) for a, b in zip(params, initial, strict=True))
+
+
+def test_sgd_matches_torch():
+    ours = train_with_optimizer(lambda ps: SGD(ps, lr=0.3))
+    assert_parameters_moved(ours)
+    assert_same_parameters(ours, train_with_optimizer(lambda ps: torch.optim.SGD(ps, lr=0.3)))
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.9])
+def test_ema_momentum_matches_torch_sgd_with_scaled_lr(beta):
+    lr = 0.3
+    ours = train_with_optimizer(lambda ps: SGDMomentum(ps, lr=lr, momentum=beta))
+    torch_version = train_with_optimizer(
+        lambda ps: torch.optim.SGD(ps, lr=lr * (1 - beta), momentum=beta, dampening=0.0))
+    assert_same_parameters(ours, torch_version)
+
+
+def test_ema_momentum_first_step_is_scaled_by_one_minus_beta():
+    ours = train_with_optimizer(lambda ps: SGDMomentum(ps, lr=0.3, momentum=0.9), steps=1)
+    plain = train_with_optimizer(lambda ps: SGD(ps, lr=0.3 * 0.1), steps=1)
+    assert_same_parameters(ours, plain)
+
+
+def test_rmsprop_matches_torch():
+    ours = train_with_optimizer(lambda ps: RMSprop(ps, lr=1e-2, alpha=0.9, eps=1e-6))
+    reference = train_with_optimizer(lambda ps: torch.optim.RMSprop(ps, lr=1e-2, alpha=0.9, eps=1e-6))
+    assert_same_parameters(ours, reference)
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9)])
+def test_adam_matches_torch(betas):
+    ours = train_with_optimizer(lambda ps: Adam(ps, lr=1e-2, beta1=betas[0], beta2=betas[1], eps=1e-6))
+    reference = train_with_optimizer(lambda ps: torch.optim.Adam(ps, lr=1e-2, betas=betas, eps=1e-6))
+    assert_same_parameters(ours, reference)
+
+
+def test_gradient_update_matches_torch_sgd():
+    ours = train_with_update(gradient_update, lambda ps: None, lr=0.3)
+    assert_parameters_moved(ours)
+    assert_same_parameters(ours, train_with_optimizer(lambda ps: torch.optim.SGD(ps, lr=0.3)))
+
+
+def test_heavy_ball_momentum_matches_torch_sgd_with_same_lr():
+    zeros = lambda ps: [torch.zeros_like(p) for p in ps]
+    ours = train_with_update(momentum_update, zeros, lr=0.1, beta=0.9)
+    reference = train_with_optimizer(lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9))
+    assert_same_parameters(ours, reference)
+
+
+def test_heavy_ball_and_ema_momentum_trace_the_same_path():
+    beta, lr = 0.8, 0.5
+    zeros = lambda ps: [torch.zeros_like(p) for p in ps]
+    heavy_ball = train_with_update(momentum_update, zeros, lr=lr * (1 - beta), beta=beta)
+    ema = train_with_optimizer(lambda ps: SGDMomentum(ps, lr=lr, momentum=beta))
+    assert_same_parameters(heavy_ball, ema)
+
+
+def test_rmsprop_update_follows_its_formula_with_eps_inside_the_sqrt():
+    lr, alpha, epsilon = 1e-2, 0.8, 1e-4
+    zeros = lambda ps: [torch.zeros_like(p) for p in ps]
+    ours = train_with_update(rmsprop_update, zeros, lr=lr, alpha=alpha, epsilon=epsilon)
+
+    model, (x, y) = make_model(), make_batch()
+    params = list(model.parameters())
+    squares = [torch.zeros_like(p) for p in params]
+    for _ in range(STEPS):
+        grads = torch.autograd.grad(F.cross_entropy(model(x), y), params)
+        with torch.no_grad():
+            for p, s, g in zip(params, squares, grads, strict=True):
+                s.copy_(alpha * s + (1 - alpha) * g**2)
+                p.copy_(p - lr * g / torch.sqrt(s + epsilon))
+    assert_same_parameters(ours, [p.detach() for p in params])
+
+
+def test_rmsprop_update_matches_torch_when_epsilon_is_zero():
+    zeros = lambda ps: [torch.zeros_like(p) for p in ps]
+    ours = train_with_update(rmsprop_update, zeros, lr=1e-2, alpha=0.8, epsilon=0.0)
+    reference = train_with_optimizer(lambda ps: torch.optim.RMSprop(ps, lr=1e-2, alpha=0.8, eps=0.0))
+    assert_same_parameters(ours, reference, atol=1e-9)
+
+
+def test_functional_updates_change_state_in_place_and_leave_grad_alone():
+    model, (x, y) = make_model(), make_batch()
+    params = list(model.parameters())
+    velocities = [torch.zeros_like(p) for p in params]
+    squares = [torch.zeros_like(p) for p in params]
+    ids = [id(v) for v in velocities] + [id(s) for s in squares]
+    pointers = [p.data_ptr() for p in params]
+
+    momentum_update(F.cross_entropy(model(x), y), params, velocities, lr=0.1, beta=0.9)
+    rmsprop_update(F.cross_entropy(model(x), y), params, squares, lr=0.1, alpha=0.9)
+
+    assert [id(v) for v in velocities] + [id(s) for s in squares] == ids
+    assert all(v.abs().sum() > 0 for v in velocities)
+    assert all(s.abs().sum() > 0 for s in squares)
+    assert [p.data_ptr() for p in params] == pointers
+    assert all(p.grad is None for p in params)
+    assert all(p.requires_grad for p in params)
+
+
+def test_functional_updates_do_not_accumulate_gradients_across_calls():
+    """Two calls on the same point equal one call with twice the learning rate (for plain GD)."""
+    x, y = make_batch()
+    twice, once = make_model(), make_model()
+    for _ in range(2):
+        gradient_update(F.cross_entropy(twice(x), y), twice.parameters(), lr=0.0)
+    gradient_update(F.cross_entropy(twice(x), y), twice.parameters(), lr=0.2)
+    gradient_update(F.cross_entropy(once(x), y), once.parameters(), lr=0.2)
+    assert_same_parameters(list(twice.parameters()), list(once.parameters()))
+
+
+def test_functional_updates_ignore_stale_grad_fields():
+    x, y = make_batch()
+    stale, clean = make_model(), make_model()
+    F.cross_entropy(stale(x), y).backward()
+    velocities = [[torch.zeros_like(p) for p in m.parameters()] for m in (stale, clean)]
+    for model, vel in zip((stale, clean), velocities, strict=True):
+        momentum_update(F.cross_entropy(model(x), y), list(model.parameters()), vel, lr=0.1, beta=0.9)
+    assert_same_parameters(list(stale.parameters()), list(clean.parameters()))
+
+
+def test_sgd_step_uses_stored_grads_then_clears_them():
+    model, (x, y) = make_model(), make_batch()
+    F.cross_entropy(model(x), y).backward()
+    expected = [(p - 0.5 * p.grad).detach() for p in model.parameters()]
+    sgd_step(model.parameters(), lr=0.5)
+    assert_same_parameters([p.detach() for p in model.parameters()], expected)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_step_skips_parameters_without_gradient():
+    used, unused = torch.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    optimizer = Adam([used, unused], lr=0.1)
+    (used**2).sum().backward()
+    optimizer.step()
+    assert torch.all(used < 1) and torch.equal(unused.detach(), torch.ones(3))
+    assert optimizer.param_step[unused] == 0
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad(set_to_none):
+    p = torch.ones(2, requires_grad=True)
+    optimizer = SGD([p], lr=0.1)
+    (3 * p).sum().backward()
+    optimizer.zero_grad(set_to_none=set_to_none)
+    assert p.grad is None if set_to_none else torch.equal(p.grad, torch.zeros(2))
+
+
+def test_template_requires_update_param():
+    p = torch.ones(2, requires_grad=True)
+    p.sum().backward()
+    with pytest.raises(NotImplementedError):
+        OptimizerTemplate([p], lr=0.1).step()
+
+
+def test_state_is_kept_per_parameter():
+    params = [torch.ones(2, requires_grad=True), torch.ones(3, requires_grad=True)]
+    optimizer = SGDMomentum(params, lr=0.1, momentum=0.9)
+    assert set(optimizer.param_momentum) == set(params)
+    assert [optimizer.param_momentum[p].shape for p in params] == [(2,), (3,)]
+
+
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), -1.0])
+def test_bad_learning_rate_is_a_clear_error(lr):
+    p = torch.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="learning rate"):
+        SGD([p], lr=lr)
+    with pytest.raises(ValueError, match="learning rate"):
+        gradient_update((p**2).sum(), [p], lr=lr)
+
+
+def test_bad_hyperparameters_are_clear_errors():
+    p = torch.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="momentum"):
+        SGDMomentum([p], lr=0.1, momentum=1.5)
+    with pytest.raises(ValueError, match="beta2"):
+        Adam([p], beta2=1.0)
+    with pytest.raises(ValueError, match="empty"):
+        SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="velocity"):
+        momentum_update((p**2).sum(), [p], [], lr=0.1)
+    with pytest.raises(ValueError, match="scalar"):
+        gradient_update(p**2, [p], lr=0.1)
+
+
+def test_registry_names_the_four_classes():
+    assert OPTIMIZERS == {"SGD": SGD, "Momentum": SGDMomentum, "RMSprop": RMSprop, "Adam": Adam}
