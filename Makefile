@@ -11,9 +11,9 @@ QUICK_ENV := COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline
 
 .PHONY: setup system-packages data lab check test lint notebooks solutions bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
