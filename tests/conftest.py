@@ -1,0 +1,40 @@
+"""Shared fixtures: FashionMNIST tensors loaded once per test session, and throw-away directories.
+
+- ``fashion_data``: the full FashionMNIST tensors on the CPU (50k/10k/10k; loads in about a second).
+- ``small_fashion``: a 2000/500/500 subset of it, for tests that train.
+- ``tmp_data_dir`` / ``tmp_checkpoint_dir``: empty directories that ``course_lib.config`` points to
+  for the duration of one test (through ``COURSE_DATA_DIR`` / ``COURSE_CHECKPOINT_DIR``).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_lib.data import FashionMNISTTensors, load_fashion_mnist
+
+
+@pytest.fixture(scope="session")
+def fashion_data() -> FashionMNISTTensors:
+    return load_fashion_mnist(device=torch.device("cpu"))
+
+
+@pytest.fixture(scope="session")
+def small_fashion(fashion_data) -> FashionMNISTTensors:
+    return fashion_data.subset(n_train=2000, n_val=500, n_test=500)
+
+
+@pytest.fixture
+def tmp_data_dir(tmp_path, monkeypatch):
+    path = tmp_path / "data"
+    path.mkdir()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def tmp_checkpoint_dir(tmp_path, monkeypatch):
+    path = tmp_path / "saved_models"
+    path.mkdir()
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(path))
+    return path
