@@ -9,7 +9,8 @@ Every demo factory follows the same recipe:
 ``demo_interactive`` turns bad input into a one-line message in the output area instead of a
 traceback. Raise ``DemoInputError`` for input the student can fix ("batch size must be at most
 50000"); any other exception is also caught and shown in one line, and is recorded on the widget
-as ``.last_error`` so tests can tell a handled message from a clean render.
+as ``.last_error`` (the message) and ``.last_exception`` (the exception) so tests can tell a
+clean render from input the demo rejected (``DemoInputError``) and from a bug (anything else).
 """
 
 from __future__ import annotations
@@ -78,11 +79,13 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     def guarded(**values):
         ui = holder["ui"]
         ui.last_error = None
+        ui.last_exception = None
         try:
             fig = callback(**values)
         except Exception as error:
             plt.close("all")
             ui.last_error = one_line(error)
+            ui.last_exception = error
             show_message(ui.last_error)
             return None
         ui.last_figure = fig
@@ -92,6 +95,7 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
 
     ui = widgets.interactive(guarded, **controls)
     ui.last_error = None
+    ui.last_exception = None
     ui.last_figure = None
     holder["ui"] = ui
     ui.update()
