@@ -1,0 +1,186 @@
+"""Init explorer: how an initialization scheme and an activation shape the variance of every layer.
+
+Pipeline, one function per step:
+
+1. ``explorer_batch``      one fixed batch of FashionMNIST images (a standard-normal batch if the data is missing);
+2. ``layer_statistics``    one forward and one backward pass of a fresh MLP on that batch →
+                           per-layer variance of the Linear outputs and of the weight gradients;
+3. ``draw_statistics``     two small log-scale line plots;
+4. ``init_explorer``       the ``ipywidgets.interactive`` tying controls to 2 and 3, cached by settings.
+
+Nothing is trained: every slider move builds a new network of the chosen shape, initializes it and
+measures it on the same batch, so the only thing that changes is the initialization.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
+from torch import nn
+
+from course_lib.init import init_equal_variance, init_kaiming, init_normal, init_xavier
+from course_lib.models import MLP
+from course_lib.widgets.common import DemoInputError, demo_interactive, parse_number, require_finite
+
+SCHEMES = {
+    "normal(0, std²)": "normal",
+    "equal variance 1/fan_in": "equal_variance",
+    "Xavier 2/(fan_in+fan_out)": "xavier",
+    "Kaiming 2/fan_in": "kaiming",
+}
+EXPLORER_ACTIVATIONS = {"identity": "identity", "tanh": "tanh", "ReLU": "relu", "Leaky-ReLU": "leaky_relu"}
+MIN_DEPTH, MAX_DEPTH = 1, 12
+MIN_WIDTH, MAX_WIDTH, WIDTH_STEP = 16, 512, 16
+MIN_STD, MAX_STD = 1e-3, 1.0
+BATCH_SIZE = 128
+INPUT_SIZE = 784
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class LayerStatistics:
+    """Per-Linear-layer variances, first layer to output layer: both arrays have shape (depth + 1,)."""
+
+    activation_variance: np.ndarray
+    gradient_variance: np.ndarray
+
+
+def explorer_batch(batch_size: int = BATCH_SIZE, seed: int = 42) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The first ``batch_size`` training images (x: (B, 784), standardized; y: (B,)) and where they came from.
+
+    Falls back to a seeded standard-normal batch with random labels when FashionMNIST is unavailable.
+    """
+    try:
+        from course_lib.data import load_fashion_mnist
+
+        data = load_fashion_mnist(device=torch.device("cpu"), seed=seed)
+        x = data.train_x[:batch_size].reshape(batch_size, -1).float()
+        return x, data.train_y[:batch_size], "FashionMNIST"
+    except Exception as error:  # the data module says why in one line; the demo still works without it
+        reason = " ".join(str(error).split())[:160]
+        print(f"FashionMNIST is not available ({reason}); the explorer uses a standard-normal batch instead.")
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch_size, INPUT_SIZE, generator=generator)
+    y = torch.randint(0, NUM_CLASSES, (batch_size,), generator=generator)
+    return x, y, "standard-normal noise"
+
+
+def initialize(model: nn.Module, scheme: str, std: float) -> nn.Module:
+    """Apply one of course_lib.init's schemes (``scheme`` a value of ``SCHEMES``) to ``model`` in place."""
+    if scheme == "normal":
+        return init_normal(model, std=std)
+    if scheme == "equal_variance":
+        return init_equal_variance(model)
+    if scheme == "xavier":
+        return init_xavier(model)
+    if scheme == "kaiming":
+        return init_kaiming(model)
+    raise DemoInputError(f"Unknown scheme {scheme!r}; choose one of: {', '.join(SCHEMES.values())}.")
+
+
+def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: str, depth: int, width: int,
+                     std: float = 0.01, seed: int = 0) -> LayerStatistics:
+    """Var of each Linear output z_k = W_k h_{k-1} and of each ∂L/∂W_k, for an MLP with ``depth`` hidden
+    layers of ``width`` units, initialized by ``scheme``; L = cross-entropy on (x: (B, 784), y: (B,)).
+
+    The weights are drawn from a private generator seeded with ``seed``: the caller's RNG is untouched.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        with torch.device("meta"):
+            model = MLP(input_size=x.shape[1], hidden_sizes=(width,) * depth, num_classes=NUM_CLASSES,
+                        activation=activation)
+        model = initialize(model.to_empty(device=x.device), scheme, std)
+    hidden = x
+    variances = []
+    for module in model.layers:
+        hidden = module(hidden)
+        if isinstance(module, nn.Linear):
+            variances.append(hidden.detach().var())
+    F.cross_entropy(hidden, y).backward()
+    gradient_variances = [layer.weight.grad.var() for layer in model.linear_layers()]
+    return LayerStatistics(torch.stack(variances).double().cpu().numpy(),
+                           torch.stack(gradient_variances).double().cpu().numpy())
+
+
+def draw_statistics(stats: LayerStatistics, title: str) -> Figure:
+    """Two log-scale panels: activation variance and weight-gradient variance against layer index.
+
+    A bare ``Figure`` (no pyplot state) without minor ticks keeps drawing and PNG rendering cheap.
+    """
+    layers = np.arange(1, len(stats.activation_variance) + 1)
+    fig = Figure(figsize=(9, 3.2), dpi=80)
+    ax_act, ax_grad = fig.subplots(1, 2)
+    ax_act.semilogy(layers, stats.activation_variance, "o-", color="C0")
+    ax_act.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax_act.set(title="Var(Linear output)", xlabel="layer (last = logits)")
+    ax_grad.semilogy(layers, np.maximum(stats.gradient_variance, 1e-45), "o-", color="C1")
+    ax_grad.set(title="Var(∂L/∂W)", xlabel="layer (last = logits)")
+    for ax in (ax_act, ax_grad):
+        ax.set_xticks(layers)
+        ax.yaxis.set_minor_locator(NullLocator())
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
+    return fig
+
+
+def _choice(value, options: dict, name: str) -> str:
+    if value in options.values():
+        return value
+    if value in options:
+        return options[value]
+    raise DemoInputError(f"{name}: {value!r} is not one of {', '.join(options)}.")
+
+
+def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) -> widgets.interactive:
+    """Sliders for scheme, std, activation, depth and width → per-layer variances on one fixed batch.
+
+    ``x: (B, 784)`` and ``y: (B,)`` default to the first 128 FashionMNIST training images.
+    Results are cached by settings, so returning to a setting is instant.
+    """
+    if x is None or y is None:
+        x, y, source = explorer_batch()
+    else:
+        x, y, source = x.reshape(x.shape[0], -1).float(), y.long(), "your batch"
+    cache: dict[tuple, LayerStatistics] = {}
+
+    def explore(scheme, std, activation, depth, width):
+        scheme = _choice(scheme, SCHEMES, "scheme")
+        activation = _choice(activation, EXPLORER_ACTIVATIONS, "activation")
+        depth = int(parse_number(depth, "depth", minimum=MIN_DEPTH, maximum=MAX_DEPTH, integer=True))
+        width = int(parse_number(width, "width", minimum=MIN_WIDTH, maximum=MAX_WIDTH, integer=True))
+        std = parse_number(std, "std", minimum=MIN_STD, maximum=MAX_STD) if scheme == "normal" else 0.0
+        key = (scheme, std, activation, depth, width)
+        if key not in cache:
+            stats = layer_statistics(x, y, scheme, activation, depth, width, std=std)
+            require_finite(stats.activation_variance, "activation variance",
+                           hint="the weights are too large for this depth; pick a smaller std or fewer layers")
+            require_finite(stats.gradient_variance, "gradient variance",
+                           hint="the weights are too large for this depth; pick a smaller std or fewer layers")
+            cache[key] = stats
+        stats = cache[key]
+        ratio = stats.activation_variance[depth - 1] / stats.activation_variance[0]
+        label = f"{scheme}(std={std:g})" if scheme == "normal" else scheme
+        title = (f"{label} + {activation}, {depth}×{width} hidden, {len(y)} images of {source}: "
+                 f"last hidden / first Var = {ratio:.3g}")
+        return draw_statistics(stats, title)
+
+    return demo_interactive(
+        explore,
+        scheme=widgets.Dropdown(options=list(SCHEMES.items()), value="kaiming", description="scheme"),
+        std=widgets.FloatLogSlider(value=0.01, base=10, min=math.log10(MIN_STD), max=math.log10(MAX_STD),
+                                   step=0.25, description="std (normal)", continuous_update=False),
+        activation=widgets.Dropdown(options=list(EXPLORER_ACTIVATIONS.items()), value="relu",
+                                    description="activation"),
+        depth=widgets.IntSlider(value=4, min=MIN_DEPTH, max=MAX_DEPTH, description="hidden layers",
+                                continuous_update=False),
+        width=widgets.IntSlider(value=256, min=MIN_WIDTH, max=MAX_WIDTH, step=WIDTH_STEP, description="width",
+                                continuous_update=False),
+    )
