@@ -181,6 +181,39 @@ def test_stale_student_notebook_fails_check_and_is_removed_on_generate(fixture_r
     assert not stale.exists()
 
 
+def test_orphan_solution_notebook_fails_check_but_is_kept(fixture_root, capsys):
+    orphan = fixture_root / "solutions" / "02_draft.ipynb"
+    orphan.write_text("{}")
+
+    assert generate(fixture_root, "--check") == 1
+    assert "solutions/02_draft.ipynb: no source solutions/02_draft.py" in capsys.readouterr().err
+    assert generate(fixture_root) == 0
+    assert orphan.exists()
+
+
+def test_a_broken_source_does_not_block_the_others(fixture_root, capsys):
+    broken = fixture_root / "solutions" / "02_broken.py"
+    shutil.copy(FIXTURES / "errors" / "near_miss_typo.py", broken)
+    (fixture_root / "notebooks" / "01_fixture.py").unlink()
+
+    assert generate(fixture_root) == 1
+
+    assert "solutions/02_broken.py:3: near-miss" in capsys.readouterr().err
+    assert (fixture_root / "notebooks" / "01_fixture.py").exists()
+    assert not (fixture_root / "notebooks" / "02_broken.py").exists()
+
+
+def test_named_notebooks_only_are_generated(fixture_root, capsys):
+    shutil.copy(FIXTURES / "01_fixture.py", fixture_root / "solutions" / "02_copy.py")
+
+    assert generate(fixture_root, "01_fixture") == 0
+    assert not (fixture_root / "notebooks" / "02_copy.py").exists()
+    assert generate(fixture_root, "02_copy.py") == 0
+    assert (fixture_root / "notebooks" / "02_copy.py").exists()
+    with pytest.raises(SystemExit, match="no solutions/<name>.py for: 03_missing"):
+        generate(fixture_root, "03_missing")
+
+
 def test_top_level_region_is_named_by_counter_and_tagged_to_raise(tmp_path):
     source = tmp_path / "01_top.py"
     source.write_text(

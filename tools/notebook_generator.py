@@ -17,7 +17,8 @@ Pipeline (one function per step):
                          region can never leave a syntactically broken stub.
 7. `render`              the exact text of the three generated files (deterministic: same input, same bytes).
 8. `write_files` or `compare_with_disk` (`--check`): write what changed, or list every file that differs
-                         from what would be generated, and every generated file left without a source.
+                         from what would be generated, and every generated file left without a source
+                         (student files without a source are removed by `write_files`).
 
 Rule for stored outputs in `solutions/NN_name.ipynb`: the code cells of the regenerated notebook are
 compared, in order, with the code cells of the stored one. Outputs and execution counts are kept for
@@ -28,7 +29,10 @@ outputs. `make solutions` (tools/run_solutions.py) refreshes all outputs.
 A region whose stub would run at import time (no enclosing `def`) gets the nbval tag `raises-exception`
 in the student notebook, so the student notebook still runs top to bottom under `pytest --nbval-lax`.
 
-Usage: python tools/notebook_generator.py [--check] [--root DIR]
+A source with an authoring error is reported (exit status 1) and its files are left as they are; the
+other sources are still generated, so one notebook in progress does not block the others.
+
+Usage: python tools/notebook_generator.py [--check] [--root DIR] [NN_name ...]
 """
 
 from __future__ import annotations
@@ -413,86 +417,118 @@ def percent_text(notebook: nbformat.NotebookNode) -> str:
     return jupytext.writes(notebook, fmt="py:percent")
 
 
+def generated_paths(root: Path, source_path: Path) -> tuple[Path, Path, Path]:
+    """(solutions/NN_name.ipynb, notebooks/NN_name.py, notebooks/NN_name.ipynb) for one source."""
+    student_path = root / "notebooks" / source_path.name
+    return source_path.with_suffix(".ipynb"), student_path, student_path.with_suffix(".ipynb")
+
+
 def render(root: Path, source_path: Path) -> dict[Path, str]:
     """Generated path → exact text, for one solution source."""
     source = find_regions(read_source(source_path))
-    solution_path = source_path.with_suffix(".ipynb")
     student = build_student(source)
     check_student_code(source, student)
-    student_path = root / "notebooks" / source_path.name
+    solution_path, student_py, student_ipynb = generated_paths(root, source_path)
     return {
         solution_path: notebook_text(build_solution(source, read_stored(solution_path))),
-        student_path: percent_text(student),
-        student_path.with_suffix(".ipynb"): notebook_text(student),
+        student_py: percent_text(student),
+        student_ipynb: notebook_text(student),
     }
 
 
-def render_all(root: Path) -> tuple[dict[Path, str], list[str]]:
-    """Every generated file's text, and every authoring error (`file:line: reason`)."""
+def render_all(root: Path, sources: list[Path]) -> tuple[dict[Path, str], list[str]]:
+    """Every generated file's text, and every authoring error (`solutions/NN_name.py:line: reason`)."""
     files: dict[Path, str] = {}
     errors: list[str] = []
-    for source_path in find_sources(root):
+    for source_path in sources:
         try:
             files.update(render(root, source_path))
         except AuthoringError as error:
-            errors.append(str(error))
+            line = error.line if error.line is not None else "?"
+            errors.append(f"{_relative(root, error.path)}:{line}: {error.reason}")
     return files, errors
 
 
-def stale_files(root: Path, expected: dict[Path, str]) -> list[Path]:
+def stale_files(root: Path) -> list[Path]:
     """Generated-looking files with no solution source (a renamed or deleted solutions/*.py)."""
+    expected = {path for source in find_sources(root) for path in generated_paths(root, source)}
     candidates = [*(root / "notebooks").glob("*.py"), *(root / "notebooks").glob("*.ipynb")]
     candidates += list((root / "solutions").glob("*.ipynb"))
     return sorted(path for path in candidates if path not in expected)
 
 
+def _relative(root: Path, path: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 # 8. write_files / compare_with_disk -----------------------------------------------------------------
 
 
-def write_files(root: Path, files: dict[Path, str]) -> None:
-    """Write every file whose text changed; remove generated files whose source is gone."""
+def write_files(root: Path, files: dict[Path, str], remove_stale: bool) -> None:
+    """Write every file whose text changed; remove student files whose source is gone.
+
+    A solutions/*.ipynb without a .py is only reported: it may be someone's work in progress.
+    """
     for path, text in files.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(root)}")
-    for path in stale_files(root, files):
-        path.unlink()
-        print(f"removed {path.relative_to(root)} (no solutions/{path.stem}.py)")
+            print(f"wrote {_relative(root, path)}")
+    for path in stale_files(root) if remove_stale else []:
+        if path.parent.name == "notebooks":
+            path.unlink()
+            print(f"removed {_relative(root, path)} (no solutions/{path.stem}.py)")
+        else:
+            print(f"warning: {_relative(root, path)} has no solutions/{path.stem}.py; left in place", file=sys.stderr)
 
 
-def compare_with_disk(root: Path, files: dict[Path, str]) -> list[str]:
+def compare_with_disk(root: Path, files: dict[Path, str], check_stale: bool) -> list[str]:
     """One line per generated file that is missing or differs on disk, or has no source."""
     problems = []
     for path, text in files.items():
         if not path.exists():
-            problems.append(f"{path.relative_to(root)}: missing")
+            problems.append(f"{_relative(root, path)}: missing")
         elif path.read_text(encoding="utf-8") != text:
-            problems.append(f"{path.relative_to(root)}: differs from what solutions/{path.stem}.py generates")
-    for path in stale_files(root, files):
-        problems.append(f"{path.relative_to(root)}: no source solutions/{path.stem}.py")
+            problems.append(f"{_relative(root, path)}: differs from what solutions/{path.stem}.py generates")
+    for path in stale_files(root) if check_stale else []:
+        problems.append(f"{_relative(root, path)}: no source solutions/{path.stem}.py")
     return problems
+
+
+def select_sources(root: Path, names: list[str]) -> list[Path]:
+    """All solution sources, or those whose stem (`02_initialization`) or file name is in `names`."""
+    sources = find_sources(root)
+    if not names:
+        return sources
+    wanted = {Path(name).stem for name in names}
+    unknown = wanted - {path.stem for path in sources}
+    if unknown:
+        raise SystemExit(f"no solutions/<name>.py for: {', '.join(sorted(unknown))}")
+    return [path for path in sources if path.stem in wanted]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="only these notebooks, e.g. 02_initialization (default: all)")
     parser.add_argument("--check", action="store_true", help="fail if any generated file is out of date")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help="repository root")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    files, errors = render_all(root)
+    files, errors = render_all(root, select_sources(root, args.names))
+    if args.check:
+        problems = compare_with_disk(root, files, check_stale=not args.names)
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            print("notebooks are out of date: run make notebooks", file=sys.stderr)
+    else:
+        problems = []
+        write_files(root, files, remove_stale=not args.names)
     if errors:
         print("\n".join(errors), file=sys.stderr)
+    if errors or problems:
         return 1
-    if not args.check:
-        write_files(root, files)
-        return 0
-    problems = compare_with_disk(root, files)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        print("notebooks are out of date: run make notebooks", file=sys.stderr)
-        return 1
-    print(f"{len(files)} generated notebook files up to date")
+    if args.check:
+        print(f"{len(files)} generated notebook files up to date")
     return 0
 
 

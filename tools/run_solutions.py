@@ -30,18 +30,6 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
-def select_sources(root: Path, names: list[str]) -> list[Path]:
-    """The solution sources to run: all, or those whose stem or file name is in `names`."""
-    sources = generator.find_sources(root)
-    if not names:
-        return sources
-    wanted = {Path(name).stem for name in names}
-    unknown = wanted - {path.stem for path in sources}
-    if unknown:
-        raise SystemExit(f"no solutions/<name>.py for: {', '.join(sorted(unknown))}")
-    return [path for path in sources if path.stem in wanted]
-
-
 def regenerate(root: Path, source_path: Path) -> generator.Source:
     """Write the generated files of one source (only those that changed); return the parsed source."""
     for path, text in generator.render(root, source_path).items():
@@ -117,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     full_mode_environment()
     failures = []
-    for source_path in select_sources(root, args.names):
+    for source_path in generator.select_sources(root, args.names):
         try:
             source = regenerate(root, source_path)
         except generator.AuthoringError as error:
