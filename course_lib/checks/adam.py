@@ -1,0 +1,218 @@
+"""Self-check for the Adam exercise: a subclass of OptimizerTemplate implementing ``update_param(p)``.
+
+m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+
+1. Two cases (default betas; β₁=0.8, β₂=0.95, ε=1e-6) use a linear loss Σ c·w whose gradient c is a
+   seeded sequence, the same whatever the weights are; two parameters, (3, 4) and (5,), four steps.
+   The student's optimizer and ``course_lib.optimizers.Adam`` run side by side and are compared
+   after every step (β₁/β₂ swaps only show from step 2 on, lost state from step 2 on).
+2. Because the gradients do not depend on the weights, a mismatch can be replayed against known
+   mistakes (no bias correction, swapped betas, state not kept, …) to name the one that was made.
+3. A third case trains a small tanh regression for five steps, where gradients do depend on the weights.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import torch
+
+from course_lib.checks._runner import (
+    Wrong,
+    all_close,
+    all_equal,
+    all_finite,
+    call_student,
+    describe,
+    max_difference,
+    self_check,
+    snapshot,
+)
+from course_lib.checks._stateful import RegressionProblem
+from course_lib.optimizers import Adam as ReferenceAdam
+from course_lib.optimizers import OptimizerTemplate
+
+SIGNATURE = "Adam(params, lr, beta1=0.9, beta2=0.999, eps=1e-8)"
+HINT = f"read the error's last line in your class; the constructor is {SIGNATURE}"
+LINEAR_CASES = ({"lr": 0.05}, {"lr": 0.02, "beta1": 0.8, "beta2": 0.95, "eps": 1e-6})
+LINEAR_STEPS, REGRESSION_STEPS = 4, 5
+SHAPES = ((3, 4), (5,))
+
+
+@dataclass(frozen=True)
+class AdamMistake:
+    """A wrong Adam, replayed by ``_replay`` with these switches, and what to tell the student."""
+
+    sentence: str
+    correct_first: bool = True
+    correct_second: bool = True
+    square: bool = True
+    root: bool = True
+    averaged: bool = True
+    descend: bool = True
+    keep_moments: bool = True
+    step_count: str = "per step"
+    swap_betas: bool = False
+
+
+MISTAKES = (
+    AdamMistake("there is no bias correction: divide m by (1 − β1ᵗ) and v by (1 − β2ᵗ), t = the number of "
+                "steps so far", correct_first=False, correct_second=False),
+    AdamMistake("β1 and β2 are swapped: β1 (0.9) averages the gradient, β2 (0.999) its square", swap_betas=True),
+    AdamMistake("the step goes uphill: w ← w − η·m̂/(√v̂ + ε)", descend=False),
+    AdamMistake("v is not bias-corrected: v̂ = v/(1 − β2ᵗ)", correct_second=False),
+    AdamMistake("m is not bias-corrected: m̂ = m/(1 − β1ᵗ)", correct_first=False),
+    AdamMistake("the second moment must average the squared gradient: v ← β2·v + (1 − β2)·g²", square=False),
+    AdamMistake("the square root is missing: divide by √v̂ + ε", root=False),
+    AdamMistake("the (1 − β) factors are missing: m ← β1·m + (1 − β1)·g and v ← β2·v + (1 − β2)·g²",
+                averaged=False),
+    AdamMistake("m, v and t are not kept between steps: create them in __init__, in dicts keyed by the "
+                "parameter, and update them in update_param", keep_moments=False, step_count="always 1"),
+    AdamMistake("m and v are not kept between steps: create them in __init__, in dicts keyed by the parameter "
+                "(self.param_momentum[p]), and update them in place", keep_moments=False),
+    AdamMistake("the step counter t is not kept between steps (it stays 1): keep it per parameter and add 1 "
+                "in every update_param call", step_count="always 1"),
+    AdamMistake("t advances on every update_param call, so once per parameter: keep one counter per parameter",
+                step_count="per call"),
+)
+
+
+def _replay(mistake: AdamMistake, gradients: list[list[torch.Tensor]], hyper: dict) -> list[list[torch.Tensor]]:
+    """Weights after each step of the wrong Adam ``mistake``: result[step][param], starting from zero."""
+    settings = {**_defaults(), **hyper}
+    lr, beta1, beta2, eps = settings["lr"], settings["beta1"], settings["beta2"], settings["eps"]
+    if mistake.swap_betas:
+        beta1, beta2 = beta2, beta1
+    count = len(gradients[0])
+    first = [torch.zeros_like(g) for g in gradients[0]]
+    second = [torch.zeros_like(g) for g in gradients[0]]
+    weights = [torch.zeros_like(g) for g in gradients[0]]
+    trajectory = []
+    for step, step_gradients in enumerate(gradients):
+        for index, g in enumerate(step_gradients):
+            if not mistake.keep_moments:
+                first[index], second[index] = torch.zeros_like(g), torch.zeros_like(g)
+            new_weight1, new_weight2 = (1 - beta1, 1 - beta2) if mistake.averaged else (1.0, 1.0)
+            first[index] = beta1 * first[index] + new_weight1 * g
+            second[index] = beta2 * second[index] + new_weight2 * (g * g if mistake.square else g)
+            t = {"per step": step + 1, "always 1": 1, "per call": step * count + index + 1}[mistake.step_count]
+            m_hat = first[index] / (1 - beta1**t) if mistake.correct_first else first[index]
+            v_hat = second[index] / (1 - beta2**t) if mistake.correct_second else second[index]
+            scale = v_hat.sqrt() if mistake.root else v_hat
+            direction = -1.0 if mistake.descend else 1.0
+            weights[index] = weights[index] + direction * lr * m_hat / (scale + eps)
+        trajectory.append([w.clone() for w in weights])
+    return trajectory
+
+
+def _defaults() -> dict:
+    parameters = inspect.signature(ReferenceAdam.__init__).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
+def _require_optimizer_class(cls: object) -> None:
+    if isinstance(cls, OptimizerTemplate):
+        raise Wrong("pass the class itself, check_adam(Adam), not an optimizer object made from it")
+    if not inspect.isclass(cls):
+        raise Wrong(f"expected your Adam class, but got {describe(cls)}")
+    if not issubclass(cls, OptimizerTemplate):
+        raise Wrong("the class should subclass OptimizerTemplate, class Adam(OptimizerTemplate), so that step() "
+                    "and zero_grad() come with it")
+
+
+def _construct(cls: type, params: list[torch.Tensor], hyper: dict) -> OptimizerTemplate:
+    optimizer = call_student(cls, params, **hyper, hint=HINT, signature=SIGNATURE)
+    for method in ("zero_grad", "step"):
+        if not callable(getattr(optimizer, method, None)):
+            raise Wrong(f"the optimizer has no {method}() method: keep the one OptimizerTemplate provides")
+    return optimizer
+
+
+def _take_step(optimizer, params: list[torch.Tensor], loss_of, student: bool) -> list[torch.Tensor]:
+    run = (lambda code: call_student(code, hint=HINT, signature=SIGNATURE)) if student else (lambda code: code())
+    run(optimizer.zero_grad)
+    loss_of(params).backward()
+    run(optimizer.step)
+    for index, p in enumerate(params):
+        if p.data.shape != p.shape or not isinstance(p.data, torch.Tensor):
+            raise Wrong(f"parameter {index} changed its shape")
+    return snapshot(params)
+
+
+def _linear_gradients(seed: int) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
+    generator = torch.Generator().manual_seed(seed)
+    start = [torch.randn(shape, generator=generator) for shape in SHAPES]
+    gradients = [[torch.randn(shape, generator=generator) * torch.randn(shape, generator=generator).exp()
+                  for shape in SHAPES] for _ in range(LINEAR_STEPS)]
+    return start, gradients
+
+
+def _diagnose_linear(hyper, start, gradients, trajectory, expected, step) -> str:
+    seen = gradients[: step + 1]
+    moved = [[w - w0 for w, w0 in zip(weights, start, strict=True)] for weights in trajectory]
+    previous = start if step == 0 else trajectory[step - 1]
+    if all_equal(trajectory[step], previous):
+        return (f"the parameters did not change in step {step + 1}: update p in place (p.sub_(…) or p.data -= …); "
+                f"step() already runs update_param under torch.no_grad()")
+    if len(hyper) > 1:
+        defaults_run = _run_reference(start, seen, {"lr": hyper["lr"]})
+        if all(all_close(a, b) for a, b in zip(trajectory, defaults_run, strict=True)):
+            return ("the beta1, beta2 and eps given to the constructor are not used: store them in __init__ "
+                    "(self.beta1 = beta1, …) and use them in update_param")
+    for mistake in MISTAKES:
+        replay = _replay(mistake, seen, hyper)
+        if all(all_close(a, b) for a, b in zip(moved, replay, strict=True)):
+            return mistake.sentence
+    if not all_finite(trajectory[step]):
+        return (f"the parameters became NaN or inf in step {step + 1}: count steps from t = 1, since "
+                f"1 − βᵗ is 0 at t = 0")
+    settings = ", ".join(f"{key}={value:g}" for key, value in hyper.items())
+    return (f"after step {step + 1} with {settings} the parameters differ from the reference by up to "
+            f"{max_difference(trajectory[step], expected[step]):.2g}")
+
+
+def _run_reference(start, gradients, hyper) -> list[list[torch.Tensor]]:
+    params = [w.clone().requires_grad_() for w in start]
+    optimizer = ReferenceAdam(params, **hyper)
+    return [_take_step(optimizer, params, _linear_loss(g), student=False) for g in gradients]
+
+
+def _linear_loss(gradients: list[torch.Tensor]):
+    return lambda params: sum((p * g).sum() for p, g in zip(params, gradients, strict=True))
+
+
+def _check_linear_case(cls, case_number: int, hyper: dict) -> None:
+    start, gradients = _linear_gradients(seed=777 + case_number)
+    expected = _run_reference(start, gradients, hyper)
+    params = [w.clone().requires_grad_() for w in start]
+    optimizer = _construct(cls, params, hyper)
+    trajectory = []
+    for step, step_gradients in enumerate(gradients):
+        trajectory.append(_take_step(optimizer, params, _linear_loss(step_gradients), student=True))
+        if not all_close(trajectory[step], expected[step]):
+            raise Wrong(_diagnose_linear(hyper, start, gradients, trajectory, expected, step))
+
+
+def _check_regression_case(cls) -> None:
+    problem = RegressionProblem(seed=99)
+    hyper = {"lr": 0.03, "beta1": 0.85, "beta2": 0.99}
+    params, reference_params = problem.fresh_params(), problem.fresh_params()
+    optimizer, reference = _construct(cls, params, hyper), ReferenceAdam(reference_params, **hyper)
+    for step in range(REGRESSION_STEPS):
+        got = _take_step(optimizer, params, problem.loss, student=True)
+        expected = _take_step(reference, reference_params, problem.loss, student=False)
+        if not all_close(got, expected):
+            raise Wrong(f"on a small regression, step {step + 1} differs from the reference by up to "
+                        f"{max_difference(got, expected):.2g}")
+
+
+@self_check("Adam")
+def check_adam(adam_class: object) -> str:
+    """Check an Adam subclass of OptimizerTemplate: bias-corrected m and v per parameter, kept across steps."""
+    _require_optimizer_class(adam_class)
+    for case_number, hyper in enumerate(LINEAR_CASES):
+        _check_linear_case(adam_class, case_number, hyper)
+    _check_regression_case(adam_class)
+    return (f"matches the reference Adam over {LINEAR_STEPS}–{REGRESSION_STEPS} successive steps on "
+            f"{len(LINEAR_CASES) + 1} cases, with bias correction and state kept per parameter")

@@ -1,0 +1,109 @@
+"""Self-check for the minibatch sampling exercise: IID random rows, inputs and targets still paired.
+
+The dataset is numbered so that every returned row tells which index it came from: row i of
+``input_data`` holds i + (0, 0.1, 0.2, …) and ``target_data[i]`` is a distinct label per row. From the
+returned tensors the check recovers the indices and tests, in order: shapes and dtypes (from the
+course_lib reference), rows copied unchanged, pairing, first-N rows, a contiguous block, the same batch
+after reseeding the global generators (a seed inside the sampler), and spread over the whole dataset:
+20 calls × 100 rows land in each tenth of the 1000 rows about 200 ± 13 times, and the check asks for
+at least 100 (a 7-σ margin; the global generators are seeded by the check, so the verdict is fixed).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from course_lib.checks._runner import (
+    Wrong,
+    call_student,
+    describe,
+    require_callable,
+    require_tensor,
+    seed_everything,
+    self_check,
+)
+from course_lib.data import sample_minibatch as reference_sample_minibatch
+
+SIGNATURE = "sample_minibatch(input_data, target_data, num_points=100)"
+NUM_ROWS = 1000
+CASES = ((37, (2, 3)), (250, (6,)), (None, (2, 3)))
+SPREAD_CALLS, SPREAD_BINS, SPREAD_MINIMUM = 20, 10, 100
+
+
+def numbered_dataset(row_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """inputs: (1000, *row_shape), row i = i + (0, 0.1, 0.2, …); targets: (1000,) int64, all distinct."""
+    row_size = int(torch.Size(row_shape).numel())
+    offsets = torch.arange(row_size, dtype=torch.float32) / row_size
+    rows = torch.arange(NUM_ROWS, dtype=torch.float32)[:, None] + offsets
+    targets = (torch.arange(NUM_ROWS) * 37 + 11) % NUM_ROWS
+    return rows.reshape(NUM_ROWS, *row_shape), targets
+
+
+def _sample(sampler, inputs, targets, num_points):
+    keywords = {} if num_points is None else {"num_points": num_points}
+    return call_student(sampler, inputs, targets, **keywords, signature=SIGNATURE,
+                        hint=f"read the error's last line in your function; the signature is {SIGNATURE}")
+
+
+def _row_indices(sampler, inputs, targets, num_points) -> torch.Tensor:
+    """Call the sampler once, validate what it returned, and recover the indices of the rows it picked."""
+    size_text = "the default num_points=100" if num_points is None else f"num_points={num_points}"
+    expected_x, expected_y = reference_sample_minibatch(inputs, targets, 100 if num_points is None else num_points)
+    originals = inputs.clone(), targets.clone()
+    returned = _sample(sampler, inputs, targets, num_points)
+    if not (torch.equal(inputs, originals[0]) and torch.equal(targets, originals[1])):
+        raise Wrong("it changed input_data or target_data in place: pick rows without modifying the data")
+    if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+        raise Wrong(f"it should return a pair (inputs, targets), but returned {describe(returned)}")
+    batch_x, batch_y = returned
+    require_tensor(batch_x, "the returned inputs tensor")
+    require_tensor(batch_y, "the returned targets tensor")
+    if batch_x.shape[:1] != expected_x.shape[:1] or batch_y.shape[:1] != expected_y.shape[:1]:
+        raise Wrong(f"wrong batch size: with {size_text} it returned {len(batch_x)} inputs and {len(batch_y)} "
+                    f"targets, expected {len(expected_x)} of each")
+    require_tensor(batch_x, "the returned inputs tensor", shape=expected_x.shape, dtype=expected_x.dtype)
+    require_tensor(batch_y, "the returned targets tensor", shape=expected_y.shape, dtype=expected_y.dtype)
+    indices = batch_x.reshape(len(batch_x), -1)[:, 0].round().long()
+    in_range = bool(((indices >= 0) & (indices < NUM_ROWS)).all())
+    if not in_range or not torch.equal(batch_x, inputs[indices.clamp(0, NUM_ROWS - 1)]):
+        raise Wrong("the returned inputs are not rows of input_data: pick whole rows, input_data[indices]")
+    if not torch.equal(batch_y, targets[indices]):
+        raise Wrong("inputs and targets are not paired any more: index both with the same indices, "
+                    "input_data[indices] and target_data[indices]")
+    return indices
+
+
+def _judge_randomness(sampler, inputs, targets) -> None:
+    seed_everything(1)
+    first = _row_indices(sampler, inputs, targets, 100)
+    if torch.equal(first, torch.arange(100)):
+        raise Wrong("it returns the first num_points rows: draw random indices, e.g. "
+                    "torch.randint(len(input_data), (num_points,))")
+    if torch.equal(first, first[0] + torch.arange(100)):
+        raise Wrong("it returns a contiguous block of rows: draw every index independently at random")
+    seed_everything(2)
+    second = _row_indices(sampler, inputs, targets, 100)
+    if torch.equal(first, second):
+        raise Wrong("it returns the same batch after the global random generators were reseeded: do not set a "
+                    "seed inside the sampler (set_seed belongs at the top of the notebook)")
+    picked = [first, second] + [_row_indices(sampler, inputs, targets, 100) for _ in range(SPREAD_CALLS - 2)]
+    if any(torch.equal(a, b) for a, b in zip(picked[:-1], picked[1:], strict=True)):
+        raise Wrong("successive calls return the same batch: do not reseed or reuse indices inside the sampler")
+    counts = torch.bincount(torch.cat(picked) * SPREAD_BINS // NUM_ROWS, minlength=SPREAD_BINS)
+    if int(counts.min()) < SPREAD_MINIMUM:
+        raise Wrong(f"over {SPREAD_CALLS} batches the rows per tenth of the dataset were {counts.tolist()}: "
+                    f"every row must be equally likely, e.g. torch.randint(len(input_data), (num_points,))")
+
+
+@self_check("sample_minibatch")
+def check_sample_minibatch(sample_minibatch: object) -> str:
+    """Check ``sample_minibatch(input_data, target_data, num_points=100)``: IID random rows, still paired."""
+    require_callable(sample_minibatch, "sample_minibatch")
+    for case_number, (num_points, row_shape) in enumerate(CASES):
+        inputs, targets = numbered_dataset(row_shape)
+        seed_everything(100 + case_number)
+        _row_indices(sample_minibatch, inputs, targets, num_points)
+    inputs, targets = numbered_dataset((2, 3))
+    _judge_randomness(sample_minibatch, inputs, targets)
+    return (f"batches of {', '.join(str(n or 100) for n, _ in CASES)} rows, inputs and targets paired, new rows "
+            f"on every call, spread over the whole dataset")

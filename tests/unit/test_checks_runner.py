@@ -1,0 +1,79 @@
+"""The shared runner: one printed sentence, True/False, no exception escapes, global state restored."""
+
+import random
+
+import numpy as np
+import torch
+
+import course_lib.checks as checks
+from course_lib.checks._runner import Wrong, call_student, self_check
+from course_lib.optimizers import momentum_update, sgd_step
+
+
+def only_line(capsys):
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_public_api_lists_one_check_per_exercise():
+    assert sorted(checks.__all__) == sorted([
+        "check_sgd_step", "check_xavier_init", "check_kaiming_init", "check_momentum_update",
+        "check_rmsprop_update", "check_sample_minibatch", "check_adam"])
+    assert all(callable(getattr(checks, name)) for name in checks.__all__)
+
+
+def test_praise_and_wrong_become_one_sentence_each(capsys):
+    @self_check("demo")
+    def check_demo(answer):
+        if answer != 42:
+            raise Wrong("the answer should be 42")
+        return "the answer is 42"
+
+    assert check_demo(42) is True
+    assert only_line(capsys) == "demo: correct — the answer is 42."
+    assert check_demo(41) is False
+    assert only_line(capsys) == "demo: not right yet — the answer should be 42."
+
+
+def test_student_exceptions_are_reported_with_type_message_and_hint(capsys):
+    def student():
+        raise ValueError("velocity is missing.\nsecond line of a long message")
+
+    @self_check("demo")
+    def check_demo(answer):
+        call_student(answer, hint="look at your dictionary keys", signature="demo()")
+        return "fine"
+
+    assert check_demo(student) is False
+    assert only_line(capsys) == ("demo: your code raised ValueError: velocity is missing — hint: look at your "
+                                 "dictionary keys.")
+
+
+def test_a_flaw_in_the_check_itself_is_reported_not_raised(capsys):
+    @self_check("demo")
+    def check_demo(answer):
+        return answer.missing_attribute
+
+    assert check_demo(object()) is False
+    assert "demo: the check could not judge this answer (AttributeError" in only_line(capsys)
+
+
+def test_checks_work_under_no_grad_and_restore_threads_and_random_state(capsys):
+    threads = torch.get_num_threads()
+    torch.manual_seed(5)
+    np.random.seed(5)
+    random.seed(5)
+    expected = (torch.rand(2), np.random.rand(2), random.random())
+    torch.manual_seed(5)
+    np.random.seed(5)
+    random.seed(5)
+    with torch.no_grad():
+        assert checks.check_momentum_update(momentum_update)
+        assert checks.check_sgd_step(sgd_step)
+        assert not torch.is_grad_enabled()
+    assert torch.get_num_threads() == threads
+    assert torch.equal(torch.rand(2), expected[0])
+    assert np.array_equal(np.random.rand(2), expected[1])
+    assert random.random() == expected[2]
+    capsys.readouterr()
