@@ -77,6 +77,8 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     holder: dict[str, widgets.interactive] = {}
 
     def guarded(**values):
+        if "ui" not in holder:
+            return None  # ipywidgets' own first call, from inside its constructor; rendered below
         ui = holder["ui"]
         ui.last_error = None
         ui.last_exception = None
