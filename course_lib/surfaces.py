@@ -31,6 +31,7 @@ __all__ = [
     "surface_grid",
     "run_trajectory",
     "LogisticSlice",
+    "fit_logistic_regression",
 ]
 
 LossFn = Callable[[Tensor, Tensor], Tensor]

@@ -1,0 +1,233 @@
+"""Figures used across the course: distribution grids, loss surfaces, trajectories, training curves.
+
+Collecting and drawing are separate steps, so the numbers are testable without a figure:
+
+1. collectors return plain dicts ``{layer name: np.ndarray}`` in the model's layer order
+   (``collect_weights``, ``collect_gradients``, ``collect_activations``), and ``layer_variances``
+   turns such a dict into ``{layer name: variance}``;
+2. plot functions take those dicts (or a loss function) and return the Figure or Axes they drew;
+   the caller shows it with ``plt.show()``.
+
+Layer names are ``"Layer i"`` where i is the index in ``model.layers`` (0, 2, 4, … for the course's
+MLP), else the module's own name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+import torch
+import torch.nn.functional as F
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from torch import nn
+
+from course_lib.surfaces import surface_grid
+
+__all__ = [
+    "use_course_style",
+    "collect_weights",
+    "collect_gradients",
+    "collect_activations",
+    "layer_variances",
+    "plot_distributions",
+    "plot_surface",
+    "plot_trajectories",
+    "plot_training_curves",
+]
+
+KDE_SAMPLE = 20_000
+METRIC_LABELS = {
+    "train_loss": "training loss",
+    "val_loss": "validation loss",
+    "train_acc": "training accuracy",
+    "val_acc": "validation accuracy",
+}
+
+
+def use_course_style() -> None:
+    """The course's look: seaborn's white grid, colour-blind palette, readable font sizes."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    plt.rcParams.update({"figure.dpi": 100, "axes.titlesize": "medium", "figure.autolayout": False})
+
+
+def _layer_name(module_name: str) -> str:
+    """"layers.4" → "Layer 4"; any other module path is kept as it is."""
+    parts = module_name.split(".")
+    if len(parts) == 2 and parts[0] == "layers" and parts[1].isdigit():
+        return f"Layer {parts[1]}"
+    return module_name
+
+
+def _linear_modules(model: nn.Module) -> list[tuple[str, nn.Linear]]:
+    linears = [(_layer_name(name), module) for name, module in model.named_modules()
+               if isinstance(module, nn.Linear)]
+    if not linears:
+        raise ValueError("the model has no nn.Linear layers to inspect")
+    return linears
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().to("cpu", torch.float32).numpy().copy()
+
+
+def collect_weights(model: nn.Module) -> dict[str, np.ndarray]:
+    """The weight matrix of every Linear layer: {name: (fan_out, fan_in) array}."""
+    return {name: _to_numpy(layer.weight) for name, layer in _linear_modules(model)}
+
+
+def collect_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
+    """∂J/∂W of every Linear layer for the cross-entropy J on one batch: {name: (fan_out, fan_in) array}.
+
+    x: (N, ...) inputs, y: (N,) class labels. Runs in eval mode (restored afterwards) and leaves the
+    model's ``.grad`` fields untouched.
+    """
+    linears = _linear_modules(model)
+    was_training = model.training
+    model.eval()
+    try:
+        loss = F.cross_entropy(model(x), y)
+        grads = torch.autograd.grad(loss, [layer.weight for _, layer in linears])
+    finally:
+        model.train(was_training)
+    return {name: _to_numpy(grad) for (name, _), grad in zip(linears, grads, strict=True)}
+
+
+def collect_activations(model: nn.Module, x: torch.Tensor) -> dict[str, np.ndarray]:
+    """The output of every Linear layer (before its activation) on a batch: {name: (N, fan_out) array}.
+
+    x: (N, ...) inputs. Runs in eval mode without gradients (the mode is restored afterwards).
+    """
+    outputs: dict[str, np.ndarray] = {}
+    hooks = [layer.register_forward_hook(lambda _m, _i, out, name=name: outputs.__setitem__(name, _to_numpy(out)))
+             for name, layer in _linear_modules(model)]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return outputs
+
+
+def layer_variances(values: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Var of all entries of each array: {name: float}, same order."""
+    return {name: float(np.var(np.asarray(array, dtype=np.float64))) for name, array in values.items()}
+
+
+def plot_distributions(values: Mapping[str, np.ndarray], title: str = "", color: str | None = None,
+                       bins: int = 50, xlabel: str | None = None) -> Figure:
+    """One histogram per entry of ``values`` (all entries of each array), side by side.
+
+    A density curve (KDE, fitted on at most ``KDE_SAMPLE`` values drawn with a fixed seed, which keeps
+    it fast for large layers) is added where the values are not all equal. Returns the Figure.
+    """
+    if not values:
+        raise ValueError("nothing to plot: the dict of values is empty")
+    color = color or "C0"
+    rng = np.random.default_rng(0)
+    columns = len(values)
+    fig, axes = plt.subplots(1, columns, figsize=(2.8 * columns, 2.6), squeeze=False)
+    for ax, (name, array) in zip(axes[0], values.items(), strict=True):
+        flat = np.asarray(array, dtype=np.float64).ravel()
+        spread = np.ptp(flat) if flat.size else 0.0
+        sns.histplot(flat, ax=ax, bins=bins, color=color, stat="density", edgecolor=None)
+        if spread > 1e-8:
+            sample = flat if flat.size <= KDE_SAMPLE else rng.choice(flat, KDE_SAMPLE, replace=False)
+            sns.kdeplot(sample, ax=ax, color=color, linewidth=1.5)
+        ax.set_title(name)
+        ax.set_ylabel("")
+        if xlabel:
+            ax.set_xlabel(xlabel)
+    axes[0, 0].set_ylabel("density")
+    if title:
+        fig.suptitle(title, y=1.02)
+    fig.tight_layout()
+    return fig
+
+
+def plot_surface(loss_fn: Callable, x_range: Sequence[float], y_range: Sequence[float], plot_3d: bool = False,
+                 ax: Axes | None = None, title: str | None = None, resolution: int = 100,
+                 cmap: str = "viridis", labels: Sequence[str] = (r"$w_1$", r"$w_2$")) -> Axes:
+    """Draw J(w1, w2) over the ranges: filled contours (2-D) or a surface (3-D). Returns the Axes.
+
+    ``loss_fn(W1, W2)`` must work elementwise on tensors (one call for the whole grid); ``labels``
+    name the two axes (e.g. ``("weight", "bias")`` for a ``LogisticSlice``). With
+    ``ax=None`` a new figure is made; for ``plot_3d`` a given ``ax`` must be a 3-D axes
+    (``fig.add_subplot(projection="3d")``).
+    """
+    w1, w2, z = surface_grid(loss_fn, x_range, y_range, resolution)
+    if ax is None:
+        fig = plt.figure(figsize=(6, 4.5))
+        ax = fig.add_subplot(projection="3d") if plot_3d else fig.add_subplot()
+    elif plot_3d and ax.name != "3d":
+        raise ValueError('plot_3d needs a 3-D axes: fig.add_subplot(projection="3d")')
+    if plot_3d:
+        ax.plot_surface(w1, w2, z, cmap=cmap, linewidth=0, antialiased=True, alpha=0.9)
+        ax.set_zlabel("loss")
+    else:
+        filled = ax.contourf(w1, w2, z, levels=30, cmap=cmap)
+        ax.contour(w1, w2, z, levels=15, colors="white", linewidths=0.4, alpha=0.6)
+        ax.figure.colorbar(filled, ax=ax, label="loss")
+        ax.set_xlim(w1[0, 0], w1[0, -1])
+        ax.set_ylim(w2[0, 0], w2[-1, 0])
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_trajectories(ax: Axes, trajectories: Mapping[str, np.ndarray], markersize: float = 3.0) -> Axes:
+    """Draw each path {label: points (T, ≥2) of [w1, w2, (loss)]} on ``ax``; a 3-D axes uses the loss as height.
+
+    The start of each path is marked with a square. Returns the Axes.
+    """
+    three_d = ax.name == "3d"
+    for index, (label, points) in enumerate(trajectories.items()):
+        points = np.asarray(points, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] < (3 if three_d else 2):
+            raise ValueError(f"trajectory {label!r} must have shape (steps, {3 if three_d else 2}+), "
+                             f"got {points.shape}")
+        color = f"C{index}"
+        coordinates = points[:, :3].T if three_d else points[:, :2].T
+        ax.plot(*coordinates, color=color, marker="o", markersize=markersize, linewidth=1.2, label=label)
+        ax.plot(*coordinates[:, :1], color=color, marker="s", markersize=2.5 * markersize,
+                markeredgecolor="black")
+    if trajectories:
+        ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_training_curves(histories: Mapping[str, Mapping | object], metric: str | Sequence[str] = "val_acc",
+                         title: str | None = None) -> Figure:
+    """Per-epoch curves of one or more metrics for several runs: {label: history dict or TrainResult}.
+
+    A history maps metric names ("train_loss", "train_acc", "val_loss", "val_acc") to per-epoch
+    lists. One Axes per metric; epochs count from 1. Returns the Figure.
+    """
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
+    for ax, name in zip(axes[0], metrics, strict=True):
+        for label, history in histories.items():
+            history = getattr(history, "history", history)
+            if name not in history:
+                raise ValueError(f"run {label!r} has no metric {name!r}; it has: {', '.join(history)}")
+            values = np.asarray(history[name], dtype=np.float64)
+            ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=label)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(METRIC_LABELS.get(name, name))
+        if histories:
+            ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

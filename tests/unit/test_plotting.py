@@ -1,0 +1,155 @@
+"""Collectors return the right numbers; every plot function draws the expected axes and renders to PNG."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib.init import init_equal_variance
+from course_lib.models import MLP
+from course_lib.plotting import (
+    collect_activations,
+    collect_gradients,
+    collect_weights,
+    layer_variances,
+    plot_distributions,
+    plot_surface,
+    plot_training_curves,
+    plot_trajectories,
+    use_course_style,
+)
+from course_lib.surfaces import pathological_curvature, steep_optima
+
+NAMES = ["Layer 0", "Layer 2", "Layer 4"]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def model() -> MLP:
+    torch.manual_seed(0)
+    return MLP(input_size=784, hidden_sizes=(32, 16), num_classes=10, activation="tanh")
+
+
+@pytest.fixture
+def batch() -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(1)
+    return torch.randn(64, 1, 28, 28, generator=generator), torch.randint(0, 10, (64,), generator=generator)
+
+
+def assert_renders_png(fig, tmp_path):
+    path = tmp_path / "figure.png"
+    fig.savefig(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_collect_weights_names_layers_by_index_in_model_order(model):
+    weights = collect_weights(model)
+    assert list(weights) == NAMES
+    assert [w.shape for w in weights.values()] == [(32, 784), (16, 32), (10, 16)]
+    np.testing.assert_array_equal(weights["Layer 2"], model.layers[2].weight.detach().numpy())
+
+
+def test_collect_gradients_matches_backward_and_leaves_grads_alone(model, batch):
+    x, y = batch
+    gradients = collect_gradients(model, x, y)
+    assert list(gradients) == NAMES
+    assert all(p.grad is None for p in model.parameters())
+    assert model.training, "the model's mode is restored"
+    F.cross_entropy(model(x), y).backward()
+    for name, index in zip(NAMES, (0, 2, 4), strict=True):
+        np.testing.assert_allclose(gradients[name], model.layers[index].weight.grad.numpy(), rtol=1e-5, atol=1e-8)
+
+
+def test_collect_activations_are_the_linear_outputs(model, batch):
+    x, _ = batch
+    activations = collect_activations(model, x)
+    assert list(activations) == NAMES
+    assert [a.shape for a in activations.values()] == [(64, 32), (64, 16), (64, 10)]
+    with torch.no_grad():
+        hidden = model.layers[1](model.layers[0](x.flatten(1)))
+        np.testing.assert_allclose(activations["Layer 2"], model.layers[2](hidden).numpy(), rtol=1e-5, atol=1e-6)
+    assert all(not layer._forward_hooks for layer in model.linear_layers()), "hooks are removed"
+
+
+def test_layer_variances_follow_the_initialization(model):
+    init_equal_variance(model)
+    variances = layer_variances(collect_weights(model))
+    assert list(variances) == NAMES
+    for name, fan_in in zip(NAMES, (784, 32, 16), strict=True):
+        assert variances[name] == pytest.approx(1 / fan_in, rel=0.25)
+    assert layer_variances({"a": np.array([1.0, 3.0])}) == {"a": 1.0}
+
+
+def test_plot_distributions_draws_one_axes_per_layer(model, tmp_path):
+    fig = plot_distributions(collect_weights(model), title="weights", color="C1", xlabel="weight value")
+    assert len(fig.axes) == 3
+    assert [ax.get_title() for ax in fig.axes] == NAMES
+    assert_renders_png(fig, tmp_path)
+
+
+def test_plot_distributions_handles_constant_values_and_rejects_empty_input():
+    fig = plot_distributions({"constant": np.full((4, 5), 0.005), "spread": np.arange(10.0)})
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError, match="empty"):
+        plot_distributions({})
+
+
+def test_plot_surface_2d_has_a_colorbar_and_the_ranges(tmp_path):
+    ax = plot_surface(pathological_curvature, (-5, 5), (-4, 4), title="ravine", resolution=30)
+    assert len(ax.figure.axes) == 2
+    assert ax.get_xlim() == (-5, 5) and ax.get_ylim() == (-4, 4)
+    assert ax.get_title() == "ravine"
+    assert_renders_png(ax.figure, tmp_path)
+
+
+def test_plot_surface_3d_uses_a_3d_axes(tmp_path):
+    ax = plot_surface(steep_optima, (-2, 2), (-2, 2), plot_3d=True, resolution=30)
+    assert ax.name == "3d"
+    assert_renders_png(ax.figure, tmp_path)
+    fig = plt.figure()
+    flat_ax = fig.add_subplot()
+    with pytest.raises(ValueError, match="3-D axes"):
+        plot_surface(steep_optima, (-2, 2), (-2, 2), plot_3d=True, ax=flat_ax)
+
+
+def test_plot_trajectories_draws_each_path_with_its_start(tmp_path):
+    path = np.column_stack([np.linspace(1, 0, 10), np.linspace(1, -1, 10), np.linspace(2, 0, 10)])
+    ax = plot_surface(pathological_curvature, (-2, 2), (-2, 2), resolution=20)
+    plot_trajectories(ax, {"SGD": path, "Adam": path[:, :2] * 0.5})
+    assert len(ax.get_lines()) == 4
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["SGD", "Adam"]
+    ax3d = plot_surface(pathological_curvature, (-2, 2), (-2, 2), plot_3d=True, resolution=20)
+    plot_trajectories(ax3d, {"SGD": path})
+    assert_renders_png(ax3d.figure, tmp_path)
+    with pytest.raises(ValueError, match="shape"):
+        plot_trajectories(ax3d, {"flat": path[:, :2]})
+
+
+def test_plot_training_curves_one_axes_per_metric(tmp_path):
+    histories = {
+        "SGD": {"train_loss": [1.0, 0.7, 0.5], "val_acc": [0.6, 0.7, 0.75]},
+        "Adam": {"train_loss": [0.9, 0.5, 0.4], "val_acc": [0.65, 0.75, 0.8]},
+    }
+    fig = plot_training_curves(histories)
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 2
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[1].get_xdata(), [1, 2, 3])
+    fig = plot_training_curves(histories, metric=["train_loss", "val_acc"], title="comparison")
+    assert len(fig.axes) == 2
+    assert_renders_png(fig, tmp_path)
+    with pytest.raises(ValueError, match="no metric 'val_loss'"):
+        plot_training_curves(histories, metric="val_loss")
+
+
+def test_use_course_style_sets_the_seaborn_theme():
+    with plt.rc_context():
+        use_course_style()
+        assert plt.rcParams["axes.grid"]
+        assert plt.rcParams["axes.facecolor"] == "white"
