@@ -460,7 +460,9 @@ kaiming_relu_stats = inspect_layers(fresh_model("relu", kaiming), "Kaiming, ReLU
 
 # %% [markdown]
 # The variance of the hidden layers' outputs stays close to 1 all the way through. For contrast, the
-# same ReLU network with Xavier loses roughly a factor 2 × (d_x + d_y)/(2 d_x) per layer:
+# same ReLU network with Xavier: each layer multiplies the variance by
+# $d_x \cdot \frac{2}{d_x + d_y} \cdot \frac{1}{2} = \frac{d_x}{d_x + d_y}$, that is by 0.67, 0.5 and 0.67
+# in the hidden layers here.
 
 # %%
 xavier_relu_stats = inspect_layers(fresh_model("relu", xavier), "Xavier, ReLU", plots=())
