@@ -1,0 +1,269 @@
+"""Training and evaluation loops, with results cached on disk so notebooks do not retrain needlessly.
+
+``train_model`` pipeline, one function per step:
+
+1. ``training_fingerprint``: a hash of everything that determines the result (model architecture and
+   initial weights, optimizer and its hyper-parameters, epochs, batch size, seed, data split);
+2. ``load_cached_result``: reuse ``<dir>/<name>.json`` + ``<dir>/<name>.pt`` when the fingerprint
+   matches (a corrupt or mismatched cache prints one line and is retrained);
+3. ``train_one_epoch`` over an ``InMemoryLoader`` and ``evaluate`` on the validation split, keeping
+   the weights of the best validation epoch;
+4. ``save_result``: the best weights as a state_dict, the history and the fingerprint as JSON.
+
+The loop is written for speed on a small CPU: minibatches are slices of tensors already in memory,
+and the running loss and accuracy are summed as tensors on the device and read back once per epoch
+(no ``.item()`` per step, which would make the host wait for the device every step).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import json
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from course_lib import config
+from course_lib.data import FashionMNISTTensors, InMemoryLoader
+from course_lib.seeding import set_seed
+
+HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
+@dataclass
+class TrainResult:
+    """What ``train_model`` returns.
+
+    ``history[key][e]`` is the value after epoch e + 1 for each key in ``HISTORY_KEYS``;
+    ``best_epoch`` counts from 1 (0: no epoch finished); ``test_loss`` / ``test_acc`` are measured
+    with the best epoch's weights, which the model holds afterwards; ``seconds`` is the training time
+    (of the original run when ``from_cache``); ``diverged`` is True when the loss became NaN or infinite.
+    """
+
+    history: dict[str, list[float]]
+    best_epoch: int
+    test_loss: float
+    test_acc: float
+    seconds: float
+    from_cache: bool = False
+    diverged: bool = False
+    checkpoint_path: Path | None = field(default=None, compare=False)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 1024, loss_fn=None) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on x: (N, ...), y: (N,), in eval mode without gradients.
+
+    loss = (1/N) Σ_i ℓ(f(x_i), y_i) (cross-entropy unless ``loss_fn`` given, which must return the
+    batch mean); accuracy = (1/N) Σ_i [argmax f(x_i) = y_i]. The model's train/eval mode is restored.
+    """
+    if len(x) == 0:
+        return math.nan, math.nan
+    loss_fn = loss_fn or F.cross_entropy
+    was_training = model.training
+    model.eval()
+    try:
+        loss_sum = torch.zeros((), device=x.device)
+        correct = torch.zeros((), dtype=torch.int64, device=x.device)
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+            logits = model(xb)
+            loss_sum += loss_fn(logits, yb) * len(yb)
+            correct += (logits.argmax(dim=1) == yb).sum()
+        return loss_sum.item() / len(x), correct.item() / len(x)
+    finally:
+        model.train(was_training)
+
+
+def _zero_grad_function(optimizer) -> Callable[[], None]:
+    """``optimizer.zero_grad(set_to_none=True)`` when the optimizer accepts it, else ``zero_grad()``."""
+    try:
+        accepts = "set_to_none" in inspect.signature(optimizer.zero_grad).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    return (lambda: optimizer.zero_grad(set_to_none=True)) if accepts else optimizer.zero_grad
+
+
+def train_one_epoch(model: nn.Module, optimizer, loader: InMemoryLoader, loss_fn) -> tuple[float, float]:
+    """One pass over ``loader``: for each minibatch, w ← optimizer(w, ∇_w mean ℓ(f(x_b), y_b)).
+
+    Returns (mean training loss, training accuracy) over the epoch, measured on the fly while the
+    weights change; both are accumulated as device tensors and read once at the end.
+    """
+    model.train()
+    zero_grad = _zero_grad_function(optimizer)
+    device = loader.x.device
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    for xb, yb in loader:
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        zero_grad()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            loss_sum.add_(loss.detach(), alpha=len(yb))
+            correct.add_((logits.argmax(dim=1) == yb).sum())
+    num_examples = len(loader.y) if not loader.drop_last else len(loader) * loader.batch_size
+    return loss_sum.item() / num_examples, correct.item() / num_examples
+
+
+def _describe_optimizer(optimizer) -> dict:
+    """The optimizer's class and hyper-parameters (torch.optim ``defaults`` or numeric attributes)."""
+    settings = getattr(optimizer, "defaults", None)
+    if not isinstance(settings, dict):
+        settings = vars(optimizer)
+    plain = {key: value for key, value in settings.items() if isinstance(value, (bool, int, float, str, tuple))}
+    return {"class": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}", **plain}
+
+
+def _state_digest(model: nn.Module) -> str:
+    digest = hashlib.sha256()
+    for key, tensor in model.state_dict().items():
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def training_fingerprint(model, optimizer, data: FashionMNISTTensors, *, epochs, batch_size, seed, loss_fn) -> dict:
+    """Everything that determines a training run's result, as a JSON-able dict with a ``hash`` entry.
+
+    The initial weights enter through a digest, so build the model after ``set_seed`` for the cache
+    to be reused across sessions.
+    """
+    settings = {
+        "model": f"{type(model).__module__}.{type(model).__qualname__}",
+        "model_config": getattr(model, "config", None),
+        "initial_weights": _state_digest(model),
+        "optimizer": _describe_optimizer(optimizer),
+        "loss_fn": getattr(loss_fn, "__qualname__", type(loss_fn).__qualname__),
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "seed": int(seed),
+        "data": {
+            "sizes": [len(data.train_y), len(data.val_y), len(data.test_y)],
+            "label_sums": [int(data.train_y.sum()), int(data.val_y.sum()), int(data.test_y.sum())],
+            "mean": round(float(data.mean), 6),
+            "std": round(float(data.std), 6),
+        },
+    }
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return {**json.loads(text), "hash": hashlib.sha256(text.encode()).hexdigest()[:16]}
+
+
+def checkpoint_paths(name: str, checkpoint_dir: str | Path | None = None) -> tuple[Path, Path]:
+    """(``<dir>/<name>.pt``, ``<dir>/<name>.json``); characters unsafe in file names become ``_``."""
+    directory = Path(checkpoint_dir) if checkpoint_dir is not None else config.checkpoint_dir()
+    safe = re.sub(r"[^A-Za-z0-9._=-]+", "_", str(name)).strip("._") or "model"
+    return directory / f"{safe}.pt", directory / f"{safe}.json"
+
+
+def load_cached_result(model: nn.Module, name: str, fingerprint: dict, checkpoint_dir=None) -> TrainResult | None:
+    """The cached TrainResult with its best weights loaded into ``model``, or None (and one printed line
+    when a cache exists but cannot be used)."""
+    weights_path, results_path = checkpoint_paths(name, checkpoint_dir)
+    if not results_path.exists():
+        return None
+    try:
+        saved = json.loads(results_path.read_text())
+        if saved.get("fingerprint", {}).get("hash") != fingerprint["hash"]:
+            print(f"Cached results for '{name}' were made with other settings; retraining.")
+            return None
+        state = torch.load(weights_path, map_location=_device_of(model), weights_only=True)
+        model.load_state_dict(state)
+        result = TrainResult(**saved["result"])
+    except Exception as error:
+        print(f"Cached checkpoint for '{name}' is unreadable ({type(error).__name__}); retraining.")
+        return None
+    result.from_cache = True
+    result.checkpoint_path = weights_path
+    return result
+
+
+def save_result(model_state: dict, result: TrainResult, name: str, fingerprint: dict, checkpoint_dir=None) -> Path:
+    """Write the best weights to ``<name>.pt`` and the result with its fingerprint to ``<name>.json``."""
+    weights_path, results_path = checkpoint_paths(name, checkpoint_dir)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model_state, weights_path)
+    saved = asdict(result)
+    saved.pop("checkpoint_path")
+    saved["from_cache"] = False
+    results_path.write_text(json.dumps({"fingerprint": fingerprint, "result": saved}, indent=1))
+    return weights_path
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def train_model(
+    model: nn.Module,
+    make_optimizer: Callable,
+    data: FashionMNISTTensors,
+    *,
+    epochs: int,
+    batch_size: int = 256,
+    name: str,
+    checkpoint_dir: str | Path | None = None,
+    retrain: bool = False,
+    seed: int = 42,
+    progress: bool = True,
+    loss_fn=None,
+) -> TrainResult:
+    """Train ``model`` with minibatch SGD-style updates from ``make_optimizer(model.parameters())``.
+
+    Each epoch shuffles the training split (seeded), updates on every minibatch of ``batch_size``,
+    then measures validation loss/accuracy; the weights of the epoch with the best validation accuracy
+    are kept, saved and loaded back at the end, and the test split is evaluated with them. A later call
+    with the same ``name`` and the same settings (see ``training_fingerprint``) returns the cached
+    result, with ``from_cache=True``, unless ``retrain``. A NaN/inf training loss stops the run with a
+    one-line message (``diverged=True``). ``loss_fn(logits, targets)`` defaults to cross-entropy.
+    """
+    loss_fn = loss_fn or F.cross_entropy
+    model.to(data.device)
+    optimizer = make_optimizer(model.parameters())
+    fingerprint = training_fingerprint(
+        model, optimizer, data, epochs=epochs, batch_size=batch_size, seed=seed, loss_fn=loss_fn
+    )
+    if not retrain:
+        cached = load_cached_result(model, name, fingerprint, checkpoint_dir)
+        if cached is not None:
+            return cached
+
+    generator = set_seed(seed)
+    loader = InMemoryLoader(data.train_x, data.train_y, batch_size, shuffle=True, generator=generator)
+    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
+    best_epoch, best_state, diverged = 0, copy.deepcopy(model.state_dict()), False
+    start = time.perf_counter()
+    bar = tqdm(range(1, int(epochs) + 1), desc=str(name), unit="epoch", disable=not progress, leave=True)
+    for epoch in bar:
+        train_loss, train_acc = train_one_epoch(model, optimizer, loader, loss_fn)
+        if not math.isfinite(train_loss):
+            print(f"'{name}' diverged in epoch {epoch} (training loss {train_loss}); try a smaller learning rate.")
+            diverged = True
+            break
+        val_loss, val_acc = evaluate(model, data.val_x, data.val_y, loss_fn=loss_fn)
+        for key, value in zip(HISTORY_KEYS, (train_loss, train_acc, val_loss, val_acc), strict=True):
+            history[key].append(value)
+        if best_epoch == 0 or val_acc > history["val_acc"][best_epoch - 1]:
+            best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
+        bar.set_postfix(train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
+    bar.close()
+    seconds = time.perf_counter() - start
+
+    model.load_state_dict(best_state)
+    test_loss, test_acc = evaluate(model, data.test_x, data.test_y, loss_fn=loss_fn)
+    result = TrainResult(history, best_epoch, test_loss, test_acc, seconds, from_cache=False, diverged=diverged)
+    result.checkpoint_path = save_result(best_state, result, name, fingerprint, checkpoint_dir)
+    return result
