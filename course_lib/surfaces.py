@@ -157,7 +157,8 @@ def _as_float64(value) -> Tensor:
 class LogisticSlice:
     """A 784→10 softmax regression restricted to two free parameters: one weight and one bias.
 
-    The frozen parameters come from ``base_weight`` (10, 784) and ``base_bias`` (10,). The free
+    The frozen parameters come from ``base_weight`` (10, 784) and ``base_bias`` (10,) (kept whole as
+    attributes, e.g. to show the class templates; ``fitted_point`` holds their values of w and b). The free
     weight w = W[c, p] connects pixel p to class c (``weight_index = (c, p)``); the free bias
     b = bias[k] belongs to class k (``bias_index = k``). With x: (N, 784) images and y: (N,) labels,
 
@@ -174,6 +175,10 @@ class LogisticSlice:
     about 12× apart: a ravine along the bias axis.
     """
 
+    DEFAULT_WEIGHT_INDEX = (6, 40)
+    DEFAULT_BIAS_INDEX = 8
+    HALF_WIDTH = 4.0
+    START_OFFSET = (2.5, 3.5)
     _CHUNK_ELEMENTS = 2**22
 
     def __init__(self, x: Tensor, y: Tensor, base_weight: Tensor, base_bias: Tensor,
@@ -198,9 +203,10 @@ class LogisticSlice:
         self.x, self.y = x, y
         self.n_images = len(y)
 
-        weight[weight_class, pixel] = 0.0
-        bias[bias_class] = 0.0
-        base = x @ weight.T + bias
+        frozen_weight, frozen_bias = weight.clone(), bias.clone()
+        frozen_weight[weight_class, pixel] = 0.0
+        frozen_bias[bias_class] = 0.0
+        base = x @ frozen_weight.T + frozen_bias
         self._pixel = x[:, pixel]
         self._same_class = weight_class == bias_class
         moving = [weight_class] if self._same_class else [weight_class, bias_class]
@@ -215,11 +221,6 @@ class LogisticSlice:
         self._np_base_w, self._np_base_b = self._base_w.numpy(), self._base_b.numpy()
         self._np_targets = tuple(float(t) for t in (self._target_const, self._target_w, self._target_b))
         self._optimum: tuple[float, float] | None = None
-
-    DEFAULT_WEIGHT_INDEX = (6, 40)
-    DEFAULT_BIAS_INDEX = 8
-    HALF_WIDTH = 4.0
-    START_OFFSET = (2.5, 3.5)
 
     @classmethod
     def from_data(cls, data=None, n_images: int = 500, weight_index: tuple[int, int] = DEFAULT_WEIGHT_INDEX,

@@ -209,6 +209,12 @@ def test_momentum_paths_mark_runs_that_stop_being_finite_with_nan():
     assert np.isfinite(paths[1, 0]).all() and np.isnan(paths[1, 1:]).all()
 
 
+def test_slice_keeps_the_fitted_parameters_whole():
+    surface = synthetic_slice()
+    assert surface.base_weight[2, 3].item() == surface.fitted_point[0] != 0.0
+    assert surface.base_bias[1].item() == surface.fitted_point[1] != 0.0
+
+
 def test_slice_rejects_indices_out_of_range():
     with pytest.raises(ValueError, match="out of range"):
         synthetic_slice(weight_index=(9, 0))
