@@ -1,0 +1,193 @@
+"""Momentum vs gradient descent on the two-parameter logistic-regression slice, live.
+
+Pipeline (the recipe of ``widgets.common``):
+
+1. ``MomentumExperiment`` holds a ``LogisticSlice``, its optimum (Newton), and the loss surface image,
+   all computed once. ``runs(lr, beta)`` gives the GD and heavy-ball paths for ``MAX_STEPS`` steps in
+   one vectorized call (closed-form gradient, no autograd) and caches them by (lr, β); moving the
+   steps slider only slices a cached run.
+2. ``draw_momentum`` plots the distance to the optimum per parameter (log axis) and the paths over
+   the surface.
+3. ``momentum_demo`` wraps both in an ``ipywidgets.interactive`` (lr on a log scale, β, steps).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullLocator
+
+from course_lib.widgets.common import DemoInputError, demo_interactive
+
+MAX_STEPS = 500
+TOLERANCE = 1e-6
+DISTANCE_FLOOR = 1e-13
+METHOD_NAMES = ("GD", "Momentum")
+METHOD_COLORS = ("black", "tab:red")
+PARAMETER_STYLES = (("weight", "-"), ("bias", ":"))
+
+
+def _finite_in(value, name: str, low: float, high: float) -> float:
+    value = float(value)
+    if not math.isfinite(value) or not low <= value <= high:
+        raise DemoInputError(f"{name} must be a number between {low:g} and {high:g}, got {value!r}.")
+    return value
+
+
+class MomentumExperiment:
+    """GD (β = 0) and heavy-ball momentum on a ``LogisticSlice``: v ← βv − η∇J; (w, b) ← (w, b) + v.
+
+    ``problem``: a ``course_lib.surfaces.LogisticSlice``; ``init``: the start (w, b), by default the
+    slice's ``default_init``. Runs are cached per (lr, β) for ``max_steps`` steps.
+    """
+
+    def __init__(self, problem, init=None, resolution: int = 80, max_steps: int = MAX_STEPS,
+                 cache_size: int = 256):
+        self.problem = problem
+        self.optimum = np.array(problem.optimum(), dtype=float)
+        self.init = tuple(float(v) for v in (problem.default_init if init is None else init))
+        self.max_steps = int(max_steps)
+        self.x_range, self.y_range = problem.x_range, problem.y_range
+        self.W, self.B, self.Z = problem.grid(resolution)
+        self.curvatures = problem.curvatures()
+        self.runs = lru_cache(maxsize=cache_size)(self._runs)
+
+    @property
+    def stable_lr(self) -> float:
+        """GD is stable for lr < 2/λ_max (λ_max: the larger curvature at the optimum)."""
+        return 2.0 / self.curvatures[1]
+
+    def _runs(self, lr: float, beta: float) -> np.ndarray:
+        """(2, max_steps, 3): rows [w, b, J] before each step, for GD (lr, 0) and momentum (lr, β)."""
+        return self.problem.momentum_paths([lr, lr], [0.0, beta], init=self.init, num_steps=self.max_steps)
+
+    def distances(self, lr: float, beta: float, num_steps: int) -> np.ndarray:
+        """|w − w*| and |b − b*| per step: (2 methods, num_steps, 2 parameters)."""
+        paths = self.runs(float(lr), float(beta))[:, : int(num_steps), :2]
+        return np.abs(paths - self.optimum)
+
+    def steps_to_tolerance(self, lr: float, beta: float, tolerance: float = TOLERANCE,
+                           num_steps: int | None = None) -> tuple[int | None, int | None]:
+        """First step at which both parameters are within ``tolerance`` of the optimum, for (GD, momentum).
+
+        None where a method does not get there within ``num_steps`` (default: ``max_steps``).
+        """
+        distances = self.distances(lr, beta, num_steps or self.max_steps).max(axis=2)
+        result = []
+        for method in distances:
+            reached = np.flatnonzero(method < tolerance)
+            result.append(int(reached[0]) if reached.size else None)
+        return result[0], result[1]
+
+
+def _describe(name: str, step: int | None, num_steps: int) -> str:
+    if step is None:
+        return f"{name}: not within 1e-6 in {num_steps} steps"
+    return f"{name}: within 1e-6 at step {step}"
+
+
+class MomentumView:
+    """One figure, drawn once, whose lines are updated in place: slider moves cost no new layout.
+
+    Left: |w − w*| and |b − b*| per step on a log axis, GD black, momentum red (weight solid, bias
+    dotted). Right: both paths over the loss surface (colour: log of the loss above its minimum).
+    """
+
+    def __init__(self, experiment: MomentumExperiment):
+        self.experiment = experiment
+        self.figure = Figure(figsize=(12, 4.4))
+        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.9, wspace=0.22)
+        grid = self.figure.add_gridspec(1, 2, width_ratios=[1.25, 1])
+        ax_dist, ax_path = self.figure.add_subplot(grid[0]), self.figure.add_subplot(grid[1])
+        self.distance_lines = [
+            [ax_dist.plot([], [], style, color=color, label=f"{name}, {parameter}")[0]
+             for parameter, style in PARAMETER_STYLES]
+            for name, color in zip(METHOD_NAMES, METHOD_COLORS, strict=True)
+        ]
+        ax_dist.set_yscale("log")
+        ax_dist.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
+        ax_dist.yaxis.set_minor_locator(NullLocator())
+        ax_dist.axhline(TOLERANCE, color="grey", lw=0.8, ls="--")
+        ax_dist.set_ylim(DISTANCE_FLOOR, 30)
+        ax_dist.set_xlabel("step")
+        ax_dist.set_ylabel("|parameter − optimum|")
+        ax_dist.legend(fontsize=8, loc="lower left")
+        self.ax_dist, self.ax_path = ax_dist, ax_path
+
+        ax_path.imshow(np.log(experiment.Z - experiment.Z.min() + 1e-3), origin="lower", cmap="viridis",
+                       aspect="auto", extent=(*experiment.x_range, *experiment.y_range))
+        self.path_lines = [ax_path.plot([], [], ".-", color=color, ms=2.5, lw=0.8, label=name)[0]
+                           for name, color in zip(METHOD_NAMES, METHOD_COLORS, strict=True)]
+        ax_path.plot(*experiment.optimum, marker="*", color="lime", ms=14, ls="none", label="optimum (Newton)")
+        ax_path.plot(*experiment.init, marker="o", color="white", mec="black", ls="none", label="start")
+        ax_path.set_xlim(experiment.x_range)
+        ax_path.set_ylim(experiment.y_range)
+        ax_path.set_xlabel("weight w")
+        ax_path.set_ylabel("bias b")
+        ax_path.legend(fontsize=8, loc="upper left")
+
+    def update(self, lr: float, beta: float, num_steps: int) -> Figure:
+        """Redraw for these settings; DemoInputError for values out of range or a diverging run."""
+        experiment = self.experiment
+        lr = _finite_in(lr, "learning rate", 1e-6, 1e3)
+        beta = _finite_in(beta, "β", 0.0, 0.999)
+        num_steps = int(_finite_in(num_steps, "steps", 1, experiment.max_steps))
+        paths = experiment.runs(lr, beta)[:, :num_steps]
+        for name, path in zip(METHOD_NAMES, paths, strict=True):
+            if not np.all(np.isfinite(path)):
+                raise DemoInputError(f"{name} diverged (its loss became NaN or infinite): try a learning rate "
+                                     f"below 2/λ_max ≈ {experiment.stable_lr:.3g} or a smaller β.")
+        distances = np.maximum(experiment.distances(lr, beta, num_steps), DISTANCE_FLOOR)
+        steps = np.arange(num_steps)
+        for lines, method in zip(self.distance_lines, distances, strict=True):
+            for line, values in zip(lines, method.T, strict=True):
+                line.set_data(steps, values)
+        for line, path in zip(self.path_lines, paths, strict=True):
+            line.set_data(path[:, 0], path[:, 1])
+        self.ax_dist.set_xlim(0, max(num_steps - 1, 1))
+        reached = experiment.steps_to_tolerance(lr, beta, num_steps=num_steps)
+        self.ax_dist.set_title("; ".join(_describe(name, step, num_steps)
+                                         for name, step in zip(METHOD_NAMES, reached, strict=True)), fontsize=9)
+        self.ax_path.set_title(f"lr = {lr:.3g}, β = {beta:.2f}", fontsize=9)
+        return self.figure
+
+
+def draw_momentum(experiment: MomentumExperiment, lr: float, beta: float, num_steps: int) -> Figure:
+    """A new figure: distance to the optimum per parameter (log scale) and both paths over the surface."""
+    return MomentumView(experiment).update(lr, beta, num_steps)
+
+
+@lru_cache(maxsize=1)
+def _default_experiment() -> MomentumExperiment:
+    from course_lib.surfaces import LogisticSlice
+
+    return MomentumExperiment(LogisticSlice.from_data())
+
+
+def momentum_demo(experiment: MomentumExperiment | None = None, lr: float = 1.0, beta: float = 0.9,
+                  num_steps: int = 100) -> widgets.interactive:
+    """Sliders for the learning rate (log scale), β and the number of steps; GD and momentum side by side.
+
+    The task: find (lr, β) for which momentum gets within 1e-6 of the optimum in 100 steps.
+    """
+    experiment = experiment or _default_experiment()
+
+    view = MomentumView(experiment)
+
+    def show(lr, beta, num_steps):
+        return view.update(lr, beta, num_steps)
+
+    style = {"description_width": "initial"}
+    return demo_interactive(
+        show,
+        lr=widgets.FloatLogSlider(value=lr, base=10, min=-3, max=1.5, step=0.05, description="learning rate",
+                                  readout_format=".3g", continuous_update=False, style=style),
+        beta=widgets.FloatSlider(value=beta, min=0.0, max=0.99, step=0.01, description="momentum β",
+                                 continuous_update=False, style=style),
+        num_steps=widgets.IntSlider(value=num_steps, min=10, max=experiment.max_steps, step=10,
+                                    description="steps", continuous_update=False, style=style),
+    )

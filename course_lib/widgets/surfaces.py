@@ -1,0 +1,168 @@
+"""SGD, momentum and Adam on the course's 2-D surfaces (pathological curvature, steep optima), live.
+
+Pipeline (the recipe of ``widgets.common``):
+
+1. ``SurfaceRuns`` computes one optimizer's path on one surface for ``MAX_STEPS`` steps with
+   ``course_lib.surfaces.run_trajectory`` and caches it by (surface, optimizer, lr); the steps slider
+   only slices cached paths, and a learning-rate slider recomputes one optimizer, not three.
+2. ``draw_surface_runs`` draws the paths over the surface with ``course_lib.plotting`` (2-D contours
+   or a 3-D surface).
+3. ``surface_demo`` wraps both: surface, one learning rate per optimizer, steps, view. Picking a
+   surface resets the learning rates to the settings of the UvA tutorial for that surface.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from course_lib.widgets.common import DemoInputError, demo_interactive
+
+MAX_STEPS = 300
+MOMENTUM = 0.9
+OPTIMIZER_NAMES = ("SGD", "Momentum", "Adam")
+VIEW_LIMIT = 50.0
+LR_EXPONENTS = (-3.0, 2.0)
+
+
+def default_optimizers() -> dict[str, Callable]:
+    """name → make(params, lr): course_lib's SGD, SGDMomentum (β = 0.9, EMA form) and Adam."""
+    from course_lib.optimizers import SGD, Adam, SGDMomentum
+
+    return {
+        "SGD": lambda params, lr: SGD(params, lr=lr),
+        "Momentum": lambda params, lr: SGDMomentum(params, lr=lr, momentum=MOMENTUM),
+        "Adam": lambda params, lr: Adam(params, lr=lr),
+    }
+
+
+class SurfaceRuns:
+    """Cached optimizer paths on the surfaces of ``course_lib.surfaces.SURFACES``.
+
+    ``optimizers``: name → make(params, lr), by default ``default_optimizers()`` (a student's Adam
+    class can be passed as ``{"Adam": lambda params, lr: Adam(params, lr=lr), ...}``).
+    """
+
+    def __init__(self, optimizers: Mapping[str, Callable] | None = None, max_steps: int = MAX_STEPS,
+                 cache_size: int = 256):
+        from course_lib.surfaces import SURFACES
+
+        self.surfaces = SURFACES
+        self.optimizers = dict(default_optimizers(), **(optimizers or {}))
+        self.max_steps = int(max_steps)
+        self.path = lru_cache(maxsize=cache_size)(self._path)
+
+    def _path(self, surface_name: str, optimizer_name: str, lr: float) -> np.ndarray:
+        """(max_steps, 3) rows [w1, w2, J] before each step; NaN from where the loss stopped being finite."""
+        from course_lib.surfaces import run_trajectory
+
+        surface, make = self.surfaces[surface_name], self.optimizers[optimizer_name]
+        return run_trajectory(lambda params: make(params, lr), surface.loss_fn, init=surface.init,
+                              num_steps=self.max_steps)
+
+    def default_lrs(self, surface_name: str) -> dict[str, float]:
+        """The tutorial's learning rate of each optimizer for this surface."""
+        settings = self.surfaces[surface_name].optimizer_settings
+        return {name: float(settings[name]["lr"]) for name in OPTIMIZER_NAMES}
+
+    def paths(self, surface_name: str, lrs: Mapping[str, float], num_steps: int) -> dict[str, np.ndarray]:
+        """{optimizer: (num_steps, 3)} for the given learning rates (validated; DemoInputError if bad)."""
+        if surface_name not in self.surfaces:
+            raise DemoInputError(f"Unknown surface {surface_name!r}; choose one of: {', '.join(self.surfaces)}.")
+        num_steps = int(num_steps)
+        if not 1 <= num_steps <= self.max_steps:
+            raise DemoInputError(f"steps must be between 1 and {self.max_steps}, got {num_steps}.")
+        low, high = (10**e for e in LR_EXPONENTS)
+        result = {}
+        for name in OPTIMIZER_NAMES:
+            lr = float(lrs[name])
+            if not math.isfinite(lr) or not low <= lr <= high:
+                raise DemoInputError(f"{name} learning rate must be between {low:g} and {high:g}, got {lr!r}.")
+            path = self.path(surface_name, name, lr)[:num_steps]
+            if not np.all(np.isfinite(path)):
+                raise DemoInputError(f"{name} diverged (its loss became NaN or infinite): lower its learning rate.")
+            result[name] = path
+        return result
+
+
+def _view_ranges(surface, paths: Mapping[str, np.ndarray]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The surface's default ranges, widened to show every path (up to ±VIEW_LIMIT)."""
+    points = np.concatenate([p[:, :2] for p in paths.values()])
+    ranges = []
+    for axis, default in enumerate((surface.x_range, surface.y_range)):
+        low = max(min(default[0], points[:, axis].min()), -VIEW_LIMIT)
+        high = min(max(default[1], points[:, axis].max()), VIEW_LIMIT)
+        margin = 0.05 * (high - low)
+        ranges.append((low - margin, high + margin))
+    return ranges[0], ranges[1]
+
+
+def draw_surface_runs(surface, paths: Mapping[str, np.ndarray], plot_3d: bool = False) -> Figure:
+    """The paths {optimizer: (T, 3)} over ``surface`` (a ``course_lib.surfaces.Surface``), 2-D or 3-D."""
+    from course_lib.plotting import plot_surface, plot_trajectories
+
+    x_range, y_range = _view_ranges(surface, paths)
+    fig = plt.figure(figsize=(7.5, 5.5) if plot_3d else (7.5, 5))
+    ax = fig.add_subplot(projection="3d") if plot_3d else fig.add_subplot()
+    resolution = 60 if plot_3d else 120
+    plot_surface(surface.loss_fn, x_range, y_range, plot_3d=plot_3d, ax=ax, resolution=resolution,
+                 title=surface.name)
+    plot_trajectories(ax, dict(paths), markersize=2.5)
+    if plot_3d:
+        ax.view_init(elev=35, azim=-120)
+    return fig
+
+
+def surface_demo(runs: SurfaceRuns | None = None, surface: str = "pathological curvature",
+                 num_steps: int = 100) -> widgets.interactive:
+    """Pick a surface, one learning rate per optimizer (log scale), the number of steps, 2-D or 3-D."""
+    runs = runs or SurfaceRuns()
+    if surface not in runs.surfaces:
+        raise ValueError(f"Unknown surface {surface!r}; choose one of: {', '.join(runs.surfaces)}.")
+    style = {"description_width": "initial"}
+    surface_control = widgets.Dropdown(options=list(runs.surfaces), value=surface, description="surface")
+    lr_controls = {
+        name: widgets.FloatLogSlider(value=lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.1,
+                                     description=f"{name} lr", readout_format=".3g", continuous_update=False,
+                                     style=style)
+        for name, lr in runs.default_lrs(surface).items()
+    }
+    resetting = {"now": False}
+
+    def reset_learning_rates(change) -> None:
+        if change["new"] not in runs.surfaces:
+            return
+        resetting["now"] = True
+        try:
+            for name, lr in runs.default_lrs(change["new"]).items():
+                lr_controls[name].value = lr
+        finally:
+            resetting["now"] = False
+
+    surface_control.observe(reset_learning_rates, names="value")
+
+    def show(surface, sgd_lr, momentum_lr, adam_lr, num_steps, view):
+        if resetting["now"]:
+            return None
+        lrs = {"SGD": sgd_lr, "Momentum": momentum_lr, "Adam": adam_lr}
+        paths = runs.paths(surface, lrs, num_steps)
+        if view not in ("2-D", "3-D"):
+            raise DemoInputError(f"view must be '2-D' or '3-D', got {view!r}.")
+        return draw_surface_runs(runs.surfaces[surface], paths, plot_3d=view == "3-D")
+
+    return demo_interactive(
+        show,
+        surface=surface_control,
+        sgd_lr=lr_controls["SGD"],
+        momentum_lr=lr_controls["Momentum"],
+        adam_lr=lr_controls["Adam"],
+        num_steps=widgets.IntSlider(value=num_steps, min=10, max=runs.max_steps, step=10, description="steps",
+                                    continuous_update=False),
+        view=widgets.ToggleButtons(options=["2-D", "3-D"], value="2-D", description="view"),
+    )
