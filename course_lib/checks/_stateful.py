@@ -132,9 +132,9 @@ def _diagnose(exercise: StatefulExercise, *, call: int, hyper: dict, before_w, b
     if call > 0:
         replay_w, replay_s = _run_reference(exercise.reference, _linear_loss(gathered), before_w, before_s, hyper)
         if all_close(after_w, replay_w) and all_close(after_s, replay_s):
-            return ("the gradients accumulate across calls (call 2 used the sum of the gradients of calls 1 and "
-                    "2): loss.backward() adds to p.grad, so clear it after the update (p.grad = None) or use "
-                    "torch.autograd.grad(loss, params)")
+            return (f"the gradients accumulate across calls (call {call + 1} used the sum of the gradients of "
+                    f"calls 1 to {call + 1}): loss.backward() adds to p.grad, so clear it after the update "
+                    f"(p.grad = None) or use torch.autograd.grad(loss, params)")
     full_hyper = {**exercise.defaults(), **hyper}
     for mistake in exercise.mistakes:
         guesses = [mistake.formula(w, s, g, **full_hyper) for w, s, g in zip(before_w, before_s, fresh, strict=True)]

@@ -2,13 +2,15 @@
 
 m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
 
-1. Two cases (default betas; β₁=0.8, β₂=0.95, ε=1e-6) use a linear loss Σ c·w whose gradient c is a
-   seeded sequence, the same whatever the weights are; two parameters, (3, 4) and (5,), four steps.
+1. Two cases (default betas; β₁=0.8, β₂=0.95, ε=1e-7) use a linear loss Σ c·w whose gradient c is a
+   seeded sequence, the same whatever the weights are (|c| ≥ 0.1, so that where ε sits, inside or
+   outside the square root, makes no visible difference); two parameters, (3, 4) and (5,), four steps.
    The student's optimizer and ``course_lib.optimizers.Adam`` run side by side and are compared
    after every step (β₁/β₂ swaps only show from step 2 on, lost state from step 2 on).
 2. Because the gradients do not depend on the weights, a mismatch can be replayed against known
    mistakes (no bias correction, swapped betas, state not kept, …) to name the one that was made.
-3. A third case trains a small tanh regression for five steps, where gradients do depend on the weights.
+3. A third case trains a small tanh regression for five steps, where gradients do depend on the weights
+   (ε = 1e-12 there, as some of those gradients are small).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from course_lib.checks._runner import (
     call_student,
     describe,
     max_difference,
+    require_tensor,
     self_check,
     snapshot,
 )
@@ -35,7 +38,7 @@ from course_lib.optimizers import OptimizerTemplate
 
 SIGNATURE = "Adam(params, lr, beta1=0.9, beta2=0.999, eps=1e-8)"
 HINT = f"read the error's last line in your class; the constructor is {SIGNATURE}"
-LINEAR_CASES = ({"lr": 0.05}, {"lr": 0.02, "beta1": 0.8, "beta2": 0.95, "eps": 1e-6})
+LINEAR_CASES = ({"lr": 0.05}, {"lr": 0.02, "beta1": 0.8, "beta2": 0.95, "eps": 1e-7})
 LINEAR_STEPS, REGRESSION_STEPS = 4, 5
 SHAPES = ((3, 4), (5,))
 
@@ -130,20 +133,30 @@ def _construct(cls: type, params: list[torch.Tensor], hyper: dict) -> OptimizerT
 
 
 def _take_step(optimizer, params: list[torch.Tensor], loss_of, student: bool) -> list[torch.Tensor]:
-    run = (lambda code: call_student(code, hint=HINT, signature=SIGNATURE)) if student else (lambda code: code())
-    run(optimizer.zero_grad)
+    """zero_grad, backward, step; return the new weights (the student's calls are guarded and validated)."""
+    if not student:
+        optimizer.zero_grad()
+        loss_of(params).backward()
+        optimizer.step()
+        return snapshot(params)
+    shapes = [(p.shape, p.dtype) for p in params]
+    call_student(optimizer.zero_grad, hint=HINT, signature=SIGNATURE)
     loss_of(params).backward()
-    run(optimizer.step)
-    for index, p in enumerate(params):
-        if p.data.shape != p.shape or not isinstance(p.data, torch.Tensor):
-            raise Wrong(f"parameter {index} changed its shape")
+    call_student(optimizer.step, hint=HINT, signature=SIGNATURE)
+    for index, (p, (shape, dtype)) in enumerate(zip(params, shapes, strict=True)):
+        require_tensor(p.data, f"parameter {index}", shape=shape, dtype=dtype)
     return snapshot(params)
+
+
+def _away_from_zero(signs: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+    """Gradients of mixed sizes, 0.1 to about 20, with random signs."""
+    return torch.sign(signs) * (0.1 + sizes.exp())
 
 
 def _linear_gradients(seed: int) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
     generator = torch.Generator().manual_seed(seed)
     start = [torch.randn(shape, generator=generator) for shape in SHAPES]
-    gradients = [[torch.randn(shape, generator=generator) * torch.randn(shape, generator=generator).exp()
+    gradients = [[_away_from_zero(torch.randn(shape, generator=generator), torch.randn(shape, generator=generator))
                   for shape in SHAPES] for _ in range(LINEAR_STEPS)]
     return start, gradients
 
@@ -196,7 +209,7 @@ def _check_linear_case(cls, case_number: int, hyper: dict) -> None:
 
 def _check_regression_case(cls) -> None:
     problem = RegressionProblem(seed=99)
-    hyper = {"lr": 0.03, "beta1": 0.85, "beta2": 0.99}
+    hyper = {"lr": 0.03, "beta1": 0.85, "beta2": 0.99, "eps": 1e-12}
     params, reference_params = problem.fresh_params(), problem.fresh_params()
     optimizer, reference = _construct(cls, params, hyper), ReferenceAdam(reference_params, **hyper)
     for step in range(REGRESSION_STEPS):

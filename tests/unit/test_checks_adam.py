@@ -170,3 +170,31 @@ def test_errors_and_wrong_types_become_one_sentence(answer, key_words, capsys):
     assert not passed
     for words in key_words:
         assert words in line, line
+
+
+class Float64Update(DictAdam):
+    def update_param(self, p):
+        super().update_param(p)
+        p.data = p.data.double()
+
+
+def test_a_parameter_that_changes_dtype_is_named(capsys):
+    passed, line = verdict(Float64Update, capsys)
+    assert not passed
+    assert "parameter 0 has dtype torch.float64, expected torch.float32" in line
+
+
+class EpsilonInsideRoot(DictAdam):
+    """ε inside the square root, as in the RMSprop exercise: a harmless difference that must pass."""
+
+    def update_param(self, p):
+        self.param_step[p] += 1
+        t = self.param_step[p]
+        m = self.param_momentum[p].mul_(self.beta1).add_((1 - self.beta1) * p.grad)
+        v = self.param_2nd_momentum[p].mul_(self.beta2).add_((1 - self.beta2) * p.grad**2)
+        p.sub_(self.lr * (m / (1 - self.beta1**t)) / torch.sqrt(v / (1 - self.beta2**t) + self.eps))
+
+
+def test_epsilon_inside_the_square_root_passes(capsys):
+    passed, line = verdict(EpsilonInsideRoot, capsys)
+    assert passed, line
