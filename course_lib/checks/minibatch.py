@@ -1,7 +1,7 @@
 """Self-check for the minibatch sampling exercise: IID random rows, inputs and targets still paired.
 
 The dataset is numbered so that every returned row tells which index it came from: row i of
-``input_data`` holds i + (0, 0.1, 0.2, …) and ``target_data[i]`` is a distinct label per row. From the
+``input_data`` holds i + (0, 1, 2, …)/row_size and ``target_data[i]`` is a distinct label per row. From the
 returned tensors the check recovers the indices and tests, in order: shapes and dtypes (from the
 course_lib reference), rows copied unchanged, pairing, first-N rows, a contiguous block, the same batch
 after reseeding the global generators (a seed inside the sampler), and spread over the whole dataset:
@@ -31,7 +31,7 @@ SPREAD_CALLS, SPREAD_BINS, SPREAD_MINIMUM = 20, 10, 100
 
 
 def numbered_dataset(row_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-    """inputs: (1000, *row_shape), row i = i + (0, 0.1, 0.2, …); targets: (1000,) int64, all distinct."""
+    """inputs: (1000, *row_shape), row i = i + (0, 1, 2, …)/row_size; targets: (1000,) int64, all distinct."""
     row_size = int(torch.Size(row_shape).numel())
     offsets = torch.arange(row_size, dtype=torch.float32) / row_size
     rows = torch.arange(NUM_ROWS, dtype=torch.float32)[:, None] + offsets
@@ -58,9 +58,10 @@ def _row_indices(sampler, inputs, targets, num_points) -> torch.Tensor:
     batch_x, batch_y = returned
     require_tensor(batch_x, "the returned inputs tensor")
     require_tensor(batch_y, "the returned targets tensor")
-    if batch_x.shape[:1] != expected_x.shape[:1] or batch_y.shape[:1] != expected_y.shape[:1]:
-        raise Wrong(f"wrong batch size: with {size_text} it returned {len(batch_x)} inputs and {len(batch_y)} "
-                    f"targets, expected {len(expected_x)} of each")
+    rows_x, rows_y = (int(t.shape[0]) if t.dim() else 0 for t in (batch_x, batch_y))
+    if rows_x != len(expected_x) or rows_y != len(expected_y):
+        raise Wrong(f"wrong batch size: with {size_text} it returned {rows_x} inputs and {rows_y} targets, "
+                    f"expected {len(expected_x)} of each")
     require_tensor(batch_x, "the returned inputs tensor", shape=expected_x.shape, dtype=expected_x.dtype)
     require_tensor(batch_y, "the returned targets tensor", shape=expected_y.shape, dtype=expected_y.dtype)
     indices = batch_x.reshape(len(batch_x), -1)[:, 0].round().long()

@@ -2,7 +2,8 @@
 
 Each case has three parameters, (4, 3), (4,) and (2,), the last one unused by the loss so its
 ``.grad`` stays None (a parameter without a gradient must be skipped). Over three successive calls
-the check sets fresh gradients with ``loss.backward()``, calls the student's step, and compares
+the check sets fresh gradients with ``loss.backward()``, calls the student's step the way the
+notebook does, ``sgd_step(model.parameters(), lr=lr)`` (a generator, keyword ``lr``), and compares
 with ``course_lib.optimizers.sgd_step`` run on copies holding the same gradients.
 """
 
@@ -82,7 +83,7 @@ def check_sgd_step(sgd_step: object) -> str:
             loss_of(*params).backward()
             before = snapshot(params)
             grads = [None if p.grad is None else p.grad.detach().clone() for p in params]
-            call_student(sgd_step, params, lr, signature=SIGNATURE,
+            call_student(sgd_step, (p for p in params), lr=lr, signature=SIGNATURE,
                          hint=f"read the error's last line in your function; the signature is {SIGNATURE}")
             for index, (p, old) in enumerate(zip(params, before, strict=True)):
                 require_tensor(p.data, f"parameter {index}", shape=old.shape, dtype=old.dtype)
@@ -92,7 +93,8 @@ def check_sgd_step(sgd_step: object) -> str:
                 raise Wrong(_diagnose(before, grads, after, expected, lr))
             stale = [i for i, p in enumerate(params) if p.grad is not None and bool(p.grad.ne(0).any())]
             if stale:
-                raise Wrong("the parameters are right but the gradients were not cleared after the step: "
-                            "set p.grad = None (or call p.grad.zero_()) so the next backward starts from zero")
+                raise Wrong("the parameters are right but the gradients were not cleared after the step: set "
+                            "p.grad = None (or call p.grad.zero_()) so the next backward starts from zero; params "
+                            "may be a generator such as model.parameters(), which only one loop can go through")
     return (f"matches the reference on {len(LEARNING_RATES)} cases over {CALLS_PER_CASE} calls each, skips "
             f"parameters without a gradient and clears the gradients")

@@ -3,6 +3,7 @@
 import random
 
 import numpy as np
+import pytest
 import torch
 
 import course_lib.checks as checks
@@ -77,3 +78,50 @@ def test_checks_work_under_no_grad_and_restore_threads_and_random_state(capsys):
     assert np.array_equal(np.random.rand(2), expected[1])
     assert random.random() == expected[2]
     capsys.readouterr()
+
+
+def _replace_first_state(loss, params, state, **hyper):
+    state[0] = None
+
+
+def _truncate_parameters(params, lr):
+    for p in params:
+        p.data = p.data[:1]
+
+
+def _shrink_weights(model):
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.weight = torch.nn.Parameter(torch.zeros(2, 2))
+
+
+def _nan_weights(model):
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            torch.nn.init.constant_(module.weight, float("nan"))
+
+
+class _ShrinkingAdam(checks.adam.OptimizerTemplate):
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, lr)
+
+    def update_param(self, p):
+        p.data = p.data.flatten()[:1]
+
+
+@pytest.mark.parametrize(("check", "answer", "key_words"), [
+    (checks.check_momentum_update, _replace_first_state, ["grad_vel[0] is None"]),
+    (checks.check_rmsprop_update, lambda loss, params, grad_sq, **hyper: grad_sq.clear(), ["one tensor per parameter"]),
+    (checks.check_xavier_init, _shrink_weights, ["layer 0's weight", "(256, 512)"]),
+    (checks.check_kaiming_init, _nan_weights, ["NaN"]),
+    (checks.check_sample_minibatch, lambda x, y, num_points=100: (None, None), ["inputs tensor is None"]),
+    (checks.check_sample_minibatch, lambda x, y, num_points=100: (x[0, 0, 0], y[0]), ["wrong batch size"]),
+    (checks.check_sgd_step, _truncate_parameters, ["parameter 0 has shape (1, 3), expected (4, 3)"]),
+    (checks.check_adam, _ShrinkingAdam, ["parameter 0 has shape (1,), expected (3, 4)"]),
+])
+def test_odd_answers_get_a_specific_sentence_not_a_check_failure(check, answer, key_words, capsys):
+    assert check(answer) is False
+    line = only_line(capsys)
+    assert "could not judge" not in line
+    for words in key_words:
+        assert words in line, line

@@ -138,3 +138,25 @@ def test_errors_and_wrong_types_become_one_sentence(answer, key_words, capsys):
     assert not passed
     for words in key_words:
         assert words in line, line
+
+
+def two_loops_over_a_generator(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
+        for p in params:
+            p.grad = None
+
+
+def two_loops_over_a_list(params, lr):
+    params = list(params)
+    two_loops_over_a_generator(params, lr)
+
+
+def test_params_arrive_as_a_generator_like_model_parameters(capsys):
+    passed, line = verdict(two_loops_over_a_generator, capsys)
+    assert not passed
+    assert "not cleared" in line and "generator" in line
+    passed, line = verdict(two_loops_over_a_list, capsys)
+    assert passed, line
