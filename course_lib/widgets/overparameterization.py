@@ -150,7 +150,7 @@ class PerturbedInits:
         return curves
 
 
-def draw_loss_curves(curves: np.ndarray, hidden_sizes: tuple[int, ...], lr: float) -> Figure:
+def draw_loss_curves(curves: np.ndarray, hidden_sizes: tuple[int, ...], lr: float, input_size: int = 784) -> Figure:
     """One training-loss curve per initialization; the title gives the spread of the final losses."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     steps = np.arange(curves.shape[1])
@@ -161,7 +161,7 @@ def draw_loss_curves(curves: np.ndarray, hidden_sizes: tuple[int, ...], lr: floa
     ax.set_ylabel("training loss")
     ax.set_ylim(0, max(3.0, float(np.nanmax(curves[:, 0])) * 1.05))
     hidden = ", ".join(map(str, hidden_sizes))
-    ax.set_title(f"hidden ({hidden}): {count_parameters(hidden_sizes):,} parameters, lr = {lr:.3g}\n"
+    ax.set_title(f"hidden ({hidden}): {count_parameters(hidden_sizes, input_size):,} parameters, lr = {lr:.3g}\n"
                  f"final loss {final.mean():.3f} ± {final.std():.3f} (spread over {len(final)} inits)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -185,7 +185,7 @@ def overparameterization_demo(experiment: PerturbedInits | None = None, hidden: 
     def show(hidden, lr, num_steps, num_inits):
         hidden_sizes = parse_hidden_sizes(hidden)
         curves = experiment.loss_curves(hidden_sizes, lr, num_steps, num_inits, progress=in_ipython_kernel())
-        return draw_loss_curves(curves, hidden_sizes, lr)
+        return draw_loss_curves(curves, hidden_sizes, lr, input_size=experiment.x.shape[1])
 
     style = {"description_width": "initial"}
     return demo_interactive(
