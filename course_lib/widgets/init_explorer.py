@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import sys
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FuncFormatter, NullLocator
 from torch import nn
 
 from course_lib.init import init_equal_variance, init_kaiming, init_normal, init_xavier
@@ -42,6 +43,7 @@ MIN_DEPTH, MAX_DEPTH = 1, 12
 MIN_WIDTH, MAX_WIDTH, WIDTH_STEP = 16, 512, 16
 MIN_STD, MAX_STD = 1e-3, 1.0
 BATCH_SIZE = 128
+PLAIN_EXPONENT = FuncFormatter(lambda value, _: f"{value:.0e}")
 INPUT_SIZE = 784
 NUM_CLASSES = 10
 
@@ -87,6 +89,18 @@ def initialize(model: nn.Module, scheme: str, std: float) -> nn.Module:
     raise DemoInputError(f"Unknown scheme {scheme!r}; choose one of: {', '.join(SCHEMES.values())}.")
 
 
+@contextmanager
+def single_thread():
+    """Run torch on one CPU thread inside the block: for these small matrices (128 rows) a second thread
+    costs more in synchronization than it saves, most of all on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: str, depth: int, width: int,
                      std: float = 0.01, seed: int = 0) -> LayerStatistics:
     """Var of each Linear output z_k = W_k h_{k-1} and of each ∂L/∂W_k, for an MLP with ``depth`` hidden
@@ -94,31 +108,32 @@ def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: 
 
     The weights are drawn from a private generator seeded with ``seed``: the caller's RNG is untouched.
     """
-    with torch.random.fork_rng(devices=[]):
+    with single_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         with torch.device("meta"):
             model = MLP(input_size=x.shape[1], hidden_sizes=(width,) * depth, num_classes=NUM_CLASSES,
                         activation=activation)
         model = initialize(model.to_empty(device=x.device), scheme, std)
-    hidden = x
-    variances = []
-    for module in model.layers:
-        hidden = module(hidden)
-        if isinstance(module, nn.Linear):
-            variances.append(hidden.detach().var())
-    F.cross_entropy(hidden, y).backward()
-    gradient_variances = [layer.weight.grad.var() for layer in model.linear_layers()]
-    return LayerStatistics(torch.stack(variances).double().cpu().numpy(),
-                           torch.stack(gradient_variances).double().cpu().numpy())
+        hidden = x
+        variances = []
+        for module in model.layers:
+            hidden = module(hidden)
+            if isinstance(module, nn.Linear):
+                variances.append(hidden.detach().var())
+        F.cross_entropy(hidden, y).backward()
+        gradient_variances = [layer.weight.grad.var() for layer in model.linear_layers()]
+        return LayerStatistics(torch.stack(variances).double().cpu().numpy(),
+                               torch.stack(gradient_variances).double().cpu().numpy())
 
 
 def draw_statistics(stats: LayerStatistics, title: str) -> Figure:
     """Two log-scale panels: activation variance and weight-gradient variance against layer index.
 
-    A bare ``Figure`` (no pyplot state) without minor ticks keeps drawing and PNG rendering cheap.
+    A bare ``Figure`` (no pyplot state), no minor ticks and plain-text tick labels ("1e-03", no
+    mathtext) keep drawing and PNG rendering cheap.
     """
     layers = np.arange(1, len(stats.activation_variance) + 1)
-    fig = Figure(figsize=(9, 3.2), dpi=80)
+    fig = Figure(figsize=(9, 3.2), dpi=72)
     ax_act, ax_grad = fig.subplots(1, 2)
     ax_act.semilogy(layers, stats.activation_variance, "o-", color="C0")
     ax_act.axhline(1.0, color="grey", lw=0.8, ls="--")
@@ -128,6 +143,7 @@ def draw_statistics(stats: LayerStatistics, title: str) -> Figure:
     for ax in (ax_act, ax_grad):
         ax.set_xticks(layers)
         ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(PLAIN_EXPONENT)
     fig.suptitle(title, fontsize=9)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
     return fig
