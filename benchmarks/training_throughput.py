@@ -18,7 +18,7 @@ Both runs train the 784-512-256-256-128-10 ReLU MLP with SGD + momentum from the
 The last line printed is one JSON object: samples_per_s, baseline_samples_per_s, speedup,
 flop_bound_fraction (= samples_per_s · flops_per_sample / peak) and a few details.
 
-Run: ``python benchmarks/training_throughput.py [--epochs 2] [--baseline-steps 100]`` (≈ 20 s on a quiet machine).
+Run: ``python benchmarks/training_throughput.py [--epochs 2] [--baseline-steps 100]``.
 """
 
 from __future__ import annotations

@@ -223,7 +223,8 @@ def train_model(
 ) -> TrainResult:
     """Train ``model`` with minibatch SGD-style updates from ``make_optimizer(model.parameters())``.
 
-    Each epoch shuffles the training split (seeded), updates on every minibatch of ``batch_size``,
+    Calls ``set_seed(seed)`` before the first epoch (after the model and optimizer exist, so their
+    initial state is the caller's). Each epoch shuffles the training split (seeded), updates on every minibatch of ``batch_size``,
     then measures validation loss/accuracy; the weights of the epoch with the best validation accuracy
     are kept, saved and loaded back at the end, and the test split is evaluated with them. A later call
     with the same ``name`` and the same settings (see ``training_fingerprint``) returns the cached
