@@ -1,0 +1,168 @@
+"""Wall time and peak memory of every solution and student notebook, each in a fresh kernel.
+
+What is measured, for each ``solutions/*.ipynb`` and ``notebooks/*.ipynb``:
+
+- wall time of a top-to-bottom run with nbclient in a fresh ``python3`` kernel (kernel start
+  included), working directory = the notebook's folder, as ``make test`` and ``make solutions`` run them;
+- peak resident memory (RSS) of the kernel and its children, sampled every 0.1 s with psutil
+  (RSS summed over processes, so shared pages count twice: an upper bound).
+
+Modes: quick (default; ``COURSE_QUICK=1``, what the tests run) or full (``--full``; COURSE_QUICK
+unset, what ``make solutions`` runs; long), or ``--both``. Each notebook gets its own empty temporary
+``COURSE_CHECKPOINT_DIR`` (a run from scratch, nothing cached) unless ``--checkpoint-dir`` is given.
+
+Targets: peak RSS ≤ 1.5 GB (1500 MB) per notebook in full mode (mybinder.org allows 2 GB); the
+whole quick-mode suite ≤ 6 min (360 s) on the 2-core CPU.
+
+Usage: python benchmarks/notebook_resources.py [--full | --both] [--notebooks 02,03] [--timeout 1200]
+Last stdout line: JSON with per-notebook wall time and peak RSS, the quick-suite total and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from _common import emit_json, progress, run_conditions
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parent.parent
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+RSS_LIMIT_MB, QUICK_SUITE_LIMIT_S = 1500.0, 360.0
+
+
+class PeakMemory(threading.Thread):
+    """Samples the summed RSS of this process's descendants (the kernel and its children) until stopped."""
+
+    def __init__(self, interval_s: float = 0.1):
+        super().__init__(daemon=True)
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self._stop_event.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:  # the process ended between listing and reading
+                    continue
+            self.peak_bytes = max(self.peak_bytes, total)
+            self._stop_event.wait(self.interval_s)
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MB (10⁶ bytes)."""
+        self._stop_event.set()
+        self.join()
+        return self.peak_bytes / 1e6
+
+
+def find_notebooks(selection: list[str]) -> list[Path]:
+    """solutions/*.ipynb then notebooks/*.ipynb, optionally only names starting with one of ``selection``."""
+    paths = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    return [path for path in paths if not selection or any(path.name.startswith(s) for s in selection)]
+
+
+def set_mode(quick: bool) -> None:
+    """Kernels inherit this process's environment."""
+    if quick:
+        os.environ["COURSE_QUICK"] = "1"
+    else:
+        os.environ.pop("COURSE_QUICK", None)
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+
+
+def run_notebook(path: Path, timeout_s: int, checkpoint_dir: str | None) -> dict:
+    """Execute one notebook in a fresh kernel: wall time, peak RSS, and the error in one line if any."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}, record_timing=False)
+    with tempfile.TemporaryDirectory(prefix="course-bench-ckpt-") as scratch:
+        os.environ["COURSE_CHECKPOINT_DIR"] = checkpoint_dir or scratch
+        sampler = PeakMemory()
+        sampler.start()
+        start = time.perf_counter()
+        error = None
+        try:
+            client.execute()
+        except CellExecutionError as failure:
+            error = f"{failure.ename}: {' '.join(str(failure.evalue).split())[:200]}"
+        except (CellTimeoutError, DeadKernelError, RuntimeError) as failure:
+            error = f"{type(failure).__name__}: {' '.join(str(failure).split())[:200]}"
+        wall_s = time.perf_counter() - start
+        peak_mb = sampler.stop()
+    return {"wall_s": round(wall_s, 1), "peak_rss_mb": round(peak_mb, 1), "ok": error is None, "error": error}
+
+
+def run_mode(paths: list[Path], quick: bool, timeout_s: int, checkpoint_dir: str | None) -> dict:
+    set_mode(quick)
+    mode = "quick" if quick else "full"
+    results = {}
+    for path in paths:
+        name = str(path.relative_to(ROOT))
+        progress(f"[{mode}] running {name} ...")
+        results[name] = run_notebook(path, timeout_s, checkpoint_dir)
+        r = results[name]
+        progress(f"[{mode}] {name}: {r['wall_s']} s, peak RSS {r['peak_rss_mb']} MB" +
+                 ("" if r["ok"] else f", FAILED: {r['error']}"))
+    return {
+        "notebooks": results,
+        "suite_wall_s": round(sum(r["wall_s"] for r in results.values()), 1),
+        "max_peak_rss_mb": max((r["peak_rss_mb"] for r in results.values()), default=None),
+        "all_ok": all(r["ok"] for r in results.values()),
+    }
+
+
+def check_targets(modes: dict) -> list[dict]:
+    targets = []
+    if "quick" in modes:
+        measured = modes["quick"]["suite_wall_s"]
+        targets.append({"what": "quick suite wall time (s)", "measured": measured, "limit": QUICK_SUITE_LIMIT_S,
+                        "met": measured <= QUICK_SUITE_LIMIT_S and modes["quick"]["all_ok"]})
+    if "full" in modes:
+        for name, result in modes["full"]["notebooks"].items():
+            targets.append({"what": f"full-mode peak RSS (MB) of {name}", "measured": result["peak_rss_mb"],
+                            "limit": RSS_LIMIT_MB, "met": result["peak_rss_mb"] <= RSS_LIMIT_MB and result["ok"]})
+    return targets
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--full", action="store_true", help="full mode only (long: minutes per notebook)")
+    which.add_argument("--both", action="store_true", help="quick mode, then full mode")
+    parser.add_argument("--notebooks", default="", help="comma-separated name prefixes, e.g. 02,03 (default: all)")
+    parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per cell (default 1200)")
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="shared COURSE_CHECKPOINT_DIR (default: a fresh temporary one per notebook)")
+    args = parser.parse_args(argv)
+    paths = find_notebooks([s.strip() for s in args.notebooks.split(",") if s.strip()])
+    if not paths:
+        parser.error("no notebooks found under solutions/ or notebooks/")
+    quick_flags = [False] if args.full else [True, False] if args.both else [True]
+    modes = {("quick" if quick else "full"): run_mode(paths, quick, args.timeout, args.checkpoint_dir)
+             for quick in quick_flags}
+    targets = check_targets(modes)
+    summary = {
+        "benchmark": "notebook_resources",
+        "modes": modes,
+        "targets": targets,
+        "targets_met": all(target["met"] for target in targets),
+        "conditions": run_conditions(),
+    }
+    emit_json(summary)
+    return summary
+
+
+if __name__ == "__main__":
+    main()

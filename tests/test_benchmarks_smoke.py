@@ -1,0 +1,50 @@
+"""The benchmark scripts run end to end and end with the JSON line their readers rely on.
+
+Tiny settings and no timing assertions: the figures depend on the machine and its load; what must
+not break is that each script runs and reports the keys documented in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run_benchmark(script: str, *args: str) -> dict:
+    env = {**os.environ, "COURSE_QUICK": "1", "MPLBACKEND": "Agg"}
+    completed = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True,
+                               text=True, env=env, timeout=600, check=False)
+    assert completed.returncode == 0, f"{script} failed:\n{completed.stderr[-2000:]}"
+    last_line = completed.stdout.strip().splitlines()[-1]
+    return json.loads(last_line)
+
+
+@pytest.mark.slow
+def test_optimizer_step_reports_a_ratio_per_optimizer():
+    result = run_benchmark("optimizer_step.py", "--quick")
+    assert result["benchmark"] == "optimizer_step"
+    assert set(result["ratios"]) == {"SGDMomentum", "RMSprop", "Adam"}
+    for timing in result["results"].values():
+        assert timing["course_us"] > 0 and timing["torch_us"] > 0 and timing["ratio"] > 0
+    assert isinstance(result["meets_target"], bool)
+
+
+@pytest.mark.slow
+def test_widget_latency_reports_demo_and_baseline_figures():
+    result = run_benchmark("widget_latency.py", "--quick", "--demos", "init_explorer", "--values", "2",
+                           "--passes", "2")
+    assert result["benchmark"] == "widget_latency"
+    assert result["errors"] == {}
+    demo = result["demos"]["init_explorer"]
+    for key in ("median_ms", "p95_ms", "fresh_median_ms", "seen_median_ms", "ratio_to_baseline"):
+        assert demo[key] is not None and demo[key] > 0, key
+    assert demo["seen_n"] > 0 and demo["fresh_n"] > 0
+    assert result["baseline"]["median_ms"] > 0
+    assert {target["what"] for target in result["targets"]} == {"median", "p95"}
