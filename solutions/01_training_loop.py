@@ -127,15 +127,17 @@ for ax, image, label in zip(axes[:4], batch_x[:4].cpu(), batch_y[:4].cpu(), stri
     ax.set_title(data.classes[label])
     ax.axis("off")
     fig.colorbar(shown, ax=ax, fraction=0.046)
-axes[4].hist(pixels[:256].flatten(), bins=40, alpha=0.6, label="min-max, x/255")
-axes[4].hist(batch_x.flatten().cpu(), bins=40, alpha=0.6, label="standardized")
-axes[4].set(title="pixel values", yscale="log")
+min_max_batch = batch_x.cpu() * data.std + data.mean  # undo the standardization: back to x/255
+axes[4].hist(min_max_batch.flatten(), bins=40, histtype="step", linewidth=2, label="min-max, x/255")
+axes[4].hist(batch_x.flatten().cpu(), bins=40, histtype="step", linewidth=2, label="standardized")
+axes[4].set(title="pixel values of the batch", yscale="log")
 axes[4].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
 print("row 14, columns 10 to 17 of the first image:")
-print("  raw:         ", (batch_x[0, 0, 14, 10:18].cpu() * data.std + data.mean).mul(255).round().int().tolist())
+print("  raw:         ", min_max_batch[0, 0, 14, 10:18].mul(255).round().int().tolist())
+print("  min-max:     ", [round(value, 2) for value in min_max_batch[0, 0, 14, 10:18].tolist()])
 print("  standardized:", [round(value, 2) for value in batch_x[0, 0, 14, 10:18].cpu().tolist()])
 background = -data.mean / data.std
 assert abs(batch_x.min().item() - background) < 1e-4
@@ -386,7 +388,8 @@ plt.show()
 # Per iteration, gradient descent uses the exact gradient, so it usually reaches a lower loss in the same
 # number of steps (at least for a small enough learning rate). But each of its iterations costs $N/B$
 # times more computation. What we pay for is computation (time), so the fair comparison is per epoch,
-# and there SGD wins. The noise in SGD also helps it escape sharp minima (see notebook 04).
+# and there SGD wins. The noise in SGD may also steer it away from sharp minima towards flatter ones
+# that generalize better (Keskar et al., 2017; see notebook 04).
 
 # %% [markdown]
 # ## 5. Feeding minibatches: `DataLoader` vs an in-memory iterator
@@ -496,14 +499,15 @@ assert val_accuracy > quick_or_full(0.6, 0.8)
 # update as your `sgd_step`, as an object).
 
 # %%
-train_data = data.subset(n_train=quick_or_full(5_000, None), n_val=quick_or_full(2_000, None))
+train_data = data.subset(n_train=quick_or_full(10_000, None), n_val=quick_or_full(2_000, None),
+                         n_test=quick_or_full(2_000, None))
 set_seed(42)
 mlp = MLP(hidden_sizes=(256, 128)).to(device)
 result = train_model(mlp, lambda params: SGD(params, lr=0.1), train_data,
-                     epochs=quick_or_full(2, 10), batch_size=128, name="01_training_loop_mlp_sgd")
+                     epochs=quick_or_full(2, 10), batch_size=64, name="01_training_loop_mlp_sgd")
 print(f"best epoch {result.best_epoch}: validation accuracy {max(result.history['val_acc']):.1%}, "
       f"test accuracy {result.test_acc:.1%}")
-plot_training_curves({"MLP, SGD lr=0.1": result.history}, metric="val_acc")
+plot_training_curves({"MLP, SGD lr=0.1": result.history}, metric=["train_loss", "val_acc"])
 plt.show()
 assert max(result.history["val_acc"]) > quick_or_full(0.7, 0.85)
 
@@ -547,37 +551,42 @@ assert w_spread.abs().sum().item() == w_concentrated.abs().sum().item() == 1.0
 # the factor $(1 - 2\eta\lambda)$: hence its other name, **weight decay**. (`torch.optim.SGD(...,
 # weight_decay=wd)` adds $\text{wd}\cdot W$, which is the same with $\lambda = \text{wd}/2$.)
 #
-# Let us see it work. We train a two-hidden-layer MLP (256, 256) on only a few hundred training images
-# for many epochs, once without and once with weight decay, from the same initial weights and with the
-# same minibatch order.
+# Let us see it work. We train an MLP with two hidden layers of 256 units on only 1 000 training images
+# (500 in quick mode) for many epochs, once without and once with weight decay, from the same initial
+# weights and with the same minibatch order.
 
 # %%
 experiment = WeightDecayExperiment(data)
 without_decay = experiment.run(0.0)
-with_decay = experiment.run(3e-3)
+with_decay = experiment.run(1e-2)
 print(f"{len(experiment.train_x)} training images, {len(experiment.val_x)} validation images, "
       f"{experiment.epochs} epochs")
 for run in (without_decay, with_decay):
-    print(f"λ = {run.lam:<6g} train acc {run.train_acc[-1]:.1%}  val acc {run.val_acc[-1]:.1%}  "
-          f"train loss {run.train_loss[-1]:.3f}  val loss {run.val_loss[-1]:.3f}  ‖W‖ = {run.weight_norm[-1]:.1f}")
+    print(f"λ = {run.lam:<5g} train acc {run.train_acc[-1]:6.1%}  val acc {run.val_acc[-1]:6.1%}   "
+          f"train loss {run.train_loss[-1]:.3f}  val loss {run.val_loss[-1]:.3f} (lowest {run.val_loss.min():.3f})"
+          f"   ‖W‖ = {run.weight_norm[-1]:.1f}")
 draw_weight_decay(with_decay, without_decay, metric="loss")
 plt.show()
 
+assert without_decay.train_acc[-1] - without_decay.val_acc[-1] > 0.1
+assert without_decay.val_loss[-1] > without_decay.val_loss.min() + 0.05
 assert with_decay.weight_norm[-1] < without_decay.weight_norm[-1]
 assert with_decay.val_loss[-1] < without_decay.val_loss[-1]
-assert (with_decay.val_loss[-1] - with_decay.train_loss[-1]) < (without_decay.val_loss[-1] - without_decay.train_loss[-1])
-assert without_decay.train_acc[-1] - without_decay.val_acc[-1] > 0.1
+assert with_decay.val_loss[-1] - with_decay.val_loss.min() < without_decay.val_loss[-1] - without_decay.val_loss.min()
+assert with_decay.generalization_gap < without_decay.generalization_gap
 assert with_decay.val_acc[-1] > 0.7
 
 # %% [markdown]
-# Without regularization the training loss heads to zero while the validation loss, after an early
-# minimum, climbs again: the network becomes ever more confident on the training images, including on
-# its mistakes on new ones. Weight decay keeps the weights smaller, and the validation loss stays lower.
-# The gain in validation *accuracy* is small on this problem: regularization is no substitute for more
-# data, and too much of it makes the model too simple (underfitting).
+# Without regularization the training loss heads to zero (note the log scale) while the validation loss,
+# after an early minimum, climbs again: the network grows its weights to become ever more confident on
+# the training images, and so also on its mistakes on new ones. Weight decay keeps the weights smaller,
+# the validation loss stops climbing, and the gap between training and validation accuracy shrinks. The
+# gain in validation *accuracy* is small on this problem: regularization is no substitute for more data,
+# and too much of it makes the model too simple (underfitting).
 #
 # Move the slider to train with other values of λ (each value trains once, the first time you pick it,
-# and is then cached). The grey curves are the reference λ, which you can type in the box.
+# and is then cached; it takes a few seconds). The grey curves belong to the reference λ, which you can
+# type in the box.
 
 # %%
 weight_decay_demo(experiment=experiment)
@@ -587,8 +596,9 @@ weight_decay_demo(experiment=experiment)
 # you use to pick λ?
 
 # %% [markdown] tags=["solution"]
-# At the largest λ the penalty dominates the data loss: the weights stay small and the training accuracy
-# drops well below 100%, and so does the validation accuracy: the model underfits. λ is a
+# At the largest λ the penalty weighs as much as the data loss: the weights shrink to a fraction of their
+# initial size, the training accuracy stays well below 100% and the validation accuracy drops too: the
+# model underfits. λ is a
 # hyper-parameter, so pick it on the validation set (the value with the best validation accuracy or loss),
 # never on the test set, which is kept for the final, single measurement.
 

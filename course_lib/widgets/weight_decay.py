@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -66,7 +67,7 @@ class WeightDecayExperiment:
 
     def __init__(self, data, n_train: int | None = None, n_val: int | None = None,
                  hidden_sizes=(256, 256), epochs: int | None = None, batch_size: int = 50,
-                 lr: float = 0.1, seed: int = 42):
+                 lr: float = 0.05, seed: int = 42):
         n_train = int(n_train or quick_or_full(500, 1000))
         n_val = int(n_val or quick_or_full(1000, 5000))
         if len(data.train_x) < n_train or len(data.val_x) < n_val:
@@ -76,7 +77,7 @@ class WeightDecayExperiment:
         self.val_x = data.val_x[:n_val].reshape(n_val, -1).float().cpu()
         self.val_y = data.val_y[:n_val].cpu()
         self.hidden_sizes = tuple(hidden_sizes)
-        self.epochs = int(epochs or quick_or_full(40, 60))
+        self.epochs = int(epochs or quick_or_full(50, 100))
         self.batch_size = int(batch_size)
         self.lr = float(lr)
         self.seed = int(seed)
@@ -99,10 +100,22 @@ class WeightDecayExperiment:
         return tuple(measures)
 
     def _train(self, lam: float) -> WeightDecayRun:
-        """Minibatch SGD on J(W) = CE + λ·R(W); the same initial weights and batch order for every λ."""
+        """Minibatch SGD on J(W) = CE + λ·R(W); the same initial weights and batch order for every λ.
+
+        The matrices are tiny, so one CPU thread is fastest (several threads mostly wait for each
+        other, badly so on a busy machine); the caller's thread count is restored afterwards.
+        """
         lam = float(lam)
         if not np.isfinite(lam) or lam < 0:
             raise DemoInputError(f"λ must be a finite number ≥ 0, got {lam}.")
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._train_one_thread(lam)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _train_one_thread(self, lam: float) -> WeightDecayRun:
         model = self._fresh_model()
         order = torch.Generator().manual_seed(self.seed)
         rows = [self._measure(model) + (weight_norm(model),)]
@@ -135,7 +148,7 @@ def draw_weight_decay(run: WeightDecayRun, reference: WeightDecayRun, metric: st
         ax_curves.plot(epochs, getattr(current, train_key), "--", color=color, label=f"train, {label}")
         ax_curves.plot(epochs, getattr(current, val_key), "-", color=color, label=f"validation, {label}")
         ax_norm.plot(epochs, current.weight_norm, color=color, label=label)
-    ax_curves.set(xlabel="epoch", ylabel=metric,
+    ax_curves.set(xlabel="epoch", ylabel=metric, yscale="log" if metric == "loss" else "linear",
                   title=f"λ = {run.lam:g}: train − validation accuracy = {run.generalization_gap:.1%}")
     ax_curves.legend(fontsize=8)
     ax_norm.set(xlabel="epoch", ylabel="‖W‖", title="size of the weights")
@@ -144,8 +157,10 @@ def draw_weight_decay(run: WeightDecayRun, reference: WeightDecayRun, metric: st
     return fig
 
 
-def weight_decay_demo(data=None, lambdas=LAMBDA_GRID, experiment: WeightDecayExperiment | None = None):
-    """A λ slider over ``lambdas``, a reference-λ text box and a metric toggle.
+def weight_decay_demo(data=None, lambdas=LAMBDA_GRID, experiment: WeightDecayExperiment | None = None,
+                      lam: float = 1e-2, reference_lam: float = 0.0):
+    """A λ slider over ``lambdas`` (starting at the entry closest to ``lam``), a reference-λ text box
+    and a metric toggle.
 
     Each λ is trained once, on first use, then cached; ``data`` defaults to ``load_fashion_mnist()``.
     """
@@ -155,18 +170,15 @@ def weight_decay_demo(data=None, lambdas=LAMBDA_GRID, experiment: WeightDecayExp
 
             data = load_fashion_mnist()
         experiment = WeightDecayExperiment(data)
-    import ipywidgets as widgets
-
-    options = [(f"{lam:g}", float(lam)) for lam in lambdas]
+    options = [(f"{value:g}", float(value)) for value in lambdas]
 
     def update(lam, reference_lam, metric):
         reference = parse_number(reference_lam, "reference λ", minimum=0.0, maximum=1.0)
         return draw_weight_decay(experiment.run(lam), experiment.run(reference), metric)
 
-    lam_slider = widgets.SelectionSlider(options=options, value=options[min(3, len(options) - 1)][1],
-                                         description="λ", continuous_update=False)
-    reference_box = widgets.Text(value=f"{float(lambdas[0]):g}", description="reference λ",
-                                 continuous_update=False)
+    start = min((value for _, value in options), key=lambda value: abs(value - lam))
+    lam_slider = widgets.SelectionSlider(options=options, value=start, description="λ", continuous_update=False)
+    reference_box = widgets.Text(value=f"{reference_lam:g}", description="reference λ", continuous_update=False)
     metric_toggle = widgets.ToggleButtons(options=list(METRICS), value="accuracy", description="show")
     ui = demo_interactive(update, lam=lam_slider, reference_lam=reference_box, metric=metric_toggle)
     ui.experiment = experiment

@@ -33,7 +33,7 @@ def separable_data(n_train=60, n_val=40, n_features=12, seed=0):
 
 @pytest.fixture
 def experiment():
-    return WeightDecayExperiment(separable_data(), n_train=60, n_val=40, hidden_sizes=(16,), epochs=4,
+    return WeightDecayExperiment(separable_data(), n_train=60, n_val=40, hidden_sizes=(16,), epochs=4, lr=0.1,
                                  batch_size=20)
 
 
