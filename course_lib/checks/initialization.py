@@ -117,7 +117,9 @@ def run_init_check(exercise: InitExercise, init: object) -> str:
         if layer.bias is not None and bool(layer.bias.detach().ne(0).any()):
             raise Wrong(f"the weights are right but layer {index}'s biases are not zero: set them with "
                         f"nn.init.zeros_(layer.bias) or layer.bias.data.zero_()")
-    return (f"the weight variances match {exercise.expected_text(1)} in all {len(layers)} layers of an MLP "
+    first, later = exercise.expected_text(0), exercise.expected_text(1)
+    rule = later if first == later else f"{later} ({first} in the first layer)"
+    return (f"the weight variances match {rule} in all {len(layers)} layers of an MLP "
             f"{INPUT_SIZE}→{'→'.join(map(str, HIDDEN_SIZES))}→{NUM_CLASSES}, and the biases are zero")
 
 
