@@ -1,0 +1,43 @@
+"""Cost-of-computation demo: every model size renders live timings, and time grows with batch size."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from course_lib.models import MLP
+from course_lib.widgets.common import DemoInputError
+from course_lib.widgets.computation_cost import MODEL_SIZES, computation_cost_demo, measure_pass_times
+
+matplotlib.use("Agg")
+
+COUNTS = (1, 10, 100, 1000)
+
+
+def test_every_model_size_renders_forward_and_backward(small_fashion):
+    ui = computation_cost_demo(small_fashion.train_x, small_fashion.train_y, num_examples=COUNTS, repeats=1)
+    control = ui.kwargs_widgets[0]
+    assert list(control.options) == list(MODEL_SIZES)
+    for size in MODEL_SIZES:
+        ui.last_figure = None
+        control.value = size
+        ui.update()
+        assert ui.last_error is None
+        lines = ui.last_figure.axes[0].lines
+        assert [line.get_label().split()[0] for line in lines] == ["forward", "backward"]
+        assert list(lines[0].get_xdata()) == list(COUNTS)
+
+
+def test_times_are_positive_means_and_grow_with_the_number_of_examples(small_fashion):
+    model = MLP(hidden_sizes=(512, 256, 256, 128))
+    times = measure_pass_times(model, small_fashion.train_x, small_fashion.train_y, (1, 2000), repeats=2)
+    assert times.shape == (2, 2) and np.all(times > 0)
+    assert times[1].sum() > 5 * times[0].sum()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_more_examples_than_available_is_a_message(small_fashion):
+    with pytest.raises(DemoInputError, match="Only 10 examples"):
+        measure_pass_times(MLP(hidden_sizes=()), small_fashion.train_x[:10], small_fashion.train_y[:10], (1, 50))
+    ui = computation_cost_demo(small_fashion.train_x[:50], small_fashion.train_y[:50], num_examples=(1, 10, 500))
+    assert ui.last_error is None
+    assert list(ui.last_figure.axes[0].lines[0].get_xdata()) == [1, 10]

@@ -1,0 +1,123 @@
+"""Batch-size demo: typed settings are validated (one-line messages), every time budget renders, the
+student's sampler is used when it works and replaced by the reference with a note when it does not."""
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+from course_lib.models import MLP
+from course_lib.widgets.common import DemoInputError
+from course_lib.widgets.minibatch import minibatch_demo, parse_run_settings, train_for_seconds
+
+matplotlib.use("Agg")
+
+BATCHES, LRS, SECONDS = range(3)
+BUDGETS = (0.05, 0.1)
+
+
+@pytest.fixture
+def data(small_fashion):
+    return small_fashion.train_x, small_fashion.train_y
+
+
+@pytest.fixture
+def ui(data):
+    return minibatch_demo(None, *data, time_budgets=BUDGETS, hidden_sizes=(32,))
+
+
+def render(ui, index, value):
+    """Set a control like a student would; changing the value re-renders, an unchanged value needs update()."""
+    ui.last_figure = None
+    control = ui.kwargs_widgets[index]
+    if control.value == value:
+        ui.update()
+    else:
+        control.value = value
+
+
+def test_defaults_render_one_curve_per_batch_size(ui):
+    assert ui.last_error is None
+    labels = [line.get_label() for line in ui.last_figure.axes[0].lines]
+    assert [label.split(",")[0] for label in labels] == ["batch 20", "batch 250", "batch 1000"]
+
+
+@pytest.mark.parametrize("index, values", [
+    (BATCHES, ["1", "2000", "8, 64", " 16 ,32,64,128,256 "]),
+    (LRS, ["0.001", "1e-1", "0.01, 0.1, 0.5"]),
+    (SECONDS, list(BUDGETS)),
+])
+def test_every_control_over_its_range(ui, index, values):
+    for value in values:
+        render(ui, index, value)
+        assert ui.last_error is None, f"{value!r}: {ui.last_error}"
+        assert ui.last_figure is not None
+
+
+@pytest.mark.parametrize("index, bad", [
+    (BATCHES, "abc"), (BATCHES, "1,,2"), (BATCHES, "-5"), (BATCHES, "1e999"), (BATCHES, ""),
+    (BATCHES, "0"), (BATCHES, "2.5"), (BATCHES, "2001"), (BATCHES, "1, 2, 3, 4, 5, 6"),
+    (LRS, "abc"), (LRS, "1,,2"), (LRS, "-5"), (LRS, "1e999"), (LRS, ""), (LRS, "0"), (LRS, "0.1, 0.2"),
+])
+def test_bad_text_gives_one_line_then_the_next_valid_value_renders(ui, index, bad):
+    default = ui.kwargs_widgets[index].value
+    render(ui, index, bad)
+    assert ui.last_error is not None and "\n" not in ui.last_error
+    assert isinstance(ui.last_exception, DemoInputError)
+    render(ui, index, default)
+    assert ui.last_error is None and ui.last_figure is not None
+
+
+def test_batch_larger_than_the_dataset_names_the_size(ui):
+    render(ui, BATCHES, "20, 5000")
+    assert "5000 is larger than the training set (2000 examples)" in ui.last_error
+
+
+def test_nan_producing_learning_rate_is_reported_as_diverged(ui):
+    render(ui, SECONDS, BUDGETS[-1])
+    render(ui, BATCHES, "256")
+    render(ui, LRS, "100")
+    assert ui.last_error is not None and "diverged" in ui.last_error and "\n" not in ui.last_error
+    render(ui, LRS, "0.05")
+    assert ui.last_error is None and ui.last_figure is not None
+
+
+def test_one_learning_rate_applies_to_every_batch_size():
+    assert parse_run_settings("8, 16", "0.1", 100) == ([8, 16], [0.1, 0.1])
+    assert parse_run_settings("8, 16", "0.1, 0.2", 100) == ([8, 16], [0.1, 0.2])
+
+
+def test_training_runs_for_the_budget_and_lowers_the_loss(data):
+    torch.manual_seed(0)
+    record = train_for_seconds(MLP(hidden_sizes=(32,)), *data, batch_size=64, lr=0.1, seconds=0.2, min_steps=30)
+    assert record.shape[1] == 2 and len(record) >= 30
+    assert np.all(np.diff(record[:, 0]) >= 0) and record[-1, 0] >= 0.2
+    assert record[-5:, 1].mean() < record[:3, 1].mean()
+
+
+def test_unimplemented_student_sampler_falls_back_with_a_note(data, capsys):
+    def sample_minibatch(input_data, target_data, num_points=100):
+        raise NotImplementedError("Exercise: sample_minibatch")
+
+    ui = minibatch_demo(sample_minibatch, *data, time_budgets=BUDGETS, hidden_sizes=(32,))
+    assert ui.last_error is None and ui.last_figure is not None
+    assert "not implemented yet" in ui.sampler_note
+    assert ui.sampler_note in capsys.readouterr().out
+
+
+def test_broken_student_sampler_falls_back_with_a_note(data):
+    ui = minibatch_demo(lambda x, y, n: (x[:2], y), *data, time_budgets=BUDGETS, hidden_sizes=(32,))
+    assert ui.last_error is None and "did not return two tensors" in ui.sampler_note
+
+
+def test_working_student_sampler_is_used(data):
+    calls = []
+
+    def sample_minibatch(input_data, target_data, num_points=100):
+        calls.append(num_points)
+        rows = torch.randint(0, len(input_data), (num_points,))
+        return input_data[rows], target_data[rows]
+
+    ui = minibatch_demo(sample_minibatch, *data, time_budgets=BUDGETS, hidden_sizes=(32,))
+    assert ui.sampler_note is None and ui.last_error is None
+    assert {20, 250, 1000} <= set(calls)
