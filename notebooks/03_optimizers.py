@@ -55,6 +55,9 @@ from course_lib.widgets.surfaces import SurfaceRuns, draw_surface_runs
 generator = set_seed(42)
 device = get_device()
 use_course_style()
+# Every computation here is small (at most 500 images at a time): on a CPU one thread is as fast as
+# several, and it does not fight over the cores with other programs.
+torch.set_num_threads(1)
 
 # %% [markdown]
 # ## 1. What an optimizer is
@@ -360,6 +363,7 @@ ax.set_xticks(range(len(grid_betas))[::2], [f"{b:.1f}" for b in grid_betas[::2]]
 ax.set_yticks(range(len(grid_lrs))[::2], [f"{lr:.2g}" for lr in grid_lrs[::2]])
 ax.set_xlabel("momentum β (0 = gradient descent)")
 ax.set_ylabel("learning rate")
+ax.grid(False)
 fig.colorbar(image, label="log10 distance to the optimum after 100 steps")
 plt.show()
 
@@ -375,7 +379,7 @@ print(f"best over the grid after 100 steps: GD {best_gd:.1e}, momentum {best_mom
 assert best_momentum < 1e-3 * best_gd
 
 # %% [markdown]
-# The dark band runs diagonally: a larger learning rate wants a smaller β. With the best learning
+# The bright band runs diagonally: a larger learning rate wants a smaller β. With the best learning
 # rate for GD (close to $2/(\lambda_{\min}+\lambda_{\max})$) GD also gets close, but momentum with a
 # tuned β beats the best GD by many orders of magnitude. The picture at the tuned setting:
 
@@ -442,7 +446,9 @@ assert rmsprop_distance[-1].max() < 1e-6
 # %% [markdown]
 # Both of RMSprop's parameters move at a similar pace (at first each step is about $\eta$ in each
 # direction, whatever the gradient's size), and it reaches the optimum in both directions without
-# tuning a β for this problem.
+# tuning a β for this problem. Near the optimum the gradients, and with them $s_t$, shrink, so the
+# effective step $\eta/\sqrt{s_t}$ grows again: RMSprop then hovers around the optimum instead of
+# settling exactly, one reason to decay the learning rate late in training.
 #
 # ## 6. Adam: momentum and RMSprop, with bias correction
 #
@@ -630,9 +636,10 @@ curves = {hidden: overparameterization_experiment.loss_curves(hidden, 0.05, comp
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
 for ax, (hidden, runs) in zip(axes, curves.items(), strict=True):
     ax.plot(runs.T, lw=1.2)
-    ax.set_title(f"hidden {hidden}: final loss {runs[:, -1].mean():.3f} ± {runs[:, -1].std():.3f}")
+    ax.set_title(f"hidden sizes {hidden}: final loss {runs[:, -1].mean():.3f} ± {runs[:, -1].std():.3f}")
     ax.set_xlabel("gradient-descent step")
 axes[0].set_ylabel("training loss")
+axes[0].set_ylim(0, 3)
 plt.show()
 small_spread, wide_spread = (runs[:, -1].std() for runs in curves.values())
 assert small_spread > 3 * wide_spread

@@ -159,9 +159,9 @@ def draw_loss_curves(curves: np.ndarray, hidden_sizes: tuple[int, ...], lr: floa
     final = curves[:, -1]
     ax.set_xlabel("gradient-descent step")
     ax.set_ylabel("training loss")
-    ax.set_ylim(0, max(3.0, float(np.nanmax(curves[:, 0])) * 1.05))
+    ax.set_ylim(0, 3)
     hidden = ", ".join(map(str, hidden_sizes))
-    ax.set_title(f"hidden ({hidden}): {count_parameters(hidden_sizes, input_size):,} parameters, lr = {lr:.3g}\n"
+    ax.set_title(f"hidden sizes {hidden}: {count_parameters(hidden_sizes, input_size):,} parameters, lr = {lr:.3g}\n"
                  f"final loss {final.mean():.3f} ± {final.std():.3f} (spread over {len(final)} inits)", fontsize=10)
     fig.tight_layout()
     return fig
