@@ -18,12 +18,18 @@ from course_lib.widgets.surfaces import SurfaceRuns, draw_surface_runs, surface_
 
 matplotlib.use("Agg")
 
-MAX_STEPS = 100
+MAX_STEPS = 40
+FINDING_STEPS = 100
 
 
 @pytest.fixture(scope="module")
 def runs():
     return SurfaceRuns(max_steps=MAX_STEPS)
+
+
+@pytest.fixture(scope="module")
+def tutorial_runs():
+    return SurfaceRuns(max_steps=FINDING_STEPS)
 
 
 @pytest.fixture
@@ -63,9 +69,9 @@ def test_every_option_renders(demo, description):
 def test_every_slider_renders_over_its_range(demo, description):
     control = controls(demo)[description]
     if isinstance(control, widgets.FloatLogSlider):
-        values = list(np.logspace(control.min, control.max, 5, base=control.base))
+        values = list(np.logspace(control.min, control.max, 4, base=control.base))
     else:
-        values = list(range(control.min, control.max + 1, 30))
+        values = list(range(control.min, control.max + 1, 10))
     latencies = [render(demo, description, value) for value in values]
     assert demo.last_error is None and demo.last_figure is not None
     print(f"surface_demo {description}: median update {1000 * np.median(latencies):.0f} ms")
@@ -87,7 +93,7 @@ def test_nan_learning_rate_gives_a_one_line_message_and_the_next_value_renders(d
     assert demo.last_error is None and demo.last_figure is not None
 
 
-@pytest.mark.parametrize("lrs, steps", [({"SGD": 1e6}, 50), ({"Adam": -1.0}, 50), ({}, 0), ({}, MAX_STEPS + 1)])
+@pytest.mark.parametrize("lrs, steps", [({"SGD": 1e6}, 20), ({"Adam": -1.0}, 20), ({"Momentum": float("inf")}, 20), ({}, 0), ({}, MAX_STEPS + 1)])
 def test_out_of_range_settings_are_rejected(runs, lrs, steps):
     with pytest.raises(DemoInputError):
         runs.paths("steep optima", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2, **lrs}, steps)
@@ -133,15 +139,19 @@ def test_three_d_view_draws_on_a_3d_axes(runs):
     assert fig.axes[0].name == "3d"
 
 
-def test_on_pathological_curvature_sgd_bounces_while_momentum_and_adam_settle(runs):
-    paths = runs.paths("pathological curvature", runs.default_lrs("pathological curvature"), MAX_STEPS)
+@pytest.mark.slow
+def test_on_pathological_curvature_sgd_bounces_while_momentum_and_adam_settle(tutorial_runs):
+    runs = tutorial_runs
+    paths = runs.paths("pathological curvature", runs.default_lrs("pathological curvature"), FINDING_STEPS)
     assert np.abs(paths["SGD"][-20:, 0]).max() > 1.0 and paths["SGD"][-1, 2] > 0.5
     for name in ("Momentum", "Adam"):
         assert np.abs(paths[name][-20:, 0]).max() < 0.1 and paths[name][-1, 2] < 0.01, name
 
 
-def test_on_steep_optima_only_adam_reaches_a_well_from_the_origin(runs):
-    paths = runs.paths("steep optima", runs.default_lrs("steep optima"), MAX_STEPS)
+@pytest.mark.slow
+def test_on_steep_optima_only_adam_reaches_a_well_from_the_origin(tutorial_runs):
+    runs = tutorial_runs
+    paths = runs.paths("steep optima", runs.default_lrs("steep optima"), FINDING_STEPS)
 
     def distance_to_nearest_well(point):
         return min(math.dist(point, center) for center in STEEP_OPTIMA_CENTERS)
