@@ -504,7 +504,8 @@ train_data = data.subset(n_train=quick_or_full(10_000, None), n_val=quick_or_ful
 set_seed(42)
 mlp = MLP(hidden_sizes=(256, 128)).to(device)
 result = train_model(mlp, lambda params: SGD(params, lr=0.1), train_data,
-                     epochs=quick_or_full(2, 10), batch_size=64, name="01_training_loop_mlp_sgd")
+                     epochs=quick_or_full(2, 10), batch_size=64,
+                     name=quick_or_full("01_training_loop_mlp_sgd_quick", "01_training_loop_mlp_sgd"))
 print(f"best epoch {result.best_epoch}: validation accuracy {max(result.history['val_acc']):.1%}, "
       f"test accuracy {result.test_acc:.1%}")
 plot_training_curves({"MLP, SGD lr=0.1": result.history}, metric=["train_loss", "val_acc"])
