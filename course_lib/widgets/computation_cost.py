@@ -7,7 +7,7 @@ Pipeline:
 2. ``plot_pass_times``: seconds against N, forward and backward, with the cost per example;
 3. ``computation_cost_demo``: a drop-down of model sizes, measured live on every change.
 
-Nothing is cached on purpose: the demo times this machine, now.
+Nothing is cached on purpose: the demo times this machine, now, on one CPU thread (on a GPU, the GPU).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from torch import nn
 
 from course_lib.models import MLP
 from course_lib.widgets.common import DemoInputError, demo_interactive
+from course_lib.widgets.compare_optimizers import single_cpu_thread
 
 MODEL_SIZES: dict[str, tuple[int, ...]] = {
     "784-10 (no hidden layer)": (),
@@ -30,7 +31,7 @@ MODEL_SIZES: dict[str, tuple[int, ...]] = {
     "784-50-50-10": (50, 50),
     "784-512-256-256-128-10 (this notebook's network)": (512, 256, 256, 128),
 }
-NUM_EXAMPLES: tuple[int, ...] = (1, 10, 100, 250, 500, 1000, 2000, 3000)
+NUM_EXAMPLES: tuple[int, ...] = (1, 10, 100, 250, 500, 1000, 1500, 2000)
 
 
 def _synchronize(device: torch.device) -> None:
@@ -46,24 +47,26 @@ def measure_pass_times(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     """Mean seconds of the forward pass (logits and loss) and of the backward pass on x[:n], y[:n].
 
     x: (N, ...) inputs, y: (N,) class labels on the model's device. Returns (len(num_examples), 2):
-    column 0 forward seconds, column 1 backward seconds, each averaged over ``repeats`` runs.
+    column 0 forward seconds, column 1 backward seconds, each averaged over ``repeats`` runs (on one
+    CPU thread, so that a busy machine does not turn thread synchronization into the measurement).
     """
     if max(num_examples) > len(x):
         raise DemoInputError(f"Only {len(x)} examples available, {max(num_examples)} requested.")
     loss_fn = nn.CrossEntropyLoss()
     device = x.device
     times = np.zeros((repeats, len(num_examples), 2))
-    for repeat in range(repeats):
-        for column, count in enumerate(num_examples):
-            model.zero_grad(set_to_none=True)
-            _synchronize(device)
-            start = time.perf_counter()
-            loss = loss_fn(model(x[:count]), y[:count])
-            _synchronize(device)
-            forward_done = time.perf_counter()
-            loss.backward()
-            _synchronize(device)
-            times[repeat, column] = (forward_done - start, time.perf_counter() - forward_done)
+    with single_cpu_thread():
+        for repeat in range(repeats):
+            for column, count in enumerate(num_examples):
+                model.zero_grad(set_to_none=True)
+                _synchronize(device)
+                start = time.perf_counter()
+                loss = loss_fn(model(x[:count]), y[:count])
+                _synchronize(device)
+                forward_done = time.perf_counter()
+                loss.backward()
+                _synchronize(device)
+                times[repeat, column] = (forward_done - start, time.perf_counter() - forward_done)
     model.zero_grad(set_to_none=True)
     return times.mean(axis=0)
 

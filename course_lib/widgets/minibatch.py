@@ -31,7 +31,7 @@ from course_lib.widgets.common import (
     parse_number_list,
     show_figure,
 )
-from course_lib.widgets.compare_optimizers import has_diverged
+from course_lib.widgets.compare_optimizers import has_diverged, single_cpu_thread
 
 MAX_RUNS = 5
 MAX_LEARNING_RATE = 100.0
@@ -90,24 +90,26 @@ def train_for_seconds(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_
                       min_steps: int = 3) -> np.ndarray:
     """Plain SGD (w ← w − η∇J on one minibatch) until ``seconds`` of wall-clock time have passed.
 
-    At least ``min_steps`` steps are taken, so that even a busy machine draws a curve.
+    At least ``min_steps`` steps are taken, so that even a busy machine draws a curve. Runs on one
+    CPU thread (see ``single_cpu_thread``).
     Returns (steps, 2): elapsed seconds after each step and that step's minibatch loss. A run whose
     loss diverges (NaN, inf or above 1000) stops there; its last row holds that loss.
     """
     loss_fn = nn.CrossEntropyLoss()
     optimizer = SGD(model.parameters(), lr=lr)
     record = []
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds or len(record) < min_steps:
-        inputs, targets = sampler(x, y, batch_size)
-        loss = loss_fn(model(inputs), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        value = loss.item()
-        record.append((time.perf_counter() - start, value))
-        if has_diverged(value):
-            break
+    with single_cpu_thread():
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds or len(record) < min_steps:
+            inputs, targets = sampler(x, y, batch_size)
+            loss = loss_fn(model(inputs), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            value = loss.item()
+            record.append((time.perf_counter() - start, value))
+            if has_diverged(value):
+                break
     return np.asarray(record, dtype=float).reshape(-1, 2)
 
 

@@ -29,6 +29,7 @@ def test_committed_benchmark_records_scores_settings_and_how_it_was_made():
     assert record["data"] == {"train": 50_000, "val": 10_000, "test": 10_000}
 
 
+@pytest.mark.slow
 def test_produced_file_holds_the_trained_models_real_scores(small_fashion, tmp_path):
     path = tmp_path / "score.json"
     record = produce_benchmark(TINY, small_fashion, path=path, checkpoint_dir=tmp_path)

@@ -46,12 +46,13 @@ def test_default_settings_render_four_curves(ui):
         OPTIMIZER_NAMES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", [BATCH, LR, MOMENTUM, STEPS])
 def test_every_slider_over_its_range(ui, index):
     for value in slider_values(ui.kwargs_widgets[index]):
         render(ui, index, value)
         if ui.last_error is not None:
-            assert index == LR and value >= 1.0 and "diverged" in ui.last_error
+            assert index == LR and value >= 0.05 and "diverged" in ui.last_error
             continue
         assert ui.last_figure is not None, f"no figure for {value}"
 
@@ -76,9 +77,9 @@ def test_diverged_run_is_labelled_in_the_figure(small_fashion):
 
 def test_repeated_setting_is_answered_from_the_cache(ui):
     runs_after_default = ui.comparison.runs
-    render(ui, STEPS, 50)
+    render(ui, STEPS, 40)
     render(ui, STEPS, 100)
-    render(ui, STEPS, 50)
+    render(ui, STEPS, 40)
     render(ui, STEPS, 100)
     assert ui.comparison.runs == runs_after_default + 1
     assert ui.last_error is None and ui.last_figure is not None

@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 COUNTS = (1, 10, 100, 1000)
 
 
+@pytest.mark.slow
 def test_every_model_size_renders_forward_and_backward(small_fashion):
     ui = computation_cost_demo(small_fashion.train_x, small_fashion.train_y, num_examples=COUNTS, repeats=1)
     control = ui.kwargs_widgets[0]

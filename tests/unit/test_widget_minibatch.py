@@ -42,6 +42,7 @@ def test_defaults_render_one_curve_per_batch_size(ui):
     assert [label.split(",")[0] for label in labels] == ["batch 20", "batch 250", "batch 1000"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index, values", [
     (BATCHES, ["1", "2000", "8, 64", " 16 ,32,64,128,256 "]),
     (LRS, ["0.001", "1e-1", "0.01, 0.1, 0.5"]),
@@ -54,6 +55,7 @@ def test_every_control_over_its_range(ui, index, values):
         assert ui.last_figure is not None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index, bad", [
     (BATCHES, "abc"), (BATCHES, "1,,2"), (BATCHES, "-5"), (BATCHES, "1e999"), (BATCHES, ""),
     (BATCHES, "0"), (BATCHES, "2.5"), (BATCHES, "2001"), (BATCHES, "1, 2, 3, 4, 5, 6"),

@@ -1,0 +1,506 @@
+# %% [markdown]
+# # 04 · Minibatch SGD and training for real
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/init-optim-course/init-optim-course/blob/main/notebooks/04_minibatch_and_training.ipynb)
+#
+# Notebook 03 built momentum, RMSprop and Adam on small problems. Here they meet a real training set.
+# You will measure why a gradient over all 50,000 images is too expensive to compute at every step,
+# write the minibatch sampler that replaces it, trade batch size against wall-clock time, compare the
+# four optimizers on the same stream of minibatches, and then train a deep network on FashionMNIST
+# with SGD, momentum and Adam. We close with how to choose an optimizer (sharp and flat minima), a
+# small hyper-parameter sweep, what happens when the objective is not what you really want, and a
+# bonus challenge: beat our benchmark. The code cell marked **Exercise** raises `NotImplementedError`
+# until you fill it in; the cell after it runs a self-check that answers in one sentence. Until your
+# code passes, the cells that need it use course_lib's reference and say so.
+
+# %%
+# Set-up: on Google Colab this installs course_lib and turns on widget support; elsewhere it does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course_lib @ git+https://github.com/init-optim-course/init-optim-course"], check=True)
+    from google.colab import output
+
+    output.enable_custom_widget_manager()
+
+# %%
+import copy
+import itertools
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from course_lib.benchmark import compare_with_benchmark, load_benchmark
+from course_lib.checks import check_sample_minibatch
+from course_lib.config import is_quick, quick_or_full
+from course_lib.data import load_fashion_mnist
+from course_lib.data import sample_minibatch as reference_sample_minibatch
+from course_lib.device import get_device
+from course_lib.init import init_kaiming, init_xavier
+from course_lib.models import MLP
+from course_lib.optimizers import SGD, Adam, SGDMomentum
+from course_lib.plotting import plot_training_curves, use_course_style
+from course_lib.seeding import set_seed
+from course_lib.training import evaluate, train_model
+from course_lib.widgets import compare_optimizers_demo, computation_cost_demo, minibatch_demo
+from course_lib.widgets.computation_cost import measure_pass_times
+
+set_seed(42)
+device = get_device()
+use_course_style()
+MODE = "quick" if is_quick() else "full"
+
+# %% [markdown]
+# FashionMNIST: 50,000 training, 10,000 validation and 10,000 test images of 28×28 pixels,
+# standardized and held in memory as tensors.
+
+# %%
+data = load_fashion_mnist(device=device)
+print(data)
+
+# %% [markdown]
+# ## 1. Full gradients are expensive
+#
+# The training loss is an average over all $N$ examples, and so is its gradient:
+#
+# $$
+# J(w) = \frac{1}{N}\sum_{i=1}^{N} \ell(f_w(x_i), y_i), \qquad
+# \nabla J(w) = \frac{1}{N}\sum_{i=1}^{N} \nabla_w \ell(f_w(x_i), y_i).
+# $$
+#
+# Gradient descent computes this sum before every single step. Its cost grows in proportion to $N$:
+# one forward and one backward pass per example. The widget below times both passes on this machine,
+# now, for batches of 1 to 2,000 images and several network sizes (each point is the mean of three
+# runs). Watch the vertical scale as the network grows.
+
+# %%
+computation_cost_demo(data.train_x, data.train_y)
+
+# %% [markdown]
+# Both curves are close to straight lines: twice the examples, twice the time, and the backward pass
+# costs about as much as the forward pass or a little more. For the network we train later
+# (784-512-256-256-128-10) one full-gradient step over 50,000 images would take tens of times as long as
+# the largest batch shown. The same finding in numbers:
+
+# %%
+set_seed(42)
+big_network = MLP(hidden_sizes=(512, 256, 256, 128)).to(device)
+pass_times = measure_pass_times(big_network, data.train_x, data.train_y, num_examples=(10, 2000), repeats=3)
+seconds_per_example = pass_times[1].sum() / 2000
+print(f"forward + backward: {pass_times[0].sum() * 1e3:.2f} ms for 10 images, "
+      f"{pass_times[1].sum() * 1e3:.1f} ms for 2000 images")
+print(f"≈ {seconds_per_example * 50_000:.1f} s for one full gradient over the 50,000 training images")
+assert pass_times[1].sum() > 10 * pass_times[0].sum(), "2000 images should cost far more than 10"
+
+# %% [markdown]
+# ## 2. Minibatches: a cheap, unbiased estimate of the gradient
+#
+# Instead of the whole sum, take $B$ indices $i_1, \dots, i_B$ drawn independently and uniformly
+# from $\{1, \dots, N\}$ and average over them:
+#
+# $$
+# g_B(w) = \frac{1}{B}\sum_{b=1}^{B} \nabla_w \ell(f_w(x_{i_b}), y_{i_b}).
+# $$
+#
+# Each term has expectation $\nabla J(w)$, so $\mathbb{E}[g_B] = \nabla J(w)$: the estimate is
+# unbiased. Its noise shrinks with the batch size, $\mathbb{E}\,\|g_B - \nabla J\|^2 = \sigma^2 / B$,
+# where $\sigma^2$ is the spread of the per-example gradients. A step with $B = 256$ costs about
+# $256/50{,}000 \approx 0.5\,\%$ of a full-gradient step. This is **stochastic gradient descent**
+# (SGD) with minibatches; the vocabulary: one **iteration** (step) uses one **minibatch**, and an
+# **epoch** is as many examples as the training set holds (with shuffling instead of independent
+# draws, each example is used exactly once per epoch: that is what `InMemoryLoader` and PyTorch's
+# `DataLoader` do).
+#
+# ### Exercise: `sample_minibatch(input_data, target_data, num_points)`
+#
+# Return `num_points` rows drawn independently and uniformly at random (with replacement), as the
+# pair `(inputs, targets)`. The rows must stay paired: `targets[k]` is the label of `inputs[k]`.
+# `input_data` has shape `(N, ...)` and `target_data` shape `(N,)`. Hint: `torch.randint`; keep the
+# indices on the same device as the data. This is not a trick question.
+
+# %%
+def sample_minibatch(input_data, target_data, num_points=100):
+    """IID minibatch: indices i_1..i_B ~ Uniform{0..N−1}; returns (input_data[i], target_data[i])."""
+    raise NotImplementedError("Exercise: sample_minibatch")
+
+
+# %%
+sampler_passed = check_sample_minibatch(sample_minibatch)
+
+# %% [markdown]
+# The cells below use your sampler once it passes the check; until then course_lib's reference, with
+# a one-line note.
+
+# %%
+if sampler_passed:
+    sampler = sample_minibatch
+else:
+    print("Note: sample_minibatch does not pass its check yet, so the cells below use "
+          "course_lib.data.sample_minibatch.")
+    sampler = reference_sample_minibatch
+
+# %% [markdown]
+# Does the noise really fall as $1/B$? Fix a network at its initial weights, compute the exact
+# gradient over 10,000 training images, then draw many minibatches of each size and measure how far
+# their gradient lands from the exact one.
+
+# %%
+def flat_gradient(model, x, y):
+    """∇_w of the mean cross-entropy on (x, y), all parameters concatenated: (P,)."""
+    model.zero_grad(set_to_none=True)
+    F.cross_entropy(model(x), y).backward()
+    return torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+
+
+set_seed(42)
+probe = MLP(hidden_sizes=(100,)).to(device)
+pool_x, pool_y = data.train_x[:10_000], data.train_y[:10_000]
+exact_gradient = flat_gradient(probe, pool_x, pool_y)
+BATCH_SIZES = (16, 64, 256, 1024)
+DRAWS = quick_or_full(20, 100)
+gradient_noise = [np.mean([(flat_gradient(probe, *sampler(pool_x, pool_y, size)) - exact_gradient).square().sum().item()
+                           for _ in range(DRAWS)]) for size in BATCH_SIZES]
+slope = np.polyfit(np.log(BATCH_SIZES), np.log(gradient_noise), 1)[0]
+
+fig, ax = plt.subplots(figsize=(5, 3.5))
+ax.loglog(BATCH_SIZES, gradient_noise, marker="o", label=f"measured (slope {slope:.2f})")
+ax.loglog(BATCH_SIZES, gradient_noise[0] * BATCH_SIZES[0] / np.array(BATCH_SIZES), "--", label="∝ 1/B")
+ax.set_xlabel("batch size B")
+ax.set_ylabel(r"mean $\|g_B - \nabla J\|^2$")
+ax.legend()
+plt.show()
+assert -1.3 < slope < -0.7, f"the gradient noise should fall as 1/B, measured slope {slope:.2f}"
+
+# %% [markdown]
+# ## 3. Batch size against wall-clock time
+#
+# A larger batch gives a better gradient but costs more per step; a smaller one gives many cheap,
+# noisy steps. Which learns faster *per second*? The widget trains the same small network
+# (784-100-100-10, plain SGD) once per batch size, each run with the same wall-clock budget, using
+# your `sample_minibatch`. Type batch sizes and learning rates as comma-separated lists (one learning
+# rate applies to all runs) and press Enter.
+
+# %%
+minibatch_demo(sampler, data.train_x, data.train_y, time_budget=quick_or_full(0.5, 1.0))
+
+# %% [markdown]
+# With one learning rate for all, the smallest batch takes thousands of steps and its loss falls
+# fastest at first, but stays noisy; the largest batch takes few, accurate steps and falls slowly in
+# seconds. Batch size and learning rate go together: a larger batch gives a more reliable direction,
+# so it can afford a larger step. Try `20, 250, 1000` with `0.02, 0.1, 0.4`, and try to get every run
+# below a loss of 0.5 within the budget. Very small batches also waste the hardware: a step on 20
+# images costs far more than 20/250 of a step on 250 images, because every step pays a fixed
+# overhead (the flat left end of the curves in section 1).
+#
+# ## 4. Comparing optimizers on the same minibatches
+#
+# Now the four optimizers of notebook 03, from `course_lib.optimizers`, train the same small network
+# (784-64-64-10) from the same initial weights, and at each step all four see the same minibatch.
+# The learning rate slider is shared (log scale); β is the momentum of SGD with momentum (in its
+# moving-average form, $m \leftarrow \beta m + (1-\beta) g$, $w \leftarrow w - \eta m$). Results
+# are cached: going back to a setting you tried is instant.
+
+# %%
+compare_optimizers_demo(data.train_x, data.train_y)
+
+# %% [markdown]
+# Things to try: at a learning rate of $10^{-3}$, RMSprop and Adam are well on their way while SGD
+# and momentum have barely moved. Near $0.1$, SGD and momentum do well, RMSprop diverges at once
+# (its first steps have size about η·10 per weight, see notebook 03) and Adam thrashes about. At $1$
+# plain SGD diverges as well. Each optimizer has its own good range of learning rates; the adaptive
+# ones do well over a wide range of *small* learning rates, because they rescale each parameter's step
+# by the size of its recent gradients.
+#
+# ### Think!
+#
+# Tune each optimizer to make it excel. Which one was easiest to tune? How robust is each to a
+# factor 3 change of the learning rate?
+
+# %% [markdown]
+# *Write your answer here, then compare with the solution notebook.*
+
+# %% [markdown]
+# ## 5. Training for real
+#
+# Now the network we have used since notebook 02 (784-512-256-256-128-10, ReLU, Kaiming
+# initialization) trains on all 50,000 images for 40 epochs, batch 256, with three optimizers:
+# SGD (lr 0.1), SGD with momentum (lr 0.1, β 0.9, the moving-average form from notebook 03) and
+# Adam (lr $10^{-3}$). All three start from the *same* initial weights and see the same shuffles.
+# This network is larger than the task needs; the point is how well each optimizer trains a deep one.
+#
+# `train_model` keeps the weights of the epoch with the best validation accuracy, reports the test
+# accuracy with them, and caches the result in the checkpoint directory: re-running the cell loads
+# it instead of training again. Set `RETRAIN = True` to train anyway. In quick mode (the course's
+# tests) the same code trains a few epochs on a subset, under different cache names.
+
+# %%
+RETRAIN = False
+EPOCHS = quick_or_full(4, 40)
+training_data = data.subset(n_train=8000, n_val=1000, n_test=2000) if is_quick() else data
+
+set_seed(42)
+base_model = init_kaiming(MLP(hidden_sizes=(512, 256, 256, 128), activation="relu"))
+recipes = {
+    "SGD": lambda params: SGD(params, lr=0.1),
+    "SGD + momentum": lambda params: SGDMomentum(params, lr=0.1, momentum=0.9),
+    "Adam": lambda params: Adam(params, lr=1e-3),
+}
+
+start = time.perf_counter()
+results = {}
+for label, make_optimizer in recipes.items():
+    cache_name = f"nb04_{label.replace(' + ', '_')}_{MODE}"
+    results[label] = train_model(copy.deepcopy(base_model), make_optimizer, training_data, epochs=EPOCHS,
+                                 batch_size=256, name=cache_name, retrain=RETRAIN)
+cell_seconds = time.perf_counter() - start
+
+training_seconds = sum(result.seconds for result in results.values())
+print(f"Training time of the three runs ({EPOCHS} epochs each, on {device}): {training_seconds:.0f} s"
+      f" ({', '.join(f'{label} {result.seconds:.0f} s' for label, result in results.items())}).")
+print(f"This cell took {cell_seconds:.1f} s"
+      + (" (results loaded from the cache)." if all(r.from_cache for r in results.values()) else "."))
+
+# %%
+fig = plot_training_curves(results, metric=["train_loss", "val_acc"])
+plt.show()
+
+summary = pd.DataFrame({
+    "test accuracy (%)": {label: 100 * result.test_acc for label, result in results.items()},
+    "best epoch": {label: result.best_epoch for label, result in results.items()},
+    "training time (s)": {label: result.seconds for label, result in results.items()},
+    "from cache": {label: result.from_cache for label, result in results.items()},
+}).round(2)
+summary
+
+# %% [markdown]
+# All three reach about the same test accuracy (on the full data, about 89 %). The differences
+# between them, a few tenths of a point, are smaller than what a different random seed alone would
+# change, so this experiment cannot rank them. Adam gets there in fewer epochs, momentum smooths the
+# training loss, and plain SGD is not far behind. The checks below state this finding; in quick mode
+# the runs are short, so the margins are wider.
+
+# %%
+accuracies = summary["test accuracy (%)"]
+spread = accuracies.max() - accuracies.min()
+print(f"spread of test accuracy: {spread:.2f} points")
+assert accuracies.min() > quick_or_full(75.0, 87.5), "every optimizer should train this network well"
+assert spread < quick_or_full(5.0, 1.5), "the three optimizers should end up close together"
+assert not any(result.diverged for result in results.values())
+
+# %% [markdown]
+# ## 6. What optimizer to take?
+#
+# Adam was the fastest here and is the most common default. Should we always use it? Not
+# necessarily. Wilson et al. (2017) found that on several image and language tasks, well-tuned SGD
+# with momentum reached a *better test* accuracy than adaptive methods such as Adam, even when Adam
+# reached a lower training loss. A picture that helps explain this comes from Keskar et al. (2017),
+# who studied large batches: minima of the training loss differ in width.
+#
+# * A **sharp** minimum is a narrow valley: the loss rises quickly when the weights move a little.
+# * A **flat** minimum is a wide valley: the weights can move a fair distance at almost no cost.
+#
+# The test set is a different sample from the same distribution, so its loss surface is similar to the
+# training loss but slightly shifted. Sitting at the bottom of a sharp valley of the training loss,
+# the same small shift can mean a large test loss; in a flat valley it barely matters. Below, a
+# one-dimensional caricature with one valley of each kind, equally deep, and a "test loss" that is
+# the training loss moved by 0.25.
+
+# %%
+def training_loss_1d(w):
+    """Two equally deep valleys: a flat one at w = −2 (width 0.8) and a sharp one at w = 2 (width 0.15)."""
+    return 1.0 - 0.8 * np.exp(-(w + 2) ** 2 / (2 * 0.8 ** 2)) - 0.8 * np.exp(-(w - 2) ** 2 / (2 * 0.15 ** 2))
+
+
+SHIFT = 0.25
+w = np.linspace(-4, 4, 801)
+minima = {"flat": -2.0, "sharp": 2.0}
+test_gap = {kind: training_loss_1d(at - SHIFT) - training_loss_1d(at) for kind, at in minima.items()}
+
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.plot(w, training_loss_1d(w), color="black", label="training loss")
+ax.plot(w, training_loss_1d(w - SHIFT), "--", color="tab:red", label="test loss (shifted)")
+for kind, at in minima.items():
+    ax.annotate(f"{kind} minimum\ntest − train = {test_gap[kind]:.2f}", xy=(at, training_loss_1d(at - SHIFT)),
+                xytext=(at, 0.95), ha="center", arrowprops={"arrowstyle": "->"})
+ax.set_xlabel("weight w")
+ax.set_ylabel("loss")
+ax.set_ylim(0, 1.15)
+ax.legend(loc="lower center")
+plt.show()
+assert test_gap["sharp"] > 5 * test_gap["flat"], "the same shift should hurt the sharp minimum far more"
+
+# %% [markdown]
+# Both minima have the same training loss, but the sharp one pays far more on the test loss. Small
+# minibatches and plain SGD inject noise that tends to bounce out of narrow valleys and settle in
+# wider ones; large batches and methods that adapt their step to each direction can settle in
+# sharper ones. This is a tendency observed on many tasks, not a law: the runs above show that on
+# this task all three optimizers generalize equally well. In practice: start with Adam (robust, little
+# tuning); when the last points of test accuracy matter, try SGD with momentum and a learning-rate
+# schedule too, and compare them on validation data.
+#
+# ## 7. A small hyper-parameter sweep
+#
+# How much do the choices of the previous notebooks matter, compared with each other? We train a
+# smaller network (784-100-100-10) on a subset for every combination of initialization (Xavier,
+# Kaiming), activation (ReLU, tanh), optimizer (SGD, Adam) and learning rate ($10^{-3}$, $10^{-2}$,
+# $10^{-1}$): 24 runs, each cached like the runs above, and rank them by validation accuracy.
+
+# %%
+sweep_data = data.subset(n_train=quick_or_full(2000, 20_000), n_val=quick_or_full(1000, 5000),
+                         n_test=quick_or_full(500, 10_000))
+SWEEP_EPOCHS = quick_or_full(2, 5)
+sweep_grid = {
+    "init": {"Xavier": init_xavier, "Kaiming": init_kaiming},
+    "activation": ["relu", "tanh"],
+    "optimizer": {"SGD": SGD, "Adam": Adam},
+    "lr": [1e-3, 1e-2, 1e-1],
+}
+
+rows = []
+combinations = list(itertools.product(sweep_grid["init"], sweep_grid["activation"], sweep_grid["optimizer"],
+                                      sweep_grid["lr"]))
+for init_name, activation, optimizer_name, lr in tqdm(combinations, desc="sweep"):
+    set_seed(0)
+    model = sweep_grid["init"][init_name](MLP(hidden_sizes=(100, 100), activation=activation))
+    optimizer_class = sweep_grid["optimizer"][optimizer_name]
+    result = train_model(model, lambda params, cls=optimizer_class, lr=lr: cls(params, lr=lr), sweep_data,
+                         epochs=SWEEP_EPOCHS, batch_size=64, progress=False, retrain=RETRAIN,
+                         name=f"nb04_sweep_{init_name}_{activation}_{optimizer_name}_{lr:g}_{MODE}")
+    rows.append({"init": init_name, "activation": activation, "optimizer": optimizer_name, "lr": lr,
+                 "val accuracy (%)": 100 * max(result.history["val_acc"], default=0.0)})
+sweep = pd.DataFrame(rows)
+sweep.sort_values("val accuracy (%)", ascending=False).head(8).round(2)
+
+# %%
+table = sweep.pivot_table(index=["init", "activation"], columns=["optimizer", "lr"], values="val accuracy (%)")
+fig, ax = plt.subplots(figsize=(9, 3.2))
+sns.heatmap(table, annot=True, fmt=".1f", cmap="viridis", cbar_kws={"label": "val accuracy (%)"}, ax=ax)
+ax.set_title("Validation accuracy of each combination")
+plt.show()
+
+# %% [markdown]
+# Read the heatmap column by column. The learning rate moves the accuracy by tens of points, and the
+# best learning rate depends on the optimizer: SGD wants the largest of the three, Adam the smallest,
+# and Adam with SGD's favourite learning rate is among the worst runs. With a sensible initialization
+# (both Xavier and Kaiming are sensible at this depth) and either activation, the differences are
+# a few points. So: tune the learning rate first, separately for each optimizer. The checks below
+# state exactly this.
+
+# %%
+effect = {factor: sweep.groupby(factor)["val accuracy (%)"].mean().agg(lambda s: s.max() - s.min())
+          for factor in ["init", "activation", "optimizer", "lr"]}
+best_lr = sweep.loc[sweep.groupby("optimizer")["val accuracy (%)"].idxmax(), ["optimizer", "lr"]]
+best_lr = dict(zip(best_lr["optimizer"], best_lr["lr"], strict=True))
+print("spread of the mean accuracy across each factor's values (points):",
+      {factor: round(value, 1) for factor, value in effect.items()})
+print("best learning rate per optimizer:", best_lr)
+assert effect["lr"] > 2 * max(effect["init"], effect["activation"]), "the learning rate should matter most"
+assert best_lr["SGD"] > best_lr["Adam"], "SGD should want a larger learning rate than Adam"
+
+# %% [markdown]
+# ## 8. Objectives have consequences
+#
+# Everything above minimized a number: the average cross-entropy on training minibatches. We
+# *reported* other numbers: accuracy, validation accuracy, test accuracy. These are not the same
+# thing, and an optimizer only ever serves the number it is given. In real applications the gap
+# between the objective and what we actually want can do harm: a recommender trained to maximize
+# watch time learns to promote whatever keeps people watching, not what serves them; a classifier
+# tuned for overall accuracy can be poor on a small group that barely moves the average.
+#
+# ### Think!
+#
+# 1. In the bonus below you will tune a network. Which number will you optimize while searching:
+#    the training loss, the training accuracy, the validation accuracy, or the test accuracy? Why?
+# 2. The cross-entropy and the accuracy can disagree. Give an example where the loss goes down while
+#    the accuracy does not improve, and one where optimizing accuracy alone would be a bad idea.
+# 3. FashionMNIST has ten balanced classes. What could go wrong with "maximize accuracy" if one class
+#    were 1 % of the data and mattered most (say, a defect to detect)?
+
+# %% [markdown]
+# *Write your answer here, then compare with the solution notebook.*
+
+# %% [markdown]
+# ## Bonus: beat the benchmark
+#
+# Your turn to put it all together. We trained a benchmark network with the course's own code:
+# `python -m course_lib.benchmark --produce` trains the settings below with `train_model` on the full
+# training set and stores its scores in `course_lib/benchmark_score.json`, together with how and when
+# it was produced.
+
+# %%
+benchmark = load_benchmark()
+print("benchmark settings:", benchmark["settings"])
+print("produced by:", benchmark["produced_by"])
+
+# %% [markdown]
+# Choose the model, the optimizer and its learning rate, the batch size and the number of epochs in
+# the cell below, then run the next two cells. Any optimizer from `course_lib.optimizers` or
+# `torch.optim` works (e.g. `lambda params: torch.optim.SGD(params, lr=LR, momentum=0.9)`). Keep an
+# eye on the validation accuracy while you tune, not the test accuracy (see the Think! above).
+
+# %%
+HIDDEN_SIZES = (200, 100, 50)
+ACTIVATION = "relu"
+LR = 1e-3
+BATCH_SIZE = 128
+MAX_EPOCHS = quick_or_full(1, 5)
+make_my_optimizer = lambda params: Adam(params, lr=LR)
+
+# %%
+challenge_data = data.subset(n_train=4000, n_val=1000, n_test=2000) if is_quick() else data
+set_seed(42)
+my_model = init_kaiming(MLP(hidden_sizes=HIDDEN_SIZES, activation=ACTIVATION))
+my_result = train_model(my_model, make_my_optimizer, challenge_data, epochs=MAX_EPOCHS, batch_size=BATCH_SIZE,
+                        name=f"nb04_challenge_{MODE}", retrain=True)
+fig = plot_training_curves({"your model": my_result}, metric=["train_loss", "val_acc"])
+plt.show()
+
+# %% [markdown]
+# The evaluation: training and test loss and accuracy of your model next to the benchmark's. Which
+# would you keep? Look at the gap between training and test too: a model with a much lower training
+# loss but the same test accuracy has memorized more, not learned more.
+
+# %%
+comparison = compare_with_benchmark(my_model, challenge_data)
+comparison.round(3)
+
+# %%
+train_loss, train_acc = evaluate(my_model, challenge_data.train_x, challenge_data.train_y)
+assert abs(comparison.loc["your model", "train acc (%)"] - 100 * train_acc) < 1e-6
+verdict = "beats" if comparison.loc["your model", "test acc (%)"] > comparison.loc["benchmark", "test acc (%)"] else "does not beat"
+print(f"Your model {verdict} the benchmark on test accuracy.")
+
+# %% [markdown]
+# ## Summary
+#
+# * A full gradient costs one forward and backward pass per training example; its cost grows linearly
+#   with the data. A minibatch gradient is an unbiased estimate whose noise falls as $1/B$.
+# * Batch size trades noise against cost per step, and the learning rate must be chosen with it.
+# * Each optimizer has its own range of good learning rates; Adam and RMSprop are the least sensitive.
+# * On FashionMNIST, a deep ReLU network with Kaiming initialization reaches about 89 % test accuracy
+#   with SGD, momentum or Adam alike: the differences are too small to rank them.
+# * Flat minima tend to generalize better than sharp ones; SGD with momentum sometimes generalizes
+#   better than Adam, so compare on validation data when it matters.
+# * In a sweep, tune the learning rate first and per optimizer.
+# * The optimizer serves the objective it is given; choosing that objective, and the metric you steer
+#   by, is your job.
+#
+# ## References
+#
+# * Glorot, X. & Bengio, Y. (2010). Understanding the difficulty of training deep feedforward neural
+#   networks. AISTATS.
+# * He, K., Zhang, X., Ren, S. & Sun, J. (2015). Delving deep into rectifiers. ICCV.
+# * Kingma, D. P. & Ba, J. (2015). Adam: A method for stochastic optimization. ICLR.
+# * Keskar, N. S., Mudigere, D., Nocedal, J., Smelyanskiy, M. & Tang, P. T. P. (2017). On large-batch
+#   training for deep learning: generalization gap and sharp minima. ICLR.
+# * Wilson, A. C., Roelofs, R., Stern, M., Srebro, N. & Recht, B. (2017). The marginal value of
+#   adaptive gradient methods in machine learning. NeurIPS.
