@@ -132,7 +132,7 @@ def plot_loss_against_time(runs: Sequence[tuple[int, float, np.ndarray]], second
 
 
 def minibatch_demo(sample_fn: Sampler | None = None, x: torch.Tensor | None = None,
-                   y: torch.Tensor | None = None, time_budgets: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+                   y: torch.Tensor | None = None, time_budgets: Sequence[float] = (0.25, 0.5, 1.0, 2.0, 4.0),
                    time_budget: float | None = None, hidden_sizes=(100, 100),
                    seed: int = 42) -> widgets.interactive:
     """Text boxes for batch sizes and learning rates plus a time budget → loss against seconds.

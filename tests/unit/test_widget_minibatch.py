@@ -5,6 +5,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from course_lib.models import MLP
 from course_lib.widgets.common import DemoInputError
@@ -91,10 +92,14 @@ def test_one_learning_rate_applies_to_every_batch_size():
 
 def test_training_runs_for_the_budget_and_lowers_the_loss(data):
     torch.manual_seed(0)
-    record = train_for_seconds(MLP(hidden_sizes=(32,)), *data, batch_size=64, lr=0.1, seconds=0.2, min_steps=30)
+    model = MLP(hidden_sizes=(32,))
+    x, y = data
+    initial_loss = F.cross_entropy(model(x), y).item()
+    record = train_for_seconds(model, x, y, batch_size=64, lr=0.1, seconds=0.2, min_steps=30)
     assert record.shape[1] == 2 and len(record) >= 30
     assert np.all(np.diff(record[:, 0]) >= 0) and record[-1, 0] >= 0.2
-    assert record[-5:, 1].mean() < record[:3, 1].mean()
+    assert np.isfinite(record[:, 1]).all()
+    assert F.cross_entropy(model(x), y).item() < 0.8 * initial_loss
 
 
 def test_unimplemented_student_sampler_falls_back_with_a_note(data, capsys):
