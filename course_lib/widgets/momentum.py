@@ -19,7 +19,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from course_lib.widgets.common import DemoInputError, demo_interactive
 
@@ -111,6 +111,7 @@ class MomentumView:
         ax_dist.set_yscale("log")
         ax_dist.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
         ax_dist.yaxis.set_minor_locator(NullLocator())
+        ax_dist.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
         ax_dist.axhline(TOLERANCE, color="grey", lw=0.8, ls="--")
         ax_dist.set_ylim(DISTANCE_FLOOR, 30)
         ax_dist.set_xlabel("step")
