@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 _DEMO_MODULES = {
-    "init_explorer": "init_explorer",
+    "init_explorer": "initialization",
     "momentum_demo": "momentum",
     "surface_demo": "surfaces",
     "overparameterization_demo": "overparameterization",

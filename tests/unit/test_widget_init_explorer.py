@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.widgets import init_explorer as explorer_module
-from course_lib.widgets.init_explorer import explorer_batch, init_explorer, layer_statistics
+import course_lib.widgets.initialization as explorer_module
+from course_lib.widgets.initialization import explorer_batch, init_explorer, layer_statistics
 
 matplotlib.use("Agg")
 

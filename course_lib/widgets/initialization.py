@@ -15,8 +15,6 @@ measures it on the same batch, so the only thing that changes is the initializat
 from __future__ import annotations
 
 import math
-import sys
-import types
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -202,15 +200,3 @@ def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) 
         width=widgets.IntSlider(value=256, min=MIN_WIDTH, max=MAX_WIDTH, step=WIDTH_STEP, description="width",
                                 continuous_update=False),
     )
-
-
-class _CallableModule(types.ModuleType):
-    """This module shares its name with its factory, so ``course_lib.widgets.init_explorer`` can end up
-    bound to the module (``from course_lib.widgets import init_explorer`` imports the submodule of that
-    name). Calling the module calls the factory, so either binding works."""
-
-    def __call__(self, *args, **kwargs) -> widgets.interactive:
-        return init_explorer(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
