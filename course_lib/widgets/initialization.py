@@ -138,6 +138,8 @@ def draw_statistics(stats: LayerStatistics, title: str) -> Figure:
     ax_act.set(title="Var(Linear output)", xlabel="layer (last = logits)")
     ax_grad.semilogy(layers, np.maximum(stats.gradient_variance, 1e-45), "o-", color="C1")
     ax_grad.set(title="Var(∂L/∂W)", xlabel="layer (last = logits)")
+    whole_decades(ax_act, stats.activation_variance, include=(0.1, 10.0))
+    whole_decades(ax_grad, np.maximum(stats.gradient_variance, 1e-45))
     for ax in (ax_act, ax_grad):
         ax.set_xticks(layers)
         ax.yaxis.set_minor_locator(NullLocator())
@@ -145,6 +147,19 @@ def draw_statistics(stats: LayerStatistics, title: str) -> Figure:
     fig.suptitle(title, fontsize=9)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
     return fig
+
+
+def whole_decades(ax, values, include=(), min_decades: int = 2) -> None:
+    """Log y-limits on whole decades spanning ``values`` (and ``include``), at least ``min_decades`` wide,
+    so a variance that barely changes looks flat instead of being stretched over the whole panel."""
+    values = np.asarray(values, dtype=float)
+    values = np.concatenate([values[np.isfinite(values) & (values > 0)], np.asarray(include, dtype=float)])
+    if values.size == 0:
+        return
+    low, high = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    missing = max(0.0, min_decades - (high - low))
+    low, high = low - np.floor(missing / 2), high + np.ceil(missing / 2)
+    ax.set_ylim(10.0**low, 10.0**high)
 
 
 def _choice(value, options: dict, name: str) -> str:
@@ -188,11 +203,14 @@ def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) 
                  f"last hidden / first Var = {ratio:.3g}")
         return draw_statistics(stats, title)
 
+    scheme = widgets.Dropdown(options=list(SCHEMES.items()), value="kaiming", description="scheme")
+    std = widgets.FloatLogSlider(value=0.01, base=10, min=math.log10(MIN_STD), max=math.log10(MAX_STD),
+                                 step=0.25, description="std (normal)", continuous_update=False)
+    enable_std_only_for_normal(scheme, std)
     return demo_interactive(
         explore,
-        scheme=widgets.Dropdown(options=list(SCHEMES.items()), value="kaiming", description="scheme"),
-        std=widgets.FloatLogSlider(value=0.01, base=10, min=math.log10(MIN_STD), max=math.log10(MAX_STD),
-                                   step=0.25, description="std (normal)", continuous_update=False),
+        scheme=scheme,
+        std=std,
         activation=widgets.Dropdown(options=list(EXPLORER_ACTIVATIONS.items()), value="relu",
                                     description="activation"),
         depth=widgets.IntSlider(value=4, min=MIN_DEPTH, max=MAX_DEPTH, description="hidden layers",
@@ -200,3 +218,13 @@ def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) 
         width=widgets.IntSlider(value=256, min=MIN_WIDTH, max=MAX_WIDTH, step=WIDTH_STEP, description="width",
                                 continuous_update=False),
     )
+
+
+def enable_std_only_for_normal(scheme: widgets.Dropdown, std: widgets.FloatLogSlider) -> None:
+    """The std slider only matters for normal(0, std²): grey it out for every other scheme."""
+
+    def update(_change=None):
+        std.disabled = scheme.value != "normal"
+
+    scheme.observe(update, names="value")
+    update()
