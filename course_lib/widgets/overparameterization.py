@@ -133,7 +133,7 @@ class PerturbedInits:
         nets = perturbed_copies(self._base_model(hidden_sizes), num_inits, self.noise_scale, generator)
         targets = self.y.repeat(num_inits)
         curves = torch.empty(num_steps, num_inits)
-        steps = tqdm(range(num_steps), desc=f"training {num_inits} nets {hidden_sizes}", leave=False,
+        steps = tqdm(range(num_steps), desc=f"training {num_inits} nets {hidden_sizes}", leave=True,
                      disable=not progress)
         for step in steps:
             logits = nets.forward(self.x)
