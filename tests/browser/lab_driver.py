@@ -205,13 +205,37 @@ def run_all_and_wait(page, timeout_s: float = 300.0) -> dict:
     return state
 
 
-def widget_problems(page) -> list[str]:
-    """Widgets shown as text instead of rendered, and demo error messages on screen."""
-    problems = []
-    text = current_notebook(page).inner_text()
-    for marker in WIDGET_TEXT_REPRS:
-        if marker in text:
-            problems.append(f"a widget was not rendered as a widget ('{marker}' on the page)")
+UNRENDERED_WIDGETS_JS = """
+(markers) => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  const found = [];
+  panel.querySelectorAll('.jp-Cell').forEach((cell, index) => {
+    const outputs = cell.querySelector('.jp-OutputArea');
+    if (!outputs) return;
+    for (const marker of markers) {
+      if (outputs.innerText.includes(marker)) {
+        const source = (cell.querySelector('.jp-InputArea') || cell).innerText.trim().split('\\n')[0];
+        found.push(`cell ${index} (${source.slice(0, 60)}): '${marker}'`);
+      }
+    }
+  });
+  return found;
+}
+"""
+
+
+def widget_problems(page, settle_s: float = 30.0) -> list[str]:
+    """Widgets shown as text instead of rendered, and demo error messages on screen.
+
+    A widget view says 'Loading widget...' for a moment while it is created, so a marker only
+    counts when it is still there after ``settle_s`` seconds.
+    """
+    deadline = time.monotonic() + settle_s
+    unrendered = page.evaluate(UNRENDERED_WIDGETS_JS, list(WIDGET_TEXT_REPRS))
+    while unrendered and time.monotonic() < deadline:
+        time.sleep(1.0)
+        unrendered = page.evaluate(UNRENDERED_WIDGETS_JS, list(WIDGET_TEXT_REPRS))
+    problems = [f"a widget was not rendered as a widget: {where}" for where in unrendered]
     for message in current_notebook(page).locator(".widget-interact .jp-RenderedHTMLCommon p").all():
         if message.evaluate("el => getComputedStyle(el).color") == DEMO_MESSAGE_COLOR:
             problems.append(f"a demo shows an error message: {message.inner_text()[:200]}")
@@ -225,7 +249,7 @@ def slider_demo_problems(page, timeout_s: float = 60.0) -> tuple[int, list[str]]
     checked = 0
     for index in range(demos.count()):
         demo = demos.nth(index)
-        handles = demo.locator(".noUi-handle")
+        handles = demo.locator(".noUi-target:not([disabled]) .noUi-handle")
         images = demo.locator("img")
         if handles.count() == 0 or images.count() == 0:
             continue
