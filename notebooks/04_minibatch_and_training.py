@@ -79,8 +79,9 @@ print(data)
 #
 # Gradient descent computes this sum before every single step. Its cost grows in proportion to $N$:
 # one forward and one backward pass per example. The widget below times both passes on this machine,
-# now, for batches of 1 to 2,000 images and several network sizes (each point is the mean of three
-# runs). Watch the vertical scale as the network grows.
+# now, for batches of 1 to 2,000 images and several network sizes (each point is the median of five
+# runs, so a moment when another program takes the CPU does not show up as a spike). Watch the
+# vertical scale as the network grows.
 
 # %%
 computation_cost_demo(data.train_x, data.train_y)

@@ -43,11 +43,12 @@ def _synchronize(device: torch.device) -> None:
 
 
 def measure_pass_times(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                       num_examples: Sequence[int] = NUM_EXAMPLES, repeats: int = 3) -> np.ndarray:
-    """Mean seconds of the forward pass (logits and loss) and of the backward pass on x[:n], y[:n].
+                       num_examples: Sequence[int] = NUM_EXAMPLES, repeats: int = 5) -> np.ndarray:
+    """Median seconds of the forward pass (logits and loss) and of the backward pass on x[:n], y[:n].
 
     x: (N, ...) inputs, y: (N,) class labels on the model's device. Returns (len(num_examples), 2):
-    column 0 forward seconds, column 1 backward seconds, each averaged over ``repeats`` runs (on one
+    column 0 forward seconds, column 1 backward seconds, each the median of ``repeats`` runs (robust to
+    another program briefly taking the CPU; on one
     CPU thread, so that a busy machine does not turn thread synchronization into the measurement).
     """
     if max(num_examples) > len(x):
@@ -68,7 +69,7 @@ def measure_pass_times(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                 _synchronize(device)
                 times[repeat, column] = (forward_done - start, time.perf_counter() - forward_done)
     model.zero_grad(set_to_none=True)
-    return times.mean(axis=0)
+    return np.median(times, axis=0)
 
 
 def plot_pass_times(num_examples: Sequence[int], times: np.ndarray, title: str) -> plt.Figure:
@@ -80,7 +81,7 @@ def plot_pass_times(num_examples: Sequence[int], times: np.ndarray, title: str) 
         ax.plot(counts, times[:, column], marker="o",
                 label=f"{label} (≈ {microseconds_per_example:.1f} µs per example)")
     ax.set_xlabel("number of examples in the batch")
-    ax.set_ylabel("seconds (mean of repeated runs)")
+    ax.set_ylabel("seconds (median of repeated runs)")
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     ax.legend()
@@ -89,7 +90,7 @@ def plot_pass_times(num_examples: Sequence[int], times: np.ndarray, title: str) 
 
 
 def computation_cost_demo(x: torch.Tensor | None = None, y: torch.Tensor | None = None,
-                          num_examples: Sequence[int] = NUM_EXAMPLES, repeats: int = 3,
+                          num_examples: Sequence[int] = NUM_EXAMPLES, repeats: int = 5,
                           seed: int = 42) -> widgets.interactive:
     """Drop-down of model sizes → live forward/backward timings against batch size.
 
