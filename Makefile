@@ -25,8 +25,10 @@ system-packages:
 data: setup system-packages
 	$(PY) -m course_lib.data --prepare
 
+# Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=9999 --no-browser"
+LAB_ARGS ?=
 lab: data
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
