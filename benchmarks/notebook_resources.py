@@ -3,7 +3,8 @@
 What is measured, for each ``solutions/*.ipynb`` and ``notebooks/*.ipynb``:
 
 - wall time of a top-to-bottom run with nbclient in a fresh ``python3`` kernel (kernel start
-  included), working directory = the notebook's folder, as ``make test`` and ``make solutions`` run them;
+  included), working directory = the notebook's folder, as ``make test`` and ``make solutions`` run them,
+  with the environment ``make test`` uses (inline backend, ``OMP_WAIT_POLICY=PASSIVE``);
 - peak resident memory (RSS) of the kernel and its children, sampled every 0.1 s with psutil
   (RSS summed over processes, so shared pages count twice: an upper bound).
 
@@ -14,7 +15,7 @@ unset, what ``make solutions`` runs; long), or ``--both``. Each notebook gets it
 Targets: peak RSS ≤ 1.5 GB (1500 MB) per notebook in full mode (mybinder.org allows 2 GB); the
 whole quick-mode suite ≤ 6 min (360 s) on the 2-core CPU.
 
-Usage: python benchmarks/notebook_resources.py [--full | --both] [--notebooks 02,03] [--timeout 1200]
+Usage: python benchmarks/notebook_resources.py [--full | --both] [--notebooks 02,solutions/03] [--timeout 1200]
 Last stdout line: JSON with per-notebook wall time and peak RSS, the quick-suite total and the targets.
 """
 
@@ -67,9 +68,11 @@ class PeakMemory(threading.Thread):
 
 
 def find_notebooks(selection: list[str]) -> list[Path]:
-    """solutions/*.ipynb then notebooks/*.ipynb, optionally only names starting with one of ``selection``."""
+    """solutions/*.ipynb then notebooks/*.ipynb, optionally only those whose name or repository path
+    starts with one of ``selection`` (``02`` picks both versions, ``solutions/02`` the solution)."""
     paths = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
-    return [path for path in paths if not selection or any(path.name.startswith(s) for s in selection)]
+    return [path for path in paths if not selection or any(
+        path.name.startswith(s) or path.relative_to(ROOT).as_posix().startswith(s) for s in selection)]
 
 
 def set_mode(quick: bool) -> None:
@@ -80,6 +83,7 @@ def set_mode(quick: bool) -> None:
         os.environ.pop("COURSE_QUICK", None)
     os.environ["MPLBACKEND"] = INLINE_BACKEND
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `make test`: idle OpenMP threads do not spin
 
 
 def run_notebook(path: Path, timeout_s: int, checkpoint_dir: str | None) -> dict:
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--full", action="store_true", help="full mode only (long: minutes per notebook)")
     which.add_argument("--both", action="store_true", help="quick mode, then full mode")
-    parser.add_argument("--notebooks", default="", help="comma-separated name prefixes, e.g. 02,03 (default: all)")
+    parser.add_argument("--notebooks", default="", help="comma-separated prefixes, e.g. 02,solutions/03 (default: all)")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per cell (default 1200)")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="shared COURSE_CHECKPOINT_DIR (default: a fresh temporary one per notebook)")
