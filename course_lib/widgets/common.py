@@ -15,6 +15,7 @@ clean render from input the demo rejected (``DemoInputError``) and from a bug (a
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 MESSAGE_STYLE = "color: #b00020; font-family: sans-serif;"
+WIDGET_DPI = 80
 
 
 class DemoInputError(ValueError):
@@ -39,12 +41,24 @@ def in_ipython_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def show_figure(fig) -> None:
-    """Display ``fig`` in the current output area (inside a kernel) and close it to free memory."""
-    if in_ipython_kernel():
-        from IPython.display import display
+def figure_png(fig, dpi: int = WIDGET_DPI) -> bytes:
+    """Render ``fig`` to PNG bytes in a single drawing pass.
 
-        display(fig)
+    The inline backend saves with ``bbox_inches="tight"``, which draws the figure twice (once to
+    measure it); the demos lay out their figures themselves, so one pass is enough. Most demo
+    figures are wider than a notebook column at 100 dpi, so 80 dpi loses nothing visible.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def show_figure(fig) -> None:
+    """Display ``fig`` as a PNG in the current output area (inside a kernel) and close it."""
+    if in_ipython_kernel():
+        from IPython.display import Image, display
+
+        display(Image(data=figure_png(fig), format="png"))
     plt.close(fig)
 
 
