@@ -8,7 +8,8 @@ What is measured, per demo in ``course_lib.widgets.__all__``:
    a second time;
 3. time each move: the assignment ``control.value = v`` (which runs ``ui.update()`` through the
    widget's observer, exactly like a slider release in JupyterLab) plus rendering the figure to PNG
-   the way the inline backend does (``savefig(BytesIO(), format="png", bbox_inches="tight")``).
+   the way the demo does in a notebook (``course_lib.widgets.common.figure_png``: one drawing pass
+   at 80 dpi).
 
 A move whose settings appeared before in this run counts as "seen", otherwise "fresh"; moves the
 demo rejects with a message (e.g. a diverging learning rate) are counted, not timed.
@@ -52,6 +53,7 @@ from torch import nn  # noqa: E402
 from traitlets import TraitError  # noqa: E402
 
 import course_lib.widgets as demos  # noqa: E402
+from course_lib.widgets.common import figure_png  # noqa: E402
 
 SELECTIONS = (widgets.Dropdown, widgets.ToggleButtons, widgets.RadioButtons, widgets.SelectionSlider,
               widgets.Select)
@@ -139,8 +141,8 @@ def move_sequence(ui, count: int) -> list[tuple[int, object]]:
 # ---------------------------------------------------------------------------------------------
 
 def render_png(fig) -> None:
-    """Render like IPython's inline backend does when a figure is displayed."""
-    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    """Render the figure to PNG exactly as the demo does when it displays it in a notebook."""
+    figure_png(fig)
 
 
 @dataclass
