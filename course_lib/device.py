@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 
 
@@ -22,3 +24,18 @@ def get_device(verbose: bool = True) -> torch.device:
     if verbose:
         print(f"Using device: {device} ({reason})")
     return device
+
+
+@contextmanager
+def single_cpu_thread():
+    """Run the block with torch on one CPU thread, then restore the caller's thread count.
+
+    For the small matrices of the demos (a few hundred rows), splitting each product over threads
+    costs more in synchronization than it saves, and far more when the CPU is busy.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -14,7 +14,6 @@ Pipeline:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from collections.abc import Callable
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
 from course_lib.optimizers import OPTIMIZERS, SGDMomentum
 from course_lib.widgets.common import DemoInputError, demo_interactive, show_figure
@@ -32,18 +32,6 @@ from course_lib.widgets.common import DemoInputError, demo_interactive, show_fig
 OPTIMIZER_NAMES = ("SGD", "Momentum", "RMSprop", "Adam")
 COLORS = {"SGD": "black", "Momentum": "tab:red", "RMSprop": "tab:purple", "Adam": "tab:blue"}
 DIVERGED_ABOVE = 1e3
-
-
-@contextlib.contextmanager
-def single_cpu_thread():
-    """Run the block on one CPU thread: for these small networks, splitting each matrix product over
-    threads costs more in synchronization than it saves, and on a busy machine far more."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def has_diverged(loss: float) -> bool:

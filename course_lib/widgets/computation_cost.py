@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
 from course_lib.widgets.common import DemoInputError, demo_interactive
-from course_lib.widgets.compare_optimizers import single_cpu_thread
 
 MODEL_SIZES: dict[str, tuple[int, ...]] = {
     "784-10 (no hidden layer)": (),

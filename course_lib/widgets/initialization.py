@@ -15,7 +15,6 @@ measures it on the same batch, so the only thing that changes is the initializat
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -26,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 from torch import nn
 
+from course_lib.device import single_cpu_thread
 from course_lib.init import init_equal_variance, init_kaiming, init_normal, init_xavier
 from course_lib.models import MLP
 from course_lib.widgets.common import DemoInputError, demo_interactive, parse_number, require_finite
@@ -87,18 +87,6 @@ def initialize(model: nn.Module, scheme: str, std: float) -> nn.Module:
     raise DemoInputError(f"Unknown scheme {scheme!r}; choose one of: {', '.join(SCHEMES.values())}.")
 
 
-@contextmanager
-def single_thread():
-    """Run torch on one CPU thread inside the block: for these small matrices (128 rows) a second thread
-    costs more in synchronization than it saves, most of all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: str, depth: int, width: int,
                      std: float = 0.01, seed: int = 0) -> LayerStatistics:
     """Var of each Linear output z_k = W_k h_{k-1} and of each ∂L/∂W_k, for an MLP with ``depth`` hidden
@@ -106,7 +94,7 @@ def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: 
 
     The weights are drawn from a private generator seeded with ``seed``: the caller's RNG is untouched.
     """
-    with single_thread(), torch.random.fork_rng(devices=[]):
+    with single_cpu_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         with torch.device("meta"):
             model = MLP(input_size=x.shape[1], hidden_sizes=(width,) * depth, num_classes=NUM_CLASSES,

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from course_lib.data import sample_minibatch as reference_sample_minibatch
+from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.widgets.common import (
@@ -31,7 +32,7 @@ from course_lib.widgets.common import (
     parse_number_list,
     show_figure,
 )
-from course_lib.widgets.compare_optimizers import has_diverged, single_cpu_thread
+from course_lib.widgets.compare_optimizers import has_diverged
 
 MAX_RUNS = 5
 MAX_LEARNING_RATE = 100.0

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
+from course_lib.device import single_cpu_thread
 from course_lib.widgets.common import DemoInputError, demo_interactive, in_ipython_kernel
 
 HIDDEN_CHOICES = ("10", "20, 20", "100, 100")
@@ -120,12 +121,8 @@ class PerturbedInits:
         return self._cache[key][:, :num_steps]
 
     def _train(self, hidden_sizes, lr, num_steps, num_inits, progress) -> np.ndarray:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with single_cpu_thread():
             return self._train_single_threaded(hidden_sizes, lr, num_steps, num_inits, progress)
-        finally:
-            torch.set_num_threads(threads)
 
     def _train_single_threaded(self, hidden_sizes, lr, num_steps, num_inits, progress) -> np.ndarray:
         """The matrices here are small: one thread is as fast as two, and far faster on a busy CPU."""

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from course_lib.config import quick_or_full
+from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
 from course_lib.widgets.common import DemoInputError, demo_interactive, parse_number, require_finite
 
@@ -108,12 +109,8 @@ class WeightDecayExperiment:
         lam = float(lam)
         if not np.isfinite(lam) or lam < 0:
             raise DemoInputError(f"λ must be a finite number ≥ 0, got {lam}.")
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with single_cpu_thread():
             return self._train_one_thread(lam)
-        finally:
-            torch.set_num_threads(threads)
 
     def _train_one_thread(self, lam: float) -> WeightDecayRun:
         model = self._fresh_model()

@@ -77,3 +77,16 @@ def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
     assert get_device(verbose=False) == torch.device("cuda")
+
+
+def test_single_cpu_thread_restores_the_thread_count_even_after_an_error():
+    from course_lib.device import single_cpu_thread
+
+    before = torch.get_num_threads()
+    try:
+        with single_cpu_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("inside the block")
+    except RuntimeError:
+        pass
+    assert torch.get_num_threads() == before
