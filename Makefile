@@ -50,7 +50,7 @@ test: data
 	$(BIN)/ruff check .
 	$(PY) tools/notebook_generator.py --check
 	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q tests
-	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q --nbval-lax --nbval-current-env -p no:randomly notebooks solutions
+	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks solutions
 
 bench: data
 	$(PY) benchmarks/training_throughput.py
