@@ -1,6 +1,7 @@
 """FashionMNIST: where the files come from, statistics, the seeded split, and the minibatch iterators."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -92,11 +93,18 @@ def test_nothing_available_gives_one_line_with_three_remedies_fast(tmp_path, mon
 
 def test_a_hanging_network_still_fails_within_the_timeout(tmp_path, monkeypatch):
     no_debian_package(monkeypatch, tmp_path)
-    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: time.sleep(30))
+    release = threading.Event()
+
+    def hang(*args, **kwargs):
+        release.wait(30)
+        raise OSError("the test released the hanging connection")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
     start = time.perf_counter()
     with pytest.raises(DatasetUnavailableError, match="Remedies"):
         prepare_fashion_mnist(tmp_path, timeout_s=1.0)
     assert time.perf_counter() - start < 3.0
+    release.set()
 
 
 def test_command_line_prepares_and_prints_one_line(tmp_path, monkeypatch, capsys):
