@@ -6,10 +6,10 @@ What is measured, per demo in ``course_lib.widgets.__all__``:
 2. move each control through a sequence of valid values via ``ui.kwargs_widgets``, one at a time,
    restoring its default afterwards; then replay the same sequence, so that every setting is seen
    a second time;
-3. time each move: the assignment ``control.value = v`` (which runs ``ui.update()`` through the
-   widget's observer, exactly like a slider release in JupyterLab) plus rendering the figure to PNG
-   the way the demo does in a notebook (``course_lib.widgets.common.figure_png``: one drawing pass
-   at 80 dpi).
+3. time each move: the assignment ``control.value = v``, which runs ``ui.update()`` through the
+   widget's observer exactly like a slider release in JupyterLab: the demo computes, then renders
+   the PNG it displays (``course_lib.widgets.common.figure_png``: one drawing pass at 80 dpi, or
+   only the moving artists over a cached background for the demos that keep one figure).
 
 A move whose settings appeared before in this run counts as "seen", otherwise "fresh"; moves the
 demo rejects with a message (e.g. a diverging learning rate) are counted, not timed.
@@ -140,11 +140,6 @@ def move_sequence(ui, count: int) -> list[tuple[int, object]]:
 # Timing the demos
 # ---------------------------------------------------------------------------------------------
 
-def render_png(fig) -> None:
-    """Render the figure to PNG exactly as the demo does when it displays it in a notebook."""
-    figure_png(fig)
-
-
 @dataclass
 class DemoTimings:
     fresh: list[float] = field(default_factory=list)
@@ -156,9 +151,10 @@ class DemoTimings:
 
 
 def timed_move(ui, control, value, timings: DemoTimings, seen: bool) -> None:
-    """Set one control (its observer runs ``ui.update()``), render the figure, file the duration."""
+    """Set one control (its observer runs ``ui.update()``, which computes and renders the PNG the
+    student sees), file the duration and its compute/render split (``ui.last_seconds``)."""
     ui.last_error = PENDING
-    with Stopwatch() as compute:
+    with Stopwatch() as move:
         try:
             control.value = value
         except (TraitError, ValueError, TypeError):
@@ -166,15 +162,12 @@ def timed_move(ui, control, value, timings: DemoTimings, seen: bool) -> None:
             return
         if ui.last_error is PENDING:  # the value did not change, so no observer ran
             ui.update()
-    if ui.last_error is not None or ui.last_figure is None:
+    if ui.last_error is not None or ui.last_png is None:
         timings.rejected.append(f"{control.description or type(control).__name__}={value!r}: {ui.last_error}")
         return
-    with Stopwatch() as render:
-        render_png(ui.last_figure)
-    total = compute.seconds + render.seconds
-    timings.compute.append(compute.seconds)
-    timings.render.append(render.seconds)
-    (timings.seen if seen else timings.fresh).append(total)
+    timings.compute.append(ui.last_seconds["compute"])
+    timings.render.append(ui.last_seconds["render"])
+    (timings.seen if seen else timings.fresh).append(move.seconds)
 
 
 def settings_key(ui, changed_index: int = -1, new_value=None) -> tuple:
@@ -359,7 +352,7 @@ def time_baseline(repeats: int, reduced: bool) -> dict:
     for lr in [(0.1, 0.2, 0.05)[i % 3] for i in range(repeats)]:
         with Stopwatch() as update:
             for fig in demo.update(max_steps=steps, lr=lr):
-                render_png(fig)
+                figure_png(fig)
                 plt.close(fig)
         durations.append(update.seconds)
     return {**summarize_ms(durations), "setup_s": round(setup.seconds, 2), "reduced": reduced,

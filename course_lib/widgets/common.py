@@ -8,20 +8,31 @@ Every demo factory follows the same recipe:
 
 ``demo_interactive`` turns bad input into a one-line message in the output area instead of a
 traceback. Raise ``DemoInputError`` for input the student can fix ("batch size must be at most
-50000"); any other exception is also caught and shown in one line, and is recorded on the widget
-as ``.last_error`` (the message) and ``.last_exception`` (the exception) so tests can tell a
-clean render from input the demo rejected (``DemoInputError``) and from a bug (anything else).
+50000"); any other exception, while computing or while rendering the figure, is also caught and
+shown in one line, and is recorded on the widget as ``.last_error`` (the message) and
+``.last_exception`` (the exception) so tests can tell a clean render from input the demo rejected
+(``DemoInputError``) and from a bug (anything else). Every update renders the PNG, in a kernel or
+not, so headless tests exercise exactly what a student sees (``.last_png``).
+
+Demos that redraw one persistent figure register it with ``CachedBackground``: its axes, ticks,
+images and contours are drawn once, and each update draws only the artists that move.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
+import time
+import weakref
+from collections.abc import Callable, Iterable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image as PILImage
 
 MESSAGE_STYLE = "color: #b00020; font-family: sans-serif;"
 WIDGET_DPI = 80
@@ -41,25 +52,91 @@ def in_ipython_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+class CachedBackground:
+    """PNG frames of a persistent figure whose static layers are drawn once.
+
+    The first frame, and any frame after an axes' limits or the figure's size changed, is a full
+    draw with the ``dynamic`` artists left out, kept as the background. Every other frame restores
+    those pixels and draws only the ``dynamic`` artists (lines, titles, legends, in the order given,
+    so list legends last to keep them on top). Laying out text (ticks, labels, colorbars) is most
+    of matplotlib's drawing time, and none of it is redone for a slider move.
+
+    Outside ``png()`` the dynamic artists are ordinary artists, so ``fig.savefig`` still draws all.
+    """
+
+    def __init__(self, figure: Figure, dynamic: Iterable[Artist], dpi: int = WIDGET_DPI):
+        self.figure = figure
+        self.dynamic = list(dynamic)
+        figure.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(figure)
+        self._background = None
+        self._layout = None
+        _CACHED_BACKGROUNDS[figure] = self
+
+    def _layout_key(self) -> tuple:
+        limits = tuple((ax.get_xlim(), ax.get_ylim(), ax.get_zlim() if hasattr(ax, "get_zlim") else None)
+                       for ax in self.figure.axes)
+        return tuple(self.figure.get_size_inches()), self.figure.dpi, limits
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes, at the dpi given at construction."""
+        layout = self._layout_key()
+        if layout != self._layout:
+            for artist in self.dynamic:
+                artist.set_animated(True)
+            try:
+                self.canvas.draw()
+            finally:
+                for artist in self.dynamic:
+                    artist.set_animated(False)
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._layout = layout
+        else:
+            self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for artist in self.dynamic:
+            if artist.get_visible():
+                artist.draw(renderer)
+        width, height = self.canvas.get_width_height()
+        image = PILImage.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+
+_CACHED_BACKGROUNDS: weakref.WeakKeyDictionary[Figure, CachedBackground] = weakref.WeakKeyDictionary()
+
+
 def figure_png(fig, dpi: int = WIDGET_DPI) -> bytes:
-    """Render ``fig`` to PNG bytes in a single drawing pass.
+    """Render ``fig`` to PNG bytes in a single drawing pass (or from its ``CachedBackground``).
 
     The inline backend saves with ``bbox_inches="tight"``, which draws the figure twice (once to
     measure it); the demos lay out their figures themselves, so one pass is enough. Most demo
     figures are wider than a notebook column at 100 dpi, so 80 dpi loses nothing visible.
     """
+    cached = _CACHED_BACKGROUNDS.get(fig)
+    if cached is not None:
+        return cached.png()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
-def show_figure(fig) -> None:
-    """Display ``fig`` as a PNG in the current output area (inside a kernel) and close it."""
+def display_png(png: bytes) -> None:
+    """Show PNG bytes in the current output area (inside a kernel; elsewhere there is nowhere to show)."""
     if in_ipython_kernel():
         from IPython.display import Image, display
 
-        display(Image(data=figure_png(fig), format="png"))
-    plt.close(fig)
+        display(Image(data=png, format="png"))
+
+
+def show_figure(fig) -> None:
+    """Display ``fig`` as a PNG in the current output area (inside a kernel) and close it."""
+    try:
+        if in_ipython_kernel():
+            display_png(figure_png(fig))
+    finally:
+        plt.close(fig)
 
 
 def show_message(text: str) -> None:
@@ -84,9 +161,11 @@ def one_line(error: BaseException) -> str:
 def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     """Build an ``ipywidgets.interactive`` whose callback never shows a traceback.
 
-    ``callback(**values)`` should return the Figure it drew (or None); the figure is displayed and
-    closed here. Errors become a one-line message; the widget's ``last_error`` holds the message of
-    the latest update (None after a clean render), and ``last_figure`` the latest Figure drawn.
+    ``callback(**values)`` should return the Figure it drew (or None); the figure is rendered to PNG,
+    displayed and closed here. Errors, in the callback or in the rendering, become a one-line
+    message. After each update the widget holds ``last_error`` (the message; None after a clean
+    render), ``last_exception``, ``last_figure`` (None when nothing was drawn), ``last_png`` (its
+    PNG bytes) and ``last_seconds`` ({"compute": s, "render": s} of the latest clean update).
     """
     holder: dict[str, widgets.interactive] = {}
 
@@ -94,25 +173,31 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
         if "ui" not in holder:
             return None  # ipywidgets' own first call, from inside its constructor; rendered below
         ui = holder["ui"]
-        ui.last_error = None
-        ui.last_exception = None
+        ui.last_error, ui.last_exception, ui.last_figure, ui.last_png = None, None, None, None
         try:
+            start = time.perf_counter()
             fig = callback(**values)
+            computed = time.perf_counter()
+            png = figure_png(fig) if fig is not None else None
+            ui.last_seconds = {"compute": computed - start, "render": time.perf_counter() - computed}
         except Exception as error:
             plt.close("all")
             ui.last_error = one_line(error)
             ui.last_exception = error
             show_message(ui.last_error)
             return None
-        ui.last_figure = fig
+        ui.last_figure, ui.last_png = fig, png
         if fig is not None:
-            show_figure(fig)
+            display_png(png)
+            plt.close(fig)
         return fig
 
     ui = widgets.interactive(guarded, **controls)
     ui.last_error = None
     ui.last_exception = None
     ui.last_figure = None
+    ui.last_png = None
+    ui.last_seconds = {"compute": 0.0, "render": 0.0}
     holder["ui"] = ui
     ui.update()
     return ui

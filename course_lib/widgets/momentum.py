@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from course_lib.widgets.common import DemoInputError, demo_interactive
+from course_lib.widgets.common import CachedBackground, DemoInputError, demo_interactive
 
 MAX_STEPS = 500
 TOLERANCE = 1e-6
@@ -91,7 +91,8 @@ def _describe(name: str, step: int | None, num_steps: int) -> str:
 
 
 class MomentumView:
-    """One figure, drawn once, whose lines are updated in place: slider moves cost no new layout.
+    """One figure, drawn once, whose lines are updated in place: slider moves cost no new layout, and
+    its axes, ticks and surface image are rendered once (``CachedBackground``), not per frame.
 
     Left: |w − w*| and |b − b*| per step on a log axis, GD black, momentum red (weight solid, bias
     dotted). Right: both paths over the loss surface (colour: log of the loss above its minimum).
@@ -123,13 +124,18 @@ class MomentumView:
                        aspect="auto", extent=(*experiment.x_range, *experiment.y_range))
         self.path_lines = [ax_path.plot([], [], ".-", color=color, ms=2.5, lw=0.8, label=name)[0]
                            for name, color in zip(METHOD_NAMES, METHOD_COLORS, strict=True)]
-        ax_path.plot(*experiment.optimum, marker="*", color="lime", ms=14, ls="none", label="optimum (Newton)")
-        ax_path.plot(*experiment.init, marker="o", color="white", mec="black", ls="none", label="start")
+        self.markers = [
+            ax_path.plot(*experiment.optimum, marker="*", color="lime", ms=14, ls="none", label="optimum (Newton)")[0],
+            ax_path.plot(*experiment.init, marker="o", color="white", mec="black", ls="none", label="start")[0],
+        ]
         ax_path.set_xlim(experiment.x_range)
         ax_path.set_ylim(experiment.y_range)
         ax_path.set_xlabel("weight w")
         ax_path.set_ylabel("bias b")
         ax_path.legend(fontsize=8, loc="upper left")
+        moving = [line for lines in self.distance_lines for line in lines] + self.path_lines + self.markers
+        titles = [ax_dist.title, ax_path.title]
+        self.frames = CachedBackground(self.figure, moving + titles + [ax_dist.get_legend(), ax_path.get_legend()])
 
     def update(self, lr: float, beta: float, num_steps: int) -> Figure:
         """Redraw for these settings; DemoInputError for values out of range or a diverging run."""

@@ -5,8 +5,8 @@ Pipeline (the recipe of ``widgets.common``):
 1. ``SurfaceRuns`` computes one optimizer's path on one surface for ``MAX_STEPS`` steps with
    ``course_lib.surfaces.run_trajectory`` and caches it by (surface, optimizer, lr); the steps slider
    only slices cached paths, and a learning-rate slider recomputes one optimizer, not three.
-2. ``draw_surface_runs`` draws the paths over the surface with ``course_lib.plotting`` (2-D contours
-   or a 3-D surface).
+2. ``SurfaceView`` draws a surface once with ``course_lib.plotting`` (2-D contours or a 3-D surface)
+   and moves only the paths on it; the demo keeps one view per (surface, view, axis ranges).
 3. ``surface_demo`` wraps both: surface, one learning rate per optimizer, steps, view. Picking a
    surface resets the learning rates to the settings of the UvA tutorial for that surface.
 """
@@ -18,17 +18,17 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_lib.widgets.common import DemoInputError, demo_interactive
+from course_lib.widgets.common import CachedBackground, DemoInputError, demo_interactive
 
 MAX_STEPS = 300
 MOMENTUM = 0.9
 OPTIMIZER_NAMES = ("SGD", "Momentum", "Adam")
 VIEW_LIMIT = 50.0
 LR_EXPONENTS = (-3.0, 2.0)
+MAX_VIEWS = 16
 
 
 def default_optimizers() -> dict[str, Callable]:
@@ -92,31 +92,67 @@ class SurfaceRuns:
 
 
 def _view_ranges(surface, paths: Mapping[str, np.ndarray]) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The surface's default ranges, widened to show every path (up to ±VIEW_LIMIT)."""
+    """The surface's default ranges, widened by whole doublings about their centre until every path
+    fits (up to ±VIEW_LIMIT), plus a 5 % margin.
+
+    Widening in doublings keeps the axes the same for most slider moves, so the demo can reuse the
+    surface it has already drawn.
+    """
     points = np.concatenate([p[:, :2] for p in paths.values()])
     ranges = []
-    for axis, default in enumerate((surface.x_range, surface.y_range)):
-        low = max(min(default[0], points[:, axis].min()), -VIEW_LIMIT)
-        high = min(max(default[1], points[:, axis].max()), VIEW_LIMIT)
-        margin = 0.05 * (high - low)
-        ranges.append((low - margin, high + margin))
+    for axis, (low, high) in enumerate((surface.x_range, surface.y_range)):
+        centre, half = (low + high) / 2, (high - low) / 2
+        needed = min(float(np.abs(points[:, axis] - centre).max()), VIEW_LIMIT)
+        doublings = max(0, math.ceil(math.log2(needed / half))) if needed > half else 0
+        half = min(half * 2**doublings, VIEW_LIMIT)
+        margin = 0.05 * 2 * half
+        ranges.append((centre - half - margin, centre + half + margin))
     return ranges[0], ranges[1]
+
+
+class SurfaceView:
+    """One persistent figure of a surface, 2-D contours or 3-D, with one path line per optimizer.
+
+    The surface, colour bar and ticks are drawn once (``CachedBackground``); ``update(paths)`` only
+    moves the paths {optimizer: (T, 3) rows [w1, w2, J]}, their start markers and the legend.
+    """
+
+    def __init__(self, surface, x_range, y_range, plot_3d: bool = False, names=OPTIMIZER_NAMES):
+        from course_lib.plotting import plot_surface
+
+        self.plot_3d = plot_3d
+        self.figure = Figure(figsize=(7.5, 5.5) if plot_3d else (7.5, 5), layout="tight")
+        ax = self.figure.add_subplot(projection="3d") if plot_3d else self.figure.add_subplot()
+        plot_surface(surface.loss_fn, x_range, y_range, plot_3d=plot_3d, ax=ax,
+                     resolution=60 if plot_3d else 120, title=surface.name)
+        if plot_3d:
+            ax.view_init(elev=35, azim=-120)
+        empty = ([], [], []) if plot_3d else ([], [])
+        self.paths = {name: ax.plot(*empty, color=f"C{i}", marker="o", markersize=2.5, linewidth=1.2,
+                                    label=name)[0] for i, name in enumerate(names)}
+        self.starts = {name: ax.plot(*empty, color=f"C{i}", marker="s", markersize=6.25,
+                                     markeredgecolor="black")[0] for i, name in enumerate(names)}
+        legend = ax.legend(handles=list(self.paths.values()), loc="upper right", fontsize="small")
+        self.figure.get_layout_engine().execute(self.figure)
+        self.figure.set_layout_engine("none")
+        moving = [*self.paths.values(), *self.starts.values(), legend]
+        self.frames = CachedBackground(self.figure, moving)
+
+    def update(self, paths: Mapping[str, np.ndarray]) -> Figure:
+        for name, line in self.paths.items():
+            points = np.asarray(paths[name], dtype=np.float64)
+            for target, rows in ((line, points), (self.starts[name], points[:1])):
+                if self.plot_3d:
+                    target.set_data_3d(rows[:, 0], rows[:, 1], rows[:, 2])
+                else:
+                    target.set_data(rows[:, 0], rows[:, 1])
+        return self.figure
 
 
 def draw_surface_runs(surface, paths: Mapping[str, np.ndarray], plot_3d: bool = False) -> Figure:
     """The paths {optimizer: (T, 3)} over ``surface`` (a ``course_lib.surfaces.Surface``), 2-D or 3-D."""
-    from course_lib.plotting import plot_surface, plot_trajectories
-
     x_range, y_range = _view_ranges(surface, paths)
-    fig = plt.figure(figsize=(7.5, 5.5) if plot_3d else (7.5, 5))
-    ax = fig.add_subplot(projection="3d") if plot_3d else fig.add_subplot()
-    resolution = 60 if plot_3d else 120
-    plot_surface(surface.loss_fn, x_range, y_range, plot_3d=plot_3d, ax=ax, resolution=resolution,
-                 title=surface.name)
-    plot_trajectories(ax, dict(paths), markersize=2.5)
-    if plot_3d:
-        ax.view_init(elev=35, azim=-120)
-    return fig
+    return SurfaceView(surface, x_range, y_range, plot_3d, names=tuple(paths)).update(paths)
 
 
 def surface_demo(runs: SurfaceRuns | None = None, surface: str = "pathological curvature",
@@ -134,6 +170,7 @@ def surface_demo(runs: SurfaceRuns | None = None, surface: str = "pathological c
         for name, lr in runs.default_lrs(surface).items()
     }
     resetting = {"now": False}
+    views: dict[tuple, SurfaceView] = {}
 
     def reset_learning_rates(change) -> None:
         if change["new"] not in runs.surfaces:
@@ -154,7 +191,14 @@ def surface_demo(runs: SurfaceRuns | None = None, surface: str = "pathological c
         paths = runs.paths(surface, lrs, num_steps)
         if view not in ("2-D", "3-D"):
             raise DemoInputError(f"view must be '2-D' or '3-D', got {view!r}.")
-        return draw_surface_runs(runs.surfaces[surface], paths, plot_3d=view == "3-D")
+        plot_3d = view == "3-D"
+        x_range, y_range = _view_ranges(runs.surfaces[surface], paths)
+        key = (surface, plot_3d, x_range, y_range)
+        if key not in views:
+            if len(views) >= MAX_VIEWS:
+                views.pop(next(iter(views)))
+            views[key] = SurfaceView(runs.surfaces[surface], x_range, y_range, plot_3d)
+        return views[key].update(paths)
 
     return demo_interactive(
         show,
