@@ -5,10 +5,11 @@ Pipeline:
 1. ``WeightDecayExperiment(data, ...)`` fixes a small training subset, a validation subset, the
    model's initial weights and the minibatch order, so runs differ only in λ;
 2. ``experiment.run(lam)`` trains once per λ with J(W) = CE(W) + λ·Σ W² (weights only, no biases)
-   and is cached with ``functools.lru_cache``: revisiting a λ is instant;
+   and is cached with ``functools.lru_cache``: revisiting a λ is instant; ``train_all`` trains a list;
 3. ``draw_weight_decay(runs, ...)`` plots train and validation curves for the chosen λ and a
    reference λ;
-4. ``weight_decay_demo()`` wraps it in a slider (``demo_interactive``).
+4. ``weight_decay_demo()`` trains every λ of its slider up front, then wraps the drawing in a slider
+   (``demo_interactive``), so a slider move never waits for training.
 """
 
 from __future__ import annotations
@@ -21,11 +22,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from course_lib.config import quick_or_full
 from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
-from course_lib.widgets.common import DemoInputError, demo_interactive, parse_number, require_finite
+from course_lib.widgets.common import (
+    DemoInputError,
+    demo_interactive,
+    in_ipython_kernel,
+    parse_number,
+    require_finite,
+)
 
 LAMBDA_GRID = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 METRICS = {"accuracy": ("train_acc", "val_acc"), "loss": ("train_loss", "val_loss")}
@@ -103,34 +111,41 @@ class WeightDecayExperiment:
     def _train(self, lam: float) -> WeightDecayRun:
         """Minibatch SGD on J(W) = CE + λ·R(W); the same initial weights and batch order for every λ.
 
-        The matrices are tiny, so one CPU thread is fastest (several threads mostly wait for each
-        other, badly so on a busy machine); the caller's thread count is restored afterwards.
+        The training matrices are tiny (50 images a step), so the steps run on one CPU thread (several
+        threads mostly wait for each other, badly so on a busy machine); the per-epoch measurements on
+        thousands of images use the caller's threads.
         """
         lam = float(lam)
         if not np.isfinite(lam) or lam < 0:
             raise DemoInputError(f"λ must be a finite number ≥ 0, got {lam}.")
-        with single_cpu_thread():
-            return self._train_one_thread(lam)
-
-    def _train_one_thread(self, lam: float) -> WeightDecayRun:
         model = self._fresh_model()
         order = torch.Generator().manual_seed(self.seed)
         rows = [self._measure(model) + (weight_norm(model),)]
         for _ in range(self.epochs):
-            permutation = torch.randperm(len(self.train_x), generator=order)
-            for batch in permutation.split(self.batch_size):
-                loss = nn.functional.cross_entropy(model(self.train_x[batch]), self.train_y[batch])
-                if lam > 0:
-                    loss = loss + lam * l2_penalty(model)
-                model.zero_grad(set_to_none=True)
-                loss.backward()
-                with torch.no_grad():
-                    for p in model.parameters():
-                        p -= self.lr * p.grad
+            with single_cpu_thread():
+                self._train_one_epoch(model, lam, order)
             rows.append(self._measure(model) + (weight_norm(model),))
         columns = np.array(rows, dtype=float).T
         require_finite(columns, "training loss", hint="try a smaller λ")
         return WeightDecayRun(lam, *columns)
+
+    def _train_one_epoch(self, model: nn.Module, lam: float, order: torch.Generator) -> None:
+        permutation = torch.randperm(len(self.train_x), generator=order)
+        for batch in permutation.split(self.batch_size):
+            loss = nn.functional.cross_entropy(model(self.train_x[batch]), self.train_y[batch])
+            if lam > 0:
+                loss = loss + lam * l2_penalty(model)
+            model.zero_grad(set_to_none=True)
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= self.lr * p.grad
+
+    def train_all(self, lambdas, progress: bool = False) -> list[WeightDecayRun]:
+        """``run(λ)`` for every λ not trained yet, with a progress bar when ``progress``."""
+        lambdas = [float(lam) for lam in lambdas]
+        bar = tqdm(lambdas, desc="training one network per λ", unit="λ", disable=not progress, leave=True)
+        return [self.run(lam) for lam in bar]
 
 
 def draw_weight_decay(run: WeightDecayRun, reference: WeightDecayRun, metric: str = "accuracy"):
@@ -159,7 +174,9 @@ def weight_decay_demo(data=None, lambdas=LAMBDA_GRID, experiment: WeightDecayExp
     """A λ slider over ``lambdas`` (starting at the entry closest to ``lam``), a reference-λ text box
     and a metric toggle.
 
-    Each λ is trained once, on first use, then cached; ``data`` defaults to ``load_fashion_mnist()``.
+    Every λ of the slider is trained when the demo is built (a progress bar in a notebook), so moving
+    the slider only redraws; a reference λ typed in the box trains once, then is cached too.
+    ``data`` defaults to ``load_fashion_mnist()``.
     """
     if experiment is None:
         if data is None:
@@ -168,6 +185,7 @@ def weight_decay_demo(data=None, lambdas=LAMBDA_GRID, experiment: WeightDecayExp
             data = load_fashion_mnist()
         experiment = WeightDecayExperiment(data)
     options = [(f"{value:g}", float(value)) for value in lambdas]
+    experiment.train_all([value for _, value in options] + [float(reference_lam)], progress=in_ipython_kernel())
 
     def update(lam, reference_lam, metric):
         reference = parse_number(reference_lam, "reference λ", minimum=0.0, maximum=1.0)

@@ -109,3 +109,13 @@ def test_negative_lambda_is_rejected_with_a_clear_message(experiment):
 def test_too_little_data_is_rejected_with_a_clear_message():
     with pytest.raises(DemoInputError, match="fewer than"):
         WeightDecayExperiment(separable_data(n_train=10), n_train=50, n_val=10)
+
+
+def test_the_demo_trains_every_slider_lambda_up_front_so_slider_moves_only_redraw(experiment):
+    ui = weight_decay_demo(lambdas=LAMBDAS, experiment=experiment)
+    trained = experiment.run.cache_info().misses
+    assert trained == len(LAMBDAS)  # the reference λ = 0 is one of them
+    for option in controls(ui)["λ"].options:
+        controls(ui)["λ"].value = option[1]
+        assert ui.last_error is None
+    assert experiment.run.cache_info().misses == trained
