@@ -128,3 +128,16 @@ def test_working_student_sampler_is_used(data):
     ui = minibatch_demo(sample_minibatch, *data, time_budgets=BUDGETS, hidden_sizes=(32,))
     assert ui.sampler_note is None and ui.last_error is None
     assert {20, 250, 1000} <= set(calls)
+
+
+def test_a_setting_tried_before_is_redrawn_from_the_cache_not_timed_again(ui):
+    first = [line.get_xydata().copy() for line in ui.last_figure.axes[0].lines]
+    render(ui, LRS, "0.1")
+    render(ui, LRS, "0.05")
+    again = [line.get_xydata() for line in ui.last_figure.axes[0].lines]
+    assert len(again) == len(first) and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+def test_the_starting_budget_is_offered_even_when_not_among_the_choices(data):
+    ui = minibatch_demo(None, *data, time_budgets=BUDGETS, time_budget=0.07, hidden_sizes=(32,))
+    assert ui.kwargs_widgets[SECONDS].value == 0.07 and 0.07 in ui.kwargs_widgets[SECONDS].options
