@@ -38,6 +38,7 @@ def run_conditions() -> dict[str, object]:
         "cpus": os.cpu_count(),
         "load_avg_1min": None if load_1min is None else round(load_1min, 2),
         "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "course_quick": os.environ.get("COURSE_QUICK", ""),

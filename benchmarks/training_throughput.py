@@ -25,15 +25,11 @@ Run: ``python benchmarks/training_throughput.py [--epochs 2] [--baseline-steps 1
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import sys
 import time
-from datetime import datetime, timezone
 
 import torch
 import torch.nn.functional as F
+from _common import emit_json, progress, run_conditions
 
 from course_lib.data import InMemoryLoader, load_fashion_mnist, torchvision_loaders
 from course_lib.models import MLP
@@ -113,26 +109,9 @@ def validation_seconds(data) -> float:
     return time.perf_counter() - start
 
 
-def run_conditions() -> dict:
-    """What the figures depend on: CPUs, load when measured, torch threads, OpenMP wait policy, versions."""
-    return {
-        "utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpus": os.cpu_count(),
-        "load_avg_1min": round(os.getloadavg()[0], 2),
-        "torch_threads": torch.get_num_threads(),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2, help="measured epochs of course_lib's loop")
+    parser.add_argument("--epochs", type=int, default=3, help="measured epochs of course_lib's loop")
     parser.add_argument("--baseline-steps", type=int, default=100, help="measured DataLoader minibatches")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5k training images, 20 baseline steps")
     args = parser.parse_args()
@@ -165,7 +144,7 @@ def main() -> None:
         "targets_met": samples_per_s / baseline >= 7 and samples_per_s * per_sample / peak >= 0.80,
         "conditions": run_conditions(),
     }
-    print(json.dumps(result), flush=True)
+    emit_json(result)
 
 
 if __name__ == "__main__":
