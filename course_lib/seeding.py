@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
@@ -25,7 +24,6 @@ def set_seed(seed: int = DEFAULT_SEED) -> torch.Generator:
         torch.cuda.manual_seed_all(seed)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
-    os.environ["PYTHONHASHSEED"] = str(seed)
     generator = torch.Generator()
     generator.manual_seed(seed)
     return generator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -51,8 +52,11 @@ def test_set_seed_makes_every_generator_repeat():
     assert all(a != b for a, b in zip(first, third, strict=True))
 
 
-def test_set_seed_sets_the_deterministic_flags_and_returns_a_generator():
+def test_set_seed_sets_the_deterministic_flags_and_returns_a_generator(monkeypatch):
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    environment = dict(os.environ)
     generator = set_seed(3)
+    assert dict(os.environ) == environment, "PYTHONHASHSEED is read at interpreter start; setting it later is inert"
     assert isinstance(generator, torch.Generator) and generator.initial_seed() == 3
     assert torch.backends.cudnn.deterministic is True
     assert torch.backends.cudnn.benchmark is False
