@@ -81,4 +81,5 @@ class MLP(nn.Module):
         return [module for module in self.layers if isinstance(module, nn.Linear)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for a batch: x: (N, ...) with input_size values per example → (N, num_classes)."""
         return self.layers(x.reshape(x.shape[0], -1))
