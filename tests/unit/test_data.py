@@ -1,5 +1,6 @@
 """FashionMNIST: where the files come from, statistics, the seeded split, and the minibatch iterators."""
 
+import gzip
 import socket
 import threading
 import time
@@ -44,15 +45,28 @@ def test_prepare_extracts_debian_files_without_network(tmp_path, monkeypatch):
     assert (raw / "train-images-idx3-ubyte").stat().st_size == TRAIN_IMAGES_BYTES
 
 
+def fake_debian_package(monkeypatch, tmp_path) -> None:
+    """A Debian package directory with all four ``*.gz`` files, whose bytes differ from any others here."""
+    debian = tmp_path / "debian-package"
+    debian.mkdir()
+    for name in RAW_FILES:
+        with gzip.open(debian / f"{name}.gz", "wb") as compressed:
+            compressed.write(b"from the Debian package")
+    monkeypatch.setattr(data_module, "DEBIAN_DIR", debian)
+
+
 def test_prepare_uses_files_already_extracted_first(tmp_path, monkeypatch):
     no_network(monkeypatch)
-    no_debian_package(monkeypatch, tmp_path)
-    raw = tmp_path / "FashionMNIST" / "raw"
+    fake_debian_package(monkeypatch, tmp_path)
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     for name in RAW_FILES:
         (raw / name).write_bytes(b"already here")
-    assert prepare_fashion_mnist(tmp_path) == tmp_path.resolve()
-    assert (raw / RAW_FILES[0]).read_bytes() == b"already here"
+    assert data_module._prepare(tmp_path / "data", timeout_s=1.0) == ((tmp_path / "data").resolve(), "already extracted")
+    assert all((raw / name).read_bytes() == b"already here" for name in RAW_FILES)
+    # The same Debian package is used when nothing is extracted yet, so it really was on offer above.
+    assert data_module._prepare(tmp_path / "empty", timeout_s=1.0)[1].startswith("extracted from")
+    assert (tmp_path / "empty" / "FashionMNIST" / "raw" / RAW_FILES[0]).read_bytes() == b"from the Debian package"
 
 
 def test_prepare_falls_back_to_torchvision_download(tmp_path, monkeypatch, fashion_data):
