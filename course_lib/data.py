@@ -4,7 +4,8 @@ Pipeline, one function per step:
 
 1. ``prepare_fashion_mnist``: make sure the four raw files exist under ``ROOT/FashionMNIST/raw/``,
    trying in order: files already there → Debian's ``dataset-fashion-mnist`` package (gunzip) →
-   torchvision's download → ``DatasetUnavailableError`` naming the three remedies (within ``timeout_s``).
+   torchvision's download → ``DatasetUnavailableError`` naming the three remedies (the whole attempt
+   within ``timeout_s``).
 2. ``compute_normalization``: mean and std of the training pixels (0.2860 and 0.3530 on [0, 1]).
 3. ``load_fashion_mnist``: a seeded 50k/10k train/validation split of the 60k training images plus
    the 10k test images, as x = (pixels/255 − mean)/std: (N, 1, 28, 28) float32 and y: (N,) int64,
@@ -25,7 +26,9 @@ import os
 import shutil
 import socket
 import sys
+import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -57,6 +60,7 @@ RAW_FILES = (
 )
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 NUM_TRAIN_IMAGES = 60_000
+DOWNLOAD_THREAD_NAME = "fashion-mnist-download"
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -113,22 +117,58 @@ def _probe_mirror(url: str, timeout_s: float) -> str | None:
 
 
 def _download_with_torchvision(root: Path, timeout_s: float) -> str | None:
-    """Let torchvision download and extract the files; None on success, else the reason."""
+    """Let torchvision download and extract the files; None on success, else the reason.
+
+    The whole attempt (probe, both splits, extraction) keeps to ``timeout_s``: torchvision works in a
+    daemon thread that is abandoned at the deadline, so a server that trickles bytes cannot hold us.
+    The thread downloads into a scratch folder under ``root`` and moves the four extracted files into
+    ``raw`` only if it finishes in time; an abandoned thread just removes its scratch folder when its
+    connection ends (each socket operation is limited to ``timeout_s`` as well).
+    """
     from torchvision.datasets import FashionMNIST
 
+    deadline = time.monotonic() + timeout_s
     unreachable = _probe_mirror(FashionMNIST.mirrors[0], timeout_s)
     if unreachable is not None:
         return unreachable
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return f"no download within the time limit of {timeout_s:g} s"
+    raw = root / "FashionMNIST" / "raw"
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".fashion-mnist-download-", dir=root))
+    lock, abandoned = threading.Lock(), threading.Event()
+    outcome: dict[str, str | None] = {}
+
+    def download() -> None:
+        try:
+            for train in (True, False):
+                FashionMNIST(scratch, train=train, download=True)
+            with lock:
+                if not abandoned.is_set():
+                    raw.mkdir(parents=True, exist_ok=True)
+                    for name in RAW_FILES:
+                        (scratch / "FashionMNIST" / "raw" / name).replace(raw / name)
+                    outcome["reason"] = None
+        except Exception as error:  # torchvision raises RuntimeError, URLError, OSError, IncompleteRead, ...
+            with lock:
+                outcome["reason"] = f"{error.__class__.__name__}: {' '.join(str(error).split())}"
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
     previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout_s)
+    socket.setdefaulttimeout(remaining)
+    worker = threading.Thread(target=download, name=DOWNLOAD_THREAD_NAME, daemon=True)
     try:
-        for train in (True, False):
-            FashionMNIST(root, train=train, download=True)
-    except Exception as error:  # torchvision raises RuntimeError, URLError, OSError, ...
-        return f"{error.__class__.__name__}: {' '.join(str(error).split())}"
+        worker.start()
+        worker.join(remaining)
     finally:
         socket.setdefaulttimeout(previous_timeout)
-    return None
+    with lock:
+        if "reason" in outcome:
+            return outcome["reason"]
+        abandoned.set()
+    return f"the download did not finish within the time limit of {timeout_s:g} s"
 
 
 def _unavailable_message(raw: Path, reason: str) -> str:

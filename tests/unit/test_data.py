@@ -4,6 +4,7 @@ import gzip
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -79,7 +80,7 @@ def test_prepare_falls_back_to_torchvision_download(tmp_path, monkeypatch, fashi
 
     def fake_download(dataset):
         downloads.append(dataset.train)
-        raw = tmp_path / "data" / "FashionMNIST" / "raw"
+        raw = Path(dataset.raw_folder)
         raw.mkdir(parents=True, exist_ok=True)
         for name in RAW_FILES:
             if not (raw / name).exists():
@@ -88,6 +89,7 @@ def test_prepare_falls_back_to_torchvision_download(tmp_path, monkeypatch, fashi
     monkeypatch.setattr(FashionMNIST, "download", fake_download)
     assert prepare_fashion_mnist(tmp_path / "data") == (tmp_path / "data").resolve()
     assert downloads == [True, False]
+    assert sorted(path.name for path in (tmp_path / "data").iterdir()) == ["FashionMNIST"], "scratch folder left"
 
 
 def test_nothing_available_gives_one_line_with_three_remedies_fast(tmp_path, monkeypatch):
@@ -119,6 +121,77 @@ def test_a_hanging_network_still_fails_within_the_timeout(tmp_path, monkeypatch)
         prepare_fashion_mnist(tmp_path, timeout_s=1.0)
     assert time.perf_counter() - start < 3.0
     release.set()
+
+
+class TricklingServer:
+    """An HTTP server on 127.0.0.1 that answers every request with headers, then one byte per 0.1 s for 10 s.
+
+    Each byte arrives well within any per-operation socket timeout, so only a limit on the whole
+    download stops a client; ``stop()`` ends every connection (the client sees an incomplete read).
+    """
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)  # close() does not wake a blocked accept(), so poll
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            connection.settimeout(None)
+            worker = threading.Thread(target=self._trickle, args=(connection,), daemon=True)
+            self.threads.append(worker)
+            worker.start()
+
+    def _trickle(self, connection):
+        with connection:
+            try:
+                if not connection.recv(65536):
+                    return  # the reachability probe only connects
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 30000000\r\n\r\n")
+                for _ in range(100):  # gives up after 10 s, so a client without a total deadline fails, not hangs
+                    if self.stopping.wait(0.1):
+                        return
+                    connection.sendall(b"x")
+            except OSError:
+                return
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(5)
+        self.listener.close()
+
+
+def test_a_trickling_download_still_fails_within_the_timeout(tmp_path, monkeypatch):
+    from torchvision.datasets import FashionMNIST
+
+    no_debian_package(monkeypatch, tmp_path)
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    server = TricklingServer()
+    monkeypatch.setattr(FashionMNIST, "mirrors", [server.url])
+    try:
+        start = time.perf_counter()
+        with pytest.raises(DatasetUnavailableError, match="did not finish within the time limit of 1.5 s"):
+            prepare_fashion_mnist(tmp_path / "data", timeout_s=1.5)
+        assert time.perf_counter() - start < 4.0
+        abandoned = [thread for thread in threading.enumerate() if thread.name == data_module.DOWNLOAD_THREAD_NAME]
+    finally:
+        server.stop()
+    for thread in abandoned:
+        thread.join(10)
+    assert abandoned and not any(thread.is_alive() for thread in abandoned)
+    assert not (tmp_path / "data" / "FashionMNIST" / "raw").exists()
+    assert list((tmp_path / "data").iterdir()) == [], "the abandoned download left its scratch folder"
 
 
 def test_command_line_prepares_and_prints_one_line(tmp_path, monkeypatch, capsys):
