@@ -5,7 +5,8 @@
 1. ``training_fingerprint``: a hash of everything that determines the result (model architecture and
    initial weights, optimizer and its hyper-parameters, epochs, batch size, seed, data split);
 2. ``load_cached_result``: reuse ``<dir>/<name>.json`` + ``<dir>/<name>.pt`` when the fingerprint
-   matches (a corrupt or mismatched cache prints one line and is retrained);
+   matches (a corrupt or mismatched cache, or weights that do not fit the model, print one line and
+   are retrained; the model keeps its initial weights);
 3. ``train_one_epoch`` over an ``InMemoryLoader`` and ``evaluate`` on the validation split, keeping
    the weights of the best validation epoch;
 4. ``save_result``: the best weights as a state_dict, the history and the fingerprint as JSON.
@@ -180,14 +181,38 @@ def load_cached_result(model: nn.Module, name: str, fingerprint: dict, checkpoin
             print(f"Cached results for '{name}' were made with other settings; retraining.")
             return None
         state = torch.load(weights_path, map_location=_device_of(model), weights_only=True)
-        model.load_state_dict(state)
+        mismatch = _state_mismatch(model, state)
+        if mismatch is not None:
+            print(f"Cached checkpoint for '{name}' does not fit this model ({mismatch}); retraining.")
+            return None
         result = TrainResult(**saved["result"])
+        model.load_state_dict(state)
     except Exception as error:
         print(f"Cached checkpoint for '{name}' is unreadable ({type(error).__name__}); retraining.")
         return None
     result.from_cache = True
     result.checkpoint_path = weights_path
     return result
+
+
+def _state_mismatch(model: nn.Module, state) -> str | None:
+    """Why ``state`` cannot be loaded into ``model`` (keys or shapes differ), or None when it fits.
+
+    Checked before ``load_state_dict``, which copies matching tensors one by one and only then
+    complains, so a checkpoint of another architecture would leave the model half overwritten.
+    """
+    if not isinstance(state, dict):
+        return f"a {type(state).__name__}, not a state_dict"
+    expected = model.state_dict()
+    missing, unexpected = sorted(expected.keys() - state.keys()), sorted(state.keys() - expected.keys())
+    if missing or unexpected:
+        return f"missing keys {missing[:3]}, unexpected keys {unexpected[:3]}"
+    for key, tensor in expected.items():
+        value = state[key]
+        if not isinstance(value, Tensor) or value.shape != tensor.shape:
+            shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+            return f"{key} is {shape}, the model needs {tuple(tensor.shape)}"
+    return None
 
 
 def save_result(model_state: dict, result: TrainResult, name: str, fingerprint: dict, checkpoint_dir=None) -> Path:

@@ -120,6 +120,26 @@ def test_corrupt_cache_prints_one_line_and_retrains(data, tmp_path, capsys, corr
     assert train(data, tmp_path).from_cache
 
 
+def test_checkpoint_of_another_architecture_leaves_the_model_untouched_and_retrains(data, tmp_path, capsys):
+    """A valid .pt of another MLP (same first layer, different rest) next to a matching JSON."""
+    train(data, tmp_path)
+    weights_path, results_path = checkpoint_paths("tiny", tmp_path)
+    other = MLP(hidden_sizes=(64, 32))
+    assert other.state_dict()["layers.0.weight"].shape == small_model().state_dict()["layers.0.weight"].shape
+    torch.save(other.state_dict(), weights_path)
+    fingerprint = json.loads(results_path.read_text())["fingerprint"]
+    model = small_model()
+    initial = {key: value.clone() for key, value in model.state_dict().items()}
+    capsys.readouterr()
+    assert training.load_cached_result(model, "tiny", fingerprint, tmp_path) is None
+    assert all(torch.equal(value, initial[key]) for key, value in model.state_dict().items())
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "does not fit this model" in lines[0] and "retraining" in lines[0], lines
+    result = train(data, tmp_path)
+    assert not result.from_cache and len(capsys.readouterr().out.strip().splitlines()) == 1
+    assert train(data, tmp_path).from_cache
+
+
 def test_diverging_run_stops_with_one_line(data, tmp_path, capsys):
     result = train(data, tmp_path, make_optimizer=lambda params: torch.optim.SGD(params, lr=1e8), epochs=3)
     assert result.diverged
