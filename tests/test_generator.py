@@ -43,6 +43,8 @@ ERROR_CASES = {
     "nested_begin": (5, "nested BEGIN SOLUTION: the region opened at line 3"),
     "unterminated": (3, "unterminated region"),
     "marker_in_markdown": (4, "solution marker in a markdown cell"),
+    "marker_in_raw": (3, "solution marker in a raw cell ('# BEGIN SOLUTION')"),
+    "near_miss_in_raw": (5, "solution marker in a raw cell ('BEGIN SOLUTON')"),
     "solution_tagged_code_cell": (4, "a code cell is tagged 'solution'"),
     "invalid_stub": (3, "the student stub would be invalid Python"),
 }

@@ -6,8 +6,8 @@ Pipeline (one function per step):
 2. `read_source`         parse one source into cells, remembering the file line where each cell starts.
 3. `find_regions`        locate `# BEGIN SOLUTION [name]` … `# END SOLUTION` regions in code cells; refuse
                          near-miss markers (`# BEGIN SOLUTON`, `#BEGIN-SOLUTION`, `# to_remove`, …), an END
-                         without BEGIN, nested or unterminated regions, markers in markdown cells and
-                         code cells tagged `solution`.
+                         without BEGIN, nested or unterminated regions, markers (or near misses) in
+                         markdown and raw cells, and code or raw cells tagged `solution`.
 4. `build_solution`      the paired `solutions/NN_name.ipynb` (kernelspec python3), keeping the outputs
                          stored by `make solutions` where they still belong to the code (rule below).
 5. `build_student`       the student notebook: each region becomes a stub with the region's indentation,
@@ -217,6 +217,21 @@ def _check_markdown_cell(source: Source, index: int) -> None:
             )
 
 
+def _check_raw_cell(source: Source, index: int) -> None:
+    """Raw cells reach the student notebook verbatim, so any marker-like line in one would leak."""
+    for number, line in enumerate(source.notebook.cells[index].source.splitlines()):
+        comment = _comment_of(line)
+        if looks_like_marker(line.lstrip("#>*-` \t"), anchored=True) or (
+            comment is not None and looks_like_marker(comment)
+        ):
+            raise AuthoringError(
+                source.path,
+                source.line_of(index, number),
+                f"solution marker in a raw cell ({line.strip()!r}): raw cells are copied to the student "
+                "notebook unchanged; put exercise code in a code cell between # BEGIN SOLUTION / # END SOLUTION",
+            )
+
+
 def find_regions(source: Source) -> Source:
     """Fill `source.regions` (cell index → regions); raise AuthoringError on any malformed marker."""
     for index, cell in enumerate(source.notebook.cells):
@@ -231,6 +246,8 @@ def find_regions(source: Source) -> Source:
             source.regions[index] = _regions_of_code_cell(source, index)
         elif cell.cell_type == "markdown":
             _check_markdown_cell(source, index)
+        elif cell.cell_type == "raw":
+            _check_raw_cell(source, index)
     return source
 
 
