@@ -15,7 +15,11 @@ unset, what ``make solutions`` runs; long), or ``--both``. Each notebook gets it
 Targets: peak RSS ≤ 1.5 GB (1500 MB) per notebook in full mode (mybinder.org allows 2 GB); the
 whole quick-mode suite ≤ 6 min (360 s) on the 2-core CPU.
 
-Usage: python benchmarks/notebook_resources.py [--full | --both] [--notebooks 02,solutions/03] [--timeout 1200]
+``--paths FILE.ipynb ...`` runs the given notebooks instead of the course's (e.g. a tiny fixture
+for the smoke test in ``tests/test_benchmarks_smoke.py``).
+
+Usage: python benchmarks/notebook_resources.py [--full | --both] [--notebooks 02,solutions/03 | --paths NB ...]
+       [--timeout 1200]
 Last stdout line: JSON with per-notebook wall time and peak RSS, the quick-suite total and the targets.
 """
 
@@ -108,12 +112,17 @@ def run_notebook(path: Path, timeout_s: int, checkpoint_dir: str | None) -> dict
     return {"wall_s": round(wall_s, 1), "peak_rss_mb": round(peak_mb, 1), "ok": error is None, "error": error}
 
 
+def display_name(path: Path) -> str:
+    """The notebook's repository path (``solutions/02_initialization.ipynb``), or its absolute path."""
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
 def run_mode(paths: list[Path], quick: bool, timeout_s: int, checkpoint_dir: str | None) -> dict:
     set_mode(quick)
     mode = "quick" if quick else "full"
     results = {}
     for path in paths:
-        name = str(path.relative_to(ROOT))
+        name = display_name(path)
         progress(f"[{mode}] running {name} ...")
         results[name] = run_notebook(path, timeout_s, checkpoint_dir)
         r = results[name]
@@ -145,12 +154,21 @@ def main(argv: list[str] | None = None) -> dict:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--full", action="store_true", help="full mode only (long: minutes per notebook)")
     which.add_argument("--both", action="store_true", help="quick mode, then full mode")
-    parser.add_argument("--notebooks", default="", help="comma-separated prefixes, e.g. 02,solutions/03 (default: all)")
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--notebooks", default="", help="comma-separated prefixes, e.g. 02,solutions/03 (default: all)")
+    chosen.add_argument("--paths", nargs="+", type=Path, default=None, metavar="NB",
+                        help="run these .ipynb files instead of the course's notebooks")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per cell (default 1200)")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="shared COURSE_CHECKPOINT_DIR (default: a fresh temporary one per notebook)")
     args = parser.parse_args(argv)
-    paths = find_notebooks([s.strip() for s in args.notebooks.split(",") if s.strip()])
+    if args.paths is not None:
+        paths = [path.resolve() for path in args.paths]
+        missing = [str(path) for path in paths if not path.is_file()]
+        if missing:
+            parser.error(f"no such notebook: {', '.join(missing)}")
+    else:
+        paths = find_notebooks([s.strip() for s in args.notebooks.split(",") if s.strip()])
     if not paths:
         parser.error("no notebooks found under solutions/ or notebooks/")
     quick_flags = [False] if args.full else [True, False] if args.both else [True]

@@ -48,3 +48,30 @@ def test_widget_latency_reports_demo_and_baseline_figures():
     assert demo["seen_n"] > 0 and demo["fresh_n"] > 0
     assert result["baseline"]["median_ms"] > 0
     assert {target["what"] for target in result["targets"]} == {"median", "p95"}
+
+
+@pytest.mark.slow
+def test_training_throughput_reports_rates_and_targets():
+    result = run_benchmark("training_throughput.py", "--quick")
+    assert result["benchmark"] == "training_throughput"
+    for key in ("samples_per_s", "baseline_samples_per_s", "speedup", "flop_bound_fraction", "peak_gflops",
+                "flops_per_sample", "epoch_s", "est_40_epoch_run_s"):
+        assert isinstance(result[key], int | float) and result[key] > 0, key
+    assert isinstance(result["targets_met"], bool)
+    assert {"cpus", "torch_threads", "omp_wait_policy", "course_quick"} <= set(result["conditions"])
+
+
+@pytest.mark.slow
+def test_notebook_resources_reports_wall_time_and_memory_per_notebook():
+    fixture = BENCHMARKS.parent / "tests" / "fixtures" / "benchmarks" / "tiny.ipynb"
+    result = run_benchmark("notebook_resources.py", "--paths", str(fixture), "--timeout", "120")
+    assert result["benchmark"] == "notebook_resources"
+    quick = result["modes"]["quick"]
+    assert set(quick) == {"notebooks", "suite_wall_s", "max_peak_rss_mb", "all_ok"}
+    assert quick["all_ok"] is True
+    (name, notebook), = quick["notebooks"].items()
+    assert name == "tests/fixtures/benchmarks/tiny.ipynb"
+    assert set(notebook) == {"wall_s", "peak_rss_mb", "ok", "error"} and notebook["error"] is None
+    assert notebook["peak_rss_mb"] > 0
+    assert [target["what"] for target in result["targets"]] == ["quick suite wall time (s)"]
+    assert isinstance(result["targets_met"], bool) and "conditions" in result
