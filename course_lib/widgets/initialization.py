@@ -4,8 +4,9 @@ Pipeline, one function per step:
 
 1. ``explorer_batch``      one fixed batch of FashionMNIST images (a standard-normal batch if the data is missing);
 2. ``layer_statistics``    one forward and one backward pass of a fresh MLP on that batch →
-                           per-layer variance of the Linear outputs and of the weight gradients;
-3. ``draw_statistics``     two small log-scale line plots;
+                           per-layer variance of the Linear outputs, of the weight gradients and
+                           of the gradients flowing back into each Linear output;
+3. ``draw_statistics``     three small log-scale line plots;
 4. ``init_explorer``       the ``ipywidgets.interactive`` tying controls to 2 and 3, cached by settings.
 
 Nothing is trained: every slider move builds a new network of the chosen shape, initializes it and
@@ -15,6 +16,7 @@ measures it on the same batch, so the only thing that changes is the initializat
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -28,7 +30,13 @@ from torch import nn
 from course_lib.device import single_cpu_thread
 from course_lib.init import init_equal_variance, init_kaiming, init_normal, init_xavier
 from course_lib.models import MLP
-from course_lib.widgets.common import DemoInputError, demo_interactive, parse_number, require_finite
+from course_lib.widgets.common import (
+    CachedBackground,
+    DemoInputError,
+    demo_interactive,
+    parse_number,
+    require_finite,
+)
 
 SCHEMES = {
     "normal(0, std²)": "normal",
@@ -43,15 +51,22 @@ MIN_STD, MAX_STD = 1e-3, 1.0
 BATCH_SIZE = 128
 PLAIN_EXPONENT = FuncFormatter(lambda value, _: f"{value:.0e}")
 INPUT_SIZE = 784
+MAX_CACHED_FIGURES = 64
 NUM_CLASSES = 10
 
 
 @dataclass(frozen=True)
 class LayerStatistics:
-    """Per-Linear-layer variances, first layer to output layer: both arrays have shape (depth + 1,)."""
+    """Per-Linear-layer variances, first layer to output layer; every array has shape (depth + 1,).
+
+    ``activation_variance``: Var(z_k) of the Linear outputs (forward signal); ``gradient_variance``:
+    Var(∂L/∂W_k) (what the optimizer sees); ``backward_variance``: Var(∂L/∂z_k) (backward signal,
+    the quantity Xavier's backward condition keeps constant).
+    """
 
     activation_variance: np.ndarray
     gradient_variance: np.ndarray
+    backward_variance: np.ndarray
 
 
 def explorer_batch(batch_size: int = BATCH_SIZE, seed: int = 42) -> tuple[torch.Tensor, torch.Tensor, str]:
@@ -89,8 +104,9 @@ def initialize(model: nn.Module, scheme: str, std: float) -> nn.Module:
 
 def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: str, depth: int, width: int,
                      std: float = 0.01, seed: int = 0) -> LayerStatistics:
-    """Var of each Linear output z_k = W_k h_{k-1} and of each ∂L/∂W_k, for an MLP with ``depth`` hidden
-    layers of ``width`` units, initialized by ``scheme``; L = cross-entropy on (x: (B, 784), y: (B,)).
+    """Var of each Linear output z_k = W_k h_{k-1}, of each ∂L/∂W_k and of each ∂L/∂z_k, for an MLP with
+    ``depth`` hidden layers of ``width`` units, initialized by ``scheme``; L = cross-entropy on
+    (x: (B, 784), y: (B,)).
 
     The weights are drawn from a private generator seeded with ``seed``: the caller's RNG is untouched.
     """
@@ -101,39 +117,47 @@ def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: 
                         activation=activation)
         model = initialize(model.to_empty(device=x.device), scheme, std)
         hidden = x
-        variances = []
+        outputs = []
         for module in model.layers:
             hidden = module(hidden)
             if isinstance(module, nn.Linear):
-                variances.append(hidden.detach().var())
+                hidden.retain_grad()
+                outputs.append(hidden)
         F.cross_entropy(hidden, y).backward()
-        gradient_variances = [layer.weight.grad.var() for layer in model.linear_layers()]
-        return LayerStatistics(torch.stack(variances).double().cpu().numpy(),
-                               torch.stack(gradient_variances).double().cpu().numpy())
+
+        def variances(tensors):
+            return torch.stack([tensor.detach().var() for tensor in tensors]).double().cpu().numpy()
+
+        return LayerStatistics(variances(outputs),
+                               variances(layer.weight.grad for layer in model.linear_layers()),
+                               variances(output.grad for output in outputs))
 
 
 def draw_statistics(stats: LayerStatistics, title: str) -> Figure:
-    """Two log-scale panels: activation variance and weight-gradient variance against layer index.
+    """Three log-scale panels against layer index: the forward signal Var(z), the weight gradients
+    Var(∂L/∂W) and the backward signal Var(∂L/∂z).
 
     A bare ``Figure`` (no pyplot state), no minor ticks and plain-text tick labels ("1e-03", no
     mathtext) keep drawing and PNG rendering cheap.
     """
     layers = np.arange(1, len(stats.activation_variance) + 1)
-    fig = Figure(figsize=(9, 3.2), dpi=72)
-    ax_act, ax_grad = fig.subplots(1, 2)
+    fig = Figure(figsize=(12, 3.2), dpi=72)
+    ax_act, ax_grad, ax_back = fig.subplots(1, 3)
     ax_act.semilogy(layers, stats.activation_variance, "o-", color="C0")
     ax_act.axhline(1.0, color="grey", lw=0.8, ls="--")
-    ax_act.set(title="Var(Linear output)", xlabel="layer (last = logits)")
-    ax_grad.semilogy(layers, np.maximum(stats.gradient_variance, 1e-45), "o-", color="C1")
-    ax_grad.set(title="Var(∂L/∂W)", xlabel="layer (last = logits)")
+    ax_act.set(title="forward: Var(Linear output z)", xlabel="layer (last = logits)")
     whole_decades(ax_act, stats.activation_variance, include=(0.1, 10.0))
-    whole_decades(ax_grad, np.maximum(stats.gradient_variance, 1e-45))
-    for ax in (ax_act, ax_grad):
+    for ax, values, color, name in ((ax_grad, stats.gradient_variance, "C1", "weights: Var(∂L/∂W)"),
+                                    (ax_back, stats.backward_variance, "C2", "backward: Var(∂L/∂z)")):
+        ax.semilogy(layers, np.maximum(values, 1e-45), "o-", color=color)
+        ax.set(title=name, xlabel="layer (last = logits)")
+        whole_decades(ax, np.maximum(values, 1e-45))
+    for ax in (ax_act, ax_grad, ax_back):
         ax.set_xticks(layers)
         ax.yaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_formatter(PLAIN_EXPONENT)
     fig.suptitle(title, fontsize=9)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.17, top=0.8, wspace=0.3)
     return fig
 
 
@@ -162,13 +186,14 @@ def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) 
     """Sliders for scheme, std, activation, depth and width → per-layer variances on one fixed batch.
 
     ``x: (B, 784)`` and ``y: (B,)`` default to the first 128 FashionMNIST training images.
-    Results are cached by settings, so returning to a setting is instant.
+    The figures of the last ``MAX_CACHED_FIGURES`` settings are kept, pixels included
+    (``CachedBackground``), so returning to a setting is instant.
     """
     if x is None or y is None:
         x, y, source = explorer_batch()
     else:
         x, y, source = x.reshape(x.shape[0], -1).float(), y.long(), "your batch"
-    cache: dict[tuple, LayerStatistics] = {}
+    figures: OrderedDict[tuple, Figure] = OrderedDict()
 
     def explore(scheme, std, activation, depth, width):
         scheme = _choice(scheme, SCHEMES, "scheme")
@@ -177,19 +202,25 @@ def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) 
         width = int(parse_number(width, "width", minimum=MIN_WIDTH, maximum=MAX_WIDTH, integer=True))
         std = parse_number(std, "std", minimum=MIN_STD, maximum=MAX_STD) if scheme == "normal" else 0.0
         key = (scheme, std, activation, depth, width)
-        if key not in cache:
-            stats = layer_statistics(x, y, scheme, activation, depth, width, std=std)
-            require_finite(stats.activation_variance, "activation variance",
+        if key in figures:
+            figures.move_to_end(key)
+            return figures[key]
+        stats = layer_statistics(x, y, scheme, activation, depth, width, std=std)
+        require_finite(stats.activation_variance, "activation variance",
+                       hint="the weights are too large for this depth; pick a smaller std or fewer layers")
+        for values in (stats.gradient_variance, stats.backward_variance):
+            require_finite(values, "gradient variance",
                            hint="the weights are too large for this depth; pick a smaller std or fewer layers")
-            require_finite(stats.gradient_variance, "gradient variance",
-                           hint="the weights are too large for this depth; pick a smaller std or fewer layers")
-            cache[key] = stats
-        stats = cache[key]
         ratio = stats.activation_variance[depth - 1] / stats.activation_variance[0]
         label = f"{scheme}(std={std:g})" if scheme == "normal" else scheme
         title = (f"{label} + {activation}, {depth}×{width} hidden, {len(y)} images of {source}: "
                  f"last hidden / first Var = {ratio:.3g}")
-        return draw_statistics(stats, title)
+        fig = draw_statistics(stats, title)
+        CachedBackground(fig, dynamic=())
+        figures[key] = fig
+        if len(figures) > MAX_CACHED_FIGURES:
+            figures.popitem(last=False)
+        return fig
 
     scheme = widgets.Dropdown(options=list(SCHEMES.items()), value="kaiming", description="scheme")
     std = widgets.FloatLogSlider(value=0.01, base=10, min=math.log10(MIN_STD), max=math.log10(MAX_STD),

@@ -58,7 +58,7 @@ def drive(ui, index, values):
         ui.update()
         assert ui.last_error is None, f"{ui.kwargs_widgets[index].description}={value}: {ui.last_error}"
         assert ui.last_figure is not None
-        assert len(ui.last_figure.axes) == 2
+        assert len(ui.last_figure.axes) == 3
 
 
 @pytest.mark.parametrize("index", [SCHEME, STD, ACTIVATION, DEPTH, WIDTH])
@@ -136,6 +136,18 @@ def test_variances_reproduce_the_notebook_findings(batch):
     assert np.all(kaiming_relu.gradient_variance > 0)
 
 
+@pytest.mark.slow
+def test_backward_signal_is_flat_for_kaiming_relu_and_vanishes_for_small_weights(batch):
+    x, y = batch
+    depth = 4
+    kaiming_relu = layer_statistics(x, y, "kaiming", "relu", depth, 256).backward_variance[:depth]
+    xavier_relu = layer_statistics(x, y, "xavier", "relu", depth, 256).backward_variance[:depth]
+    small = layer_statistics(x, y, "normal", "identity", depth, 256, std=0.01).backward_variance[:depth]
+    assert kaiming_relu.max() / kaiming_relu.min() < 1.5
+    assert xavier_relu[0] / xavier_relu[-1] < 0.3
+    assert small[0] < 1e-3 * small[-1]
+
+
 def test_same_settings_give_the_same_numbers_and_leave_the_global_rng_alone(batch):
     torch.manual_seed(123)
     expected_next = torch.rand(3)
@@ -145,7 +157,8 @@ def test_same_settings_give_the_same_numbers_and_leave_the_global_rng_alone(batc
     second = layer_statistics(*batch, "xavier", "tanh", 3, 64)
     np.testing.assert_array_equal(first.activation_variance, second.activation_variance)
     np.testing.assert_array_equal(first.gradient_variance, second.gradient_variance)
-    assert first.activation_variance.shape == first.gradient_variance.shape == (4,)
+    np.testing.assert_array_equal(first.backward_variance, second.backward_variance)
+    assert first.activation_variance.shape == first.gradient_variance.shape == first.backward_variance.shape == (4,)
 
 
 def test_results_are_cached_by_settings(batch, monkeypatch):
