@@ -3,8 +3,8 @@
 Collecting and drawing are separate steps, so the numbers are testable without a figure:
 
 1. collectors return plain dicts ``{layer name: np.ndarray}`` in the model's layer order
-   (``collect_weights``, ``collect_gradients``, ``collect_activations``), and ``layer_variances``
-   turns such a dict into ``{layer name: variance}``;
+   (``collect_weights``, ``collect_gradients``, ``collect_activations``, ``collect_input_gradients``),
+   and ``layer_variances`` turns such a dict into ``{layer name: variance}``;
 2. plot functions take those dicts (or a loss function) and return the Figure or Axes they drew;
    the caller shows it with ``plt.show()``.
 
@@ -33,11 +33,13 @@ __all__ = [
     "collect_weights",
     "collect_gradients",
     "collect_activations",
+    "collect_input_gradients",
     "layer_variances",
     "plot_distributions",
     "plot_surface",
     "plot_trajectories",
     "plot_training_curves",
+    "plot_shifted_minima",
 ]
 
 KDE_SAMPLE = 20_000
@@ -115,6 +117,34 @@ def collect_activations(model: nn.Module, x: torch.Tensor) -> dict[str, np.ndarr
         for hook in hooks:
             hook.remove()
     return outputs
+
+
+def collect_input_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
+    """∂ℓ_n/∂h_n for the input h of every Linear layer on one batch: {name: (N, fan_in) array}.
+
+    The backward pass of a layer y = Wh: ∂ℓ/∂h = Wᵀ ∂ℓ/∂y, so Var(∂ℓ/∂h) = fan_out · Var(W) · Var(∂ℓ/∂y).
+    ℓ_n is example n's own cross-entropy (the batch loss is summed, not averaged), so row n does not
+    shrink with the batch size; the mean loss J = (1/N) Σ ℓ_n would divide every row by N. The first
+    layer's entry is the gradient with respect to the flattened input x: (N, ...). Needs a model
+    whose examples do not interact (no batch norm). Runs in eval mode (restored afterwards), removes
+    its hooks and leaves the model's ``.grad`` fields untouched.
+    """
+    linears = _linear_modules(model)
+    inputs: dict[str, torch.Tensor] = {}
+    hooks = [layer.register_forward_pre_hook(lambda _m, args, name=name: inputs.__setitem__(name, args[0]))
+             for name, layer in linears]
+    was_training = model.training
+    model.eval()
+    try:
+        logits = model(x.detach().clone().requires_grad_(True))
+        loss = F.cross_entropy(logits, y, reduction="sum")
+        names = [name for name, _ in linears]
+        grads = torch.autograd.grad(loss, [inputs[name] for name in names])
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return {name: _to_numpy(grad) for name, grad in zip(names, grads, strict=True)}
 
 
 def layer_variances(values: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -229,5 +259,37 @@ def plot_training_curves(histories: Mapping[str, Mapping | object], metric: str 
             ax.legend(fontsize="small")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_shifted_minima(train_loss: Callable[[np.ndarray], np.ndarray], minima: Mapping[str, float], shift: float,
+                        w_range: Sequence[float] = (-4.0, 4.0), resolution: int = 801) -> Figure:
+    """A 1-D training loss J(w), a "test loss" J(w − shift), and the gap J(m − shift) − J(m) at each minimum m.
+
+    ``train_loss`` works elementwise on numpy arrays; ``minima`` maps a label (e.g. "flat") to the w of a
+    minimum. At each minimum a red bar joins the two losses; its label sits below both curves, where
+    nothing else is drawn, with an arrow up to the minimum. The legend sits above the axes. Returns the Figure.
+    """
+    w = np.linspace(float(w_range[0]), float(w_range[1]), int(resolution))
+    train, test = train_loss(w), train_loss(w - shift)
+    low, high = float(min(train.min(), test.min())), float(max(train.max(), test.max()))
+    span = high - low if high > low else 1.0
+    label_top = low - 0.2 * span
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(w, train, color="black", label="training loss")
+    ax.plot(w, test, "--", color="tab:red", label=f"test loss (training loss shifted by {shift:g})")
+    for name, at in minima.items():
+        bottom, top = float(train_loss(np.asarray(at))), float(train_loss(np.asarray(at - shift)))
+        ax.plot([at, at], [bottom, top], color="tab:red", linewidth=4, solid_capstyle="butt", alpha=0.6)
+        ax.annotate(f"{name} minimum\ntest − train = {top - bottom:.2f}", xy=(at, bottom), xytext=(at, label_top),
+                    ha="center", va="top", fontsize="small",
+                    arrowprops={"arrowstyle": "-|>", "color": "0.25", "linewidth": 1.2, "shrinkA": 2, "shrinkB": 3})
+    ax.set_ylim(label_top - 0.3 * span, high + 0.08 * span)
+    ax.set_yticks([tick for tick in ax.get_yticks() if low - 0.05 * span <= tick <= high + 0.05 * span])
+    ax.set_xlim(w[0], w[-1])
+    ax.set_xlabel("weight w")
+    ax.set_ylabel("loss")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize="small")
     fig.tight_layout()
     return fig

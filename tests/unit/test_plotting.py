@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pytest
 import torch
@@ -13,9 +14,11 @@ from course_lib.models import MLP
 from course_lib.plotting import (
     collect_activations,
     collect_gradients,
+    collect_input_gradients,
     collect_weights,
     layer_variances,
     plot_distributions,
+    plot_shifted_minima,
     plot_surface,
     plot_training_curves,
     plot_trajectories,
@@ -77,6 +80,45 @@ def test_collect_activations_are_the_linear_outputs(model, batch):
         hidden = model.layers[1](model.layers[0](x.flatten(1)))
         np.testing.assert_allclose(activations["Layer 2"], model.layers[2](hidden).numpy(), rtol=1e-5, atol=1e-6)
     assert all(not layer._forward_hooks for layer in model.linear_layers()), "hooks are removed"
+
+
+def test_collect_input_gradients_are_per_example_gradients_of_each_linear_input(model, batch):
+    x, y = batch
+    gradients = collect_input_gradients(model, x, y)
+    assert list(gradients) == NAMES
+    assert [g.shape for g in gradients.values()] == [(64, 784), (64, 32), (64, 16)]
+    assert all(p.grad is None for p in model.parameters()), "the model's .grad fields are untouched"
+    assert model.training, "the model's mode is restored"
+    assert all(not layer._forward_pre_hooks for layer in model.linear_layers()), "hooks are removed"
+
+    flat = x.flatten(1).requires_grad_(True)
+    hidden_1 = model.layers[1](model.layers[0](flat))
+    hidden_1.retain_grad()
+    hidden_2 = model.layers[3](model.layers[2](hidden_1))
+    hidden_2.retain_grad()
+    F.cross_entropy(model.layers[4](hidden_2), y, reduction="sum").backward()
+    for name, expected in zip(NAMES, (flat.grad, hidden_1.grad, hidden_2.grad), strict=True):
+        np.testing.assert_allclose(gradients[name], expected.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_collect_input_gradients_row_does_not_depend_on_the_rest_of_the_batch(model, batch):
+    x, y = batch
+    whole = collect_input_gradients(model, x, y)
+    alone = collect_input_gradients(model, x[3:4], y[3:4])
+    for name in NAMES:
+        np.testing.assert_allclose(whole[name][3:4], alone[name], rtol=1e-5, atol=1e-7)
+
+
+def test_collect_input_gradients_follow_the_backward_variance_law():
+    """Var(∂ℓ/∂h) = fan_out · Var(W) · Var(∂ℓ/∂y) for a linear layer, here with Var(W) = 1/fan_in."""
+    torch.manual_seed(0)
+    linear = MLP(input_size=256, hidden_sizes=(512, 128), num_classes=10, activation="identity")
+    init_equal_variance(linear)
+    x, y = torch.randn(2048, 256), torch.randint(0, 10, (2048,))
+    variances = layer_variances(collect_input_gradients(linear, x, y))
+    # back through Layer 2 (512 → 128): × 128/512; then through Layer 0 (256 → 512): × 512/256
+    assert variances["Layer 2"] / variances["Layer 4"] == pytest.approx(128 / 512, rel=0.15)
+    assert variances["Layer 0"] / variances["Layer 2"] == pytest.approx(512 / 256, rel=0.15)
 
 
 def test_layer_variances_follow_the_initialization(model):
@@ -153,3 +195,31 @@ def test_use_course_style_sets_the_seaborn_theme():
         use_course_style()
         assert plt.rcParams["axes.grid"]
         assert plt.rcParams["axes.facecolor"] == "white"
+
+
+def test_plot_shifted_minima_labels_the_gaps_below_the_curves_with_visible_arrows(tmp_path):
+    def two_valleys(w):
+        return 1.0 - 0.8 * np.exp(-((w + 2) ** 2) / (2 * 0.8**2)) - 0.8 * np.exp(-((w - 2) ** 2) / (2 * 0.15**2))
+
+    fig = plot_shifted_minima(two_valleys, {"flat": -2.0, "sharp": 2.0}, shift=0.25)
+    (ax,) = fig.axes
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    assert len(curves) == 2
+    annotations = [child for child in ax.get_children() if isinstance(child, matplotlib.text.Annotation)]
+    texts = sorted(annotation.get_text() for annotation in annotations)
+    gaps = {"flat": two_valleys(np.float64(-2.25)) - two_valleys(np.float64(-2.0)),
+            "sharp": two_valleys(np.float64(1.75)) - two_valleys(np.float64(2.0))}
+    assert texts == sorted(f"{name} minimum\ntest − train = {gap:.2f}" for name, gap in gaps.items())
+    curve_points = np.concatenate([ax.transData.transform(np.column_stack(line.get_data())) for line in curves])
+    for annotation in annotations:
+        box = annotation.get_window_extent(renderer).padded(2)
+        inside = ((box.x0 <= curve_points[:, 0]) & (curve_points[:, 0] <= box.x1)
+                  & (box.y0 <= curve_points[:, 1]) & (curve_points[:, 1] <= box.y1))
+        assert not inside.any(), f"{annotation.get_text()!r} overlaps a curve"
+        arrow = annotation.arrow_patch.get_window_extent(renderer)
+        assert arrow.height > 15, "the arrow should be long enough to see"
+    legend_box = ax.get_legend().get_window_extent(renderer)
+    assert legend_box.y0 >= ax.get_window_extent(renderer).y1 - 1, "the legend should sit above the axes"
+    assert_renders_png(fig, tmp_path)
