@@ -8,8 +8,14 @@ Pipeline:
 2. ``open_notebook``: load ``/lab/tree/<name>`` and wait for the status bar's
    ``Python 3 (ipykernel) | Idle``.
 3. ``run_all_and_wait``: run every cell and wait until no cell is queued or running.
-4. ``find_problems``: error outputs, widgets shown as their text repr, messages our demos print
-   for bad input, and slider demos whose plot does not change when a slider moves by keyboard.
+4. ``inspect_notebook``: error outputs of cells and tracebacks inside widget output areas
+   (``CELL_STATE_JS``), widgets shown as their text repr and messages our demos print for bad input
+   (``widget_problems``), and for every demo with an enabled slider: a plot, which changes when a
+   slider moves by keyboard (``slider_demo_problems``); then screenshots, the widget one taken once
+   its plot is painted.
+
+``require_browser`` skips the browser tests loudly when Chromium or Playwright is missing, and fails
+them under CI.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -159,11 +166,30 @@ def shutdown_kernels(server: LabServer) -> None:
         urllib.request.urlopen(request, timeout=30).close()
 
 
+def require_browser() -> None:
+    """Skip loudly (a skip plus a warning in pytest's summary) without Chromium or Playwright on a
+    laptop; under CI (``CI`` = 1/true/yes) a missing browser is a failure."""
+    import pytest
+
+    missing = [] if Path(CHROMIUM).exists() else [f"Chromium at {CHROMIUM}"]
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package playwright")
+    if not missing:
+        return
+    reason = f"BROWSER TEST NOT RUN: missing {', '.join(missing)} (apt-get install chromium)"
+    if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+        pytest.fail(reason + " -- required under CI", pytrace=False)
+    warnings.warn(reason, UserWarning, stacklevel=2)
+    pytest.skip(reason)
+
+
 CELL_STATE_JS = """
 () => {
   const panel = window.jupyterapp.shell.currentWidget;
   const cells = panel.content.model.cells;
-  const state = {code: 0, executed: 0, errors: [], stderr: []};
+  const state = {code: 0, executed: 0, errors: [], stderr: [], widget_errors: []};
   for (let i = 0; i < cells.length; i++) {
     const cell = cells.get(i);
     if (cell.type !== 'code') continue;
@@ -178,6 +204,21 @@ CELL_STATE_JS = """
       }
     }
   }
+  // A widget's own output area (ipywidgets Output, e.g. inside interact) is not in the cell model:
+  // read what it shows. An error there renders as stderr text with the traceback.
+  const notebook = panel.content.node;
+  const domCells = Array.from(notebook.querySelectorAll('.jp-Cell'));
+  notebook.querySelectorAll('.widget-interact .jp-OutputArea-output, .widget-output .jp-OutputArea-output')
+    .forEach(output => {
+      const text = output.textContent || '';
+      const stderr = output.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr';
+      if (/Traceback/.test(text) || (stderr && /\\b\\w+(Error|Exception): /.test(text))) {
+        const cell = domCells.indexOf(output.closest('.jp-Cell'));
+        const last = text.trim().split('\\n').filter(line => line.trim()).pop() || '';
+        const entry = `cell ${cell}: traceback inside a widget output: ${last}`.slice(0, 300);
+        if (!state.widget_errors.includes(entry)) state.widget_errors.push(entry);
+      }
+    });
   state.busy = document.querySelectorAll('.jp-InputArea-prompt').length > 0 &&
     Array.from(document.querySelectorAll('.jp-InputArea-prompt')).some(p => p.textContent.includes('*'));
   return state;
@@ -242,19 +283,31 @@ def widget_problems(page, settle_s: float = 30.0) -> list[str]:
     return problems
 
 
-def slider_demo_problems(page, timeout_s: float = 60.0) -> tuple[int, list[str]]:
-    """For each interactive demo with a slider and a plot: move a slider by keyboard, expect a new plot."""
+def slider_demo_problems(page, timeout_s: float = 60.0) -> tuple[int, int, list[str]]:
+    """Every interactive demo with an enabled slider must show a plot that a keyboard move redraws.
+
+    Returns (slider demos found, slider demos checked, problems); a slider demo without a plot is a
+    problem, not a skip, so the two counts differ only when something is wrong.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     problems = []
     demos = current_notebook(page).locator(".widget-interact")
-    checked = 0
+    found = checked = 0
     for index in range(demos.count()):
         demo = demos.nth(index)
         handles = demo.locator(".noUi-target:not([disabled]) .noUi-handle")
+        if handles.count() == 0:
+            continue
+        found += 1
+        demo.scroll_into_view_if_needed()
         images = demo.locator("img")
-        if handles.count() == 0 or images.count() == 0:
+        try:
+            images.first.wait_for(state="attached", timeout=timeout_s * 1000)
+        except PlaywrightTimeout:
+            problems.append(f"demo #{index + 1} has a slider but shows no plot")
             continue
         checked += 1
-        demo.scroll_into_view_if_needed()
         before = images.first.get_attribute("src")
         handle = handles.first
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
@@ -270,24 +323,72 @@ def slider_demo_problems(page, timeout_s: float = 60.0) -> tuple[int, list[str]]
             time.sleep(0.25)
         if not changed:
             problems.append(f"demo #{index + 1}: moving its first slider did not change the plot")
-    return checked, problems
+    return found, checked, problems
+
+
+PAINTED_JS = """
+async (image) => {
+  if (!image.complete || image.naturalWidth === 0) {
+    try { await image.decode(); } catch (error) { return false; }
+  }
+  const box = image.getBoundingClientRect();
+  if (box.width === 0 || box.height === 0 || box.bottom <= 0 || box.top >= window.innerHeight) return false;
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  return true;
+}
+"""
+
+
+def screenshot_first_widget(page, path: Path, timeout_s: float = 30.0) -> str | None:
+    """Scroll the first demo with a plot into view and screenshot it once the plot is decoded and painted.
+
+    After scrolling, JupyterLab needs a few frames to lay out and paint the cells it brings into
+    view; a screenshot taken at once is sometimes blank. Demos without a plot get two frames.
+    Returns a problem when the plot is still not painted after ``timeout_s`` (the screenshot is taken anyway).
+    """
+    notebook = current_notebook(page)
+    with_plot = notebook.locator(".widget-interact:has(img)")
+    demo = with_plot.first if with_plot.count() else notebook.locator(".widget-interact").first
+    demo.scroll_into_view_if_needed()
+    image = demo.locator("img").first
+    problem = None
+    if with_plot.count():
+        deadline = time.monotonic() + timeout_s
+        while True:
+            image.scroll_into_view_if_needed()
+            if image.is_visible() and image.evaluate(PAINTED_JS):
+                break
+            if time.monotonic() > deadline:
+                problem = f"the first demo's plot was not painted within {timeout_s:.0f} s of scrolling to it"
+                break
+            time.sleep(0.25)
+    else:
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.screenshot(path=str(path))
+    return problem
 
 
 def inspect_notebook(page, server: LabServer, name: str, screenshot_dir: Path, slider_timeout_s: float = 45.0) -> dict:
-    """Open, run and inspect one notebook; returns counts and the list of problems found."""
+    """Open, run and inspect one notebook; returns counts and the list of problems found.
+
+    ``slider_demos`` counts the demos with an enabled slider, ``sliders_checked`` those of them that
+    showed a plot and were moved; tracebacks in widget outputs are read again after the slider moves.
+    """
     open_notebook(page, server, name)
     state = run_all_and_wait(page)
     problems = state["errors"] + state["stderr"]
     problems += widget_problems(page)
     widget_count = current_notebook(page).locator(".widget-interact").count()
-    sliders_checked, slider_problems = slider_demo_problems(page, slider_timeout_s)
+    slider_demos, sliders_checked, slider_problems = slider_demo_problems(page, slider_timeout_s)
     problems += slider_problems
+    widget_errors = list(dict.fromkeys(state["widget_errors"] + page.evaluate(CELL_STATE_JS)["widget_errors"]))
+    problems += widget_errors
     screenshot_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(name).stem
     page.screenshot(path=str(screenshot_dir / f"{stem}.png"))
-    first_widget = current_notebook(page).locator(".widget-interact").first
     if widget_count:
-        first_widget.scroll_into_view_if_needed()
-        page.screenshot(path=str(screenshot_dir / f"{stem}-widget.png"))
-    return {"problems": problems, "widgets": widget_count, "sliders_checked": sliders_checked,
+        painted_problem = screenshot_first_widget(page, screenshot_dir / f"{stem}-widget.png")
+        problems += [painted_problem] if painted_problem else []
+    return {"problems": problems, "widgets": widget_count, "slider_demos": slider_demos,
+            "sliders_checked": sliders_checked, "widget_errors": widget_errors,
             "cells": state["code"], "executed": state["executed"]}
