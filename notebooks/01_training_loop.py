@@ -79,10 +79,13 @@ use_course_style()
 # the training data:
 #
 # $$x' = \frac{x - \mu}{\sigma}, \qquad \mu = \frac{1}{N}\sum_{i=1}^{N} x_i, \qquad
-# \sigma = \sqrt{\frac{1}{N-1}\sum_{i=1}^{N} (x_i - \mu)^2}.$$
+# \sigma = \sqrt{\frac{1}{N}\sum_{i=1}^{N} (x_i - \mu)^2}.$$
 #
 # For images, one $\mu$ and one $\sigma$ are computed over all pixels of all training images (per
-# colour channel for colour images). Let us compute them from the raw training file.
+# colour channel for colour images). We divide by $N$, not $N - 1$: $\sigma$ describes these pixels
+# rather than estimating the spread of some larger population, and with 47 million pixels the two
+# agree to many digits anyway. In torch that is `std(correction=0)`; the plain `std()` divides by
+# $N - 1$. Let us compute them from the raw training file.
 
 # %%
 data = load_fashion_mnist(device=device)
@@ -91,7 +94,7 @@ print(data)
 raw_train = torchvision.datasets.FashionMNIST(prepare_fashion_mnist(), train=True, download=False)
 raw_images = raw_train.data  # (60000, 28, 28) uint8 in [0, 255]
 pixels = raw_images.float() / 255  # min-max normalized to [0, 1]
-mean_by_hand, std_by_hand = pixels.mean().item(), pixels.std().item()
+mean_by_hand, std_by_hand = pixels.mean().item(), pixels.std(correction=0).item()
 mean_lib, std_lib = compute_normalization(raw_images)
 print(f"by hand:    mean = {mean_by_hand:.4f}, std = {std_by_hand:.4f}")
 print(f"course_lib: mean = {mean_lib:.4f}, std = {std_lib:.4f}")
@@ -113,8 +116,9 @@ assert abs(mean_split - mean_lib) < 2e-3 and abs(std_split - std_lib) < 2e-3
 
 # %%
 batch_x, batch_y = next(iter(InMemoryLoader(data.train_x, data.train_y, batch_size=256, generator=generator)))
-print(f"batch: shape {tuple(batch_x.shape)}, mean = {batch_x.mean().item():.3f}, std = {batch_x.std().item():.3f}")
-assert abs(batch_x.mean().item()) < 0.1 and abs(batch_x.std().item() - 1) < 0.1
+batch_std = batch_x.std(correction=0).item()
+print(f"batch: shape {tuple(batch_x.shape)}, mean = {batch_x.mean().item():.3f}, std = {batch_std:.3f}")
+assert abs(batch_x.mean().item()) < 0.1 and abs(batch_std - 1) < 0.1
 
 # %% [markdown]
 # Here are a few images with their standardized pixel values. The background, a raw 0, becomes
@@ -411,11 +415,11 @@ print(f"{n_batches} batches of 256 images ({fraction:.0%} of an epoch):")
 print(f"  DataLoader (per-image transforms): {dataloader_seconds * 1000:8.1f} ms")
 print(f"  InMemoryLoader:                    {in_memory_seconds * 1000:8.1f} ms  "
       f"({dataloader_seconds / in_memory_seconds:.0f}× faster)")
-assert in_memory_seconds < dataloader_seconds
+assert dataloader_seconds > 30 * in_memory_seconds, "the in-memory loader should be about 100 times faster"
 
 # %% [markdown]
 # Both produce the same kind of batch, (256, 1, 28, 28) standardized images, but the in-memory loader
-# is one to two orders of magnitude faster. With a small network, data loading, not the network, would
+# is about two orders of magnitude faster. With a small network, data loading, not the network, would
 # otherwise be the bottleneck of training.
 #
 # **Think!** When is the `DataLoader` still the right tool?
