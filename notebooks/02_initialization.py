@@ -767,8 +767,9 @@ print(f"constant 0.005: the units of each hidden layer are still identical after
 #
 # Try any combination yourself. The explorer builds a network with the chosen number of hidden
 # layers, all of the same width, initializes it, and measures on one fixed batch of 128 training
-# images the variance of every Linear layer's output and of every weight gradient. Nothing is
-# trained, so each change takes a fraction of a second. Things to try:
+# images three variances per Linear layer: of its output z (the forward signal), of its weight
+# gradient ∂L/∂W (what the optimizer sees), and of the gradient ∂L/∂z flowing back into its output
+# (the backward signal). Nothing is trained, so each change takes a fraction of a second. Things to try:
 #
 # - Kaiming + ReLU at 12 layers, then switch to Xavier: how fast does the signal fade?
 # - normal(0, std²) with identity: find the std that keeps the variance flat at width 256. Does it
