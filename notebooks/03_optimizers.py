@@ -258,14 +258,26 @@ for ax, lr, path in zip(axes, learning_rates, gd_paths, strict=True):
 axes[0].set_ylabel("|parameter − optimum|")
 axes[0].legend()
 plt.show()
-weight_error, bias_error = np.abs(gd_paths[1, -1, :2] - [w_star, b_star])
-print(f"GD with lr = 1 after 100 steps: weight off by {weight_error:.1e}, bias off by {bias_error:.1e}")
+gd_errors = np.abs(gd_paths[:, :, :2] - [w_star, b_star])
+weight_error, bias_error = gd_errors[1, -1]
+print(f"GD with lr = 1 after 100 steps: weight off by {weight_error:.1e} (closest on the way: "
+      f"{gd_errors[1, :, 0].min():.1e}), bias off by {bias_error:.1e}")
+error_ratio = gd_errors[1:, -20:, 0] / gd_errors[1:, -20:, 1]
+print(f"weight error / bias error over the last 20 steps for lr = 1, 3, 10: "
+      f"between {error_ratio.min():.1e} and {error_ratio.max():.1e}")
 assert weight_error < 1e-2 * bias_error
+assert weight_error > 10 * gd_errors[1, :, 0].min(), "the weight error should level off, not keep shrinking"
+assert 1e-3 < error_ratio.min() and error_ratio.max() < 1e-2, "the weight should follow the valley floor"
 
 # %% [markdown]
 # Gradient descent takes the same learning rate in both directions. The weight (high curvature)
-# converges quickly; the bias (low curvature) barely moves. Raising the learning rate helps the
-# bias, until the weight direction becomes unstable at $\eta \approx 2/\lambda_{\max}$.
+# moves fast at first, but only until it reaches the floor of the valley. That floor is slightly
+# tilted: the best weight for a given bias is not $w^*$ unless the bias is $b^*$ too. So from then
+# on the weight simply follows the floor. Its error stops falling (with lr = 1 it dips once, where
+# the weight passes $w^*$, then levels off at about $4\cdot10^{-3}$) and from then on shrinks only
+# as fast as the bias error, staying a few hundred times smaller than it. The bias (low curvature) crawls, about 1 % closer per step with
+# lr = 1, so the weight waits for it. Raising the learning rate helps the bias, until the weight
+# direction becomes unstable at $\eta \approx 2/\lambda_{\max}$.
 #
 # ## 4. Momentum
 #
@@ -346,8 +358,12 @@ momentum_demo(experiment=momentum_experiment)
 # *Write your answer here, then compare with the solution notebook.*
 
 # %% [markdown]
-# One answer to the task, found by a coarse grid search: the final distance after 100 steps for 11
-# learning rates and 20 values of $\beta$ at once (the column $\beta = 0$ is plain GD).
+# ### Spoiler: one answer to the task
+#
+# **Try the task with the sliders above before you read on:** the next cells give an answer away.
+#
+# A coarse grid search finds one: the final distance after 100 steps for 11 learning rates and 20
+# values of $\beta$ at once (the column $\beta = 0$ is plain GD).
 
 # %%
 grid_lrs = np.logspace(-1, 1.5, 11)
@@ -441,14 +457,25 @@ ax.set_ylabel("|parameter − optimum|")
 ax.legend(fontsize=8)
 plt.show()
 print(f"RMSprop after 100 steps: weight off by {rmsprop_distance[-1, 0]:.1e}, bias off by {rmsprop_distance[-1, 1]:.1e}")
+first_step = np.abs(np.diff(rmsprop_path[:2], axis=0))[0]
+closest = rmsprop_distance.max(axis=1).min()
+print(f"first step (lr = 0.1, α = 0.9): Δw = {first_step[0]:.4f}, Δb = {first_step[1]:.4f}; "
+      f"η/√(1−α) = {0.1 / np.sqrt(1 - 0.9):.4f}")
+print(f"closest approach {closest:.1e}, then back out to {rmsprop_distance[-1].max():.1e} at step 100")
+assert np.allclose(first_step, 0.1 / np.sqrt(1 - 0.9), rtol=1e-3)
 assert rmsprop_distance[-1].max() < 1e-6
+assert rmsprop_distance[-1].max() > 100 * closest, "RMSprop should drift away again after its closest approach"
 
 # %% [markdown]
-# Both of RMSprop's parameters move at a similar pace (at first each step is about $\eta$ in each
-# direction, whatever the gradient's size), and it reaches the optimum in both directions without
-# tuning a β for this problem. Near the optimum the gradients, and with them $s_t$, shrink, so the
-# effective step $\eta/\sqrt{s_t}$ grows again: RMSprop then hovers around the optimum instead of
-# settling exactly, one reason to decay the learning rate late in training.
+# Both of RMSprop's parameters move at a similar pace, whatever the size of their gradients. The
+# first step is the same in both directions and larger than $\eta$: with $s_0 = 0$, the first average
+# is $s_1 = (1-\alpha)\,g_1^2$, so the step is $\eta\,|g_1|/\sqrt{(1-\alpha)g_1^2} = \eta/\sqrt{1-\alpha}$,
+# about $3.2\,\eta$ for $\alpha = 0.9$ (and $10\,\eta$ for the common default $\alpha = 0.99$). As $s_t$
+# fills up with gradients of a steady size, the step shrinks towards $\eta$. RMSprop reaches the
+# optimum in both directions without tuning a β for this problem. Near the optimum the gradients,
+# and with them $s_t$, shrink, so the effective step $\eta/\sqrt{s_t}$ grows again: after its closest
+# approach RMSprop drifts away and hovers around the optimum instead of settling exactly, one reason
+# to decay the learning rate late in training.
 #
 # ## 6. Adam: momentum and RMSprop, with bias correction
 #
@@ -529,8 +556,9 @@ assert np.allclose(ema_path, heavy_ball_path, atol=1e-10)
 #
 # Real loss surfaces have millions of dimensions, but two hand-made 2-D surfaces from the UvA
 # tutorial isolate two typical difficulties. We run SGD, momentum (EMA form, β = 0.9) and Adam with
-# the tutorial's learning rates, 100 steps each. (The learning rates are much larger than for a
-# network, because here there are only two parameters.)
+# the tutorial's learning rates, 100 steps each. Do not carry these learning rates over to a
+# network: a good learning rate depends on how steep and how curved the surface is, and these two
+# toy surfaces are very gentle away from their ravine and wells, so they need far bigger steps.
 
 # %%
 if adam_works:
@@ -589,6 +617,22 @@ for name, path in steep_paths.items():
 assert distance_to_nearest_well(steep_paths["Adam"][-1, :2]) < 0.05
 for name in ("SGD", "Momentum"):
     assert distance_to_nearest_well(steep_paths[name][-1, :2]) > 0.3
+
+# %% [markdown]
+# The two surfaces' findings in words. The notebook tests compare this cell's printout with the
+# stored one, so if a finding changes, the difference shows up there as well as in the checks above.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+reached = {
+    "pathological curvature": {name: np.abs(path[-20:, 0]).max() < 0.1 and path[-1, 2] < 0.01
+                               for name, path in curvature_paths.items()},
+    "steep optima": {name: distance_to_nearest_well(path[-1, :2]) < 0.05 for name, path in steep_paths.items()},
+}
+for surface_name, outcome in reached.items():
+    print(f"{surface_name}: settles in the minimum within 100 steps: "
+          f"{', '.join(name for name, ok in outcome.items() if ok)}; "
+          f"does not: {', '.join(name for name, ok in outcome.items() if not ok)}")
 
 # %% [markdown]
 # SGD creeps while the gradient is tiny; when it finally reaches the rim of a well, the gradient is
@@ -662,9 +706,9 @@ assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()
 # *flatness* of the minimum that training ends in (sharp minima generalize worse). Notebook 04
 # compares the optimizers on a real network.
 #
-# **Think!** Momentum and adaptive learning rates both use past gradients to learn something about
-# the shape of the loss. Can you think of other ways to bring more information about the loss into
-# the optimizer?
+# **Think!** A gradient only describes the loss at one point. Momentum and RMSprop squeeze a little
+# more out of the gradients they have already computed. What else could an optimizer measure or
+# remember to take better steps, and what would that cost per step?
 
 # %% [markdown]
 # *Write your answer here, then compare with the solution notebook.*
