@@ -323,7 +323,7 @@ scan.round(2).astype(object).where(scan.notna(), "diverged")
 # accuracy with them, and caches the result in the checkpoint directory: re-running the cell loads
 # it instead of training again. Set `RETRAIN = True` to train anyway. In quick mode (the course's
 # tests) the same code trains a few epochs on a subset, under different cache names. On the course's
-# 2-core test machine the three full runs take about four minutes together; when the cell really
+# 2-core test machine the three full runs take three to four minutes together; when the cell really
 # trains in full mode it checks that they stay within `TIME_LIMIT_S` (a slower computer may need a
 # larger limit). After each run it prints one line, so the result is readable even where the
 # progress bars do not show.
