@@ -192,10 +192,10 @@ assert -1.3 < slope < -0.7, f"the gradient noise should fall as 1/B, measured sl
 # rate applies to all runs) and press Enter.
 
 # %%
-minibatch_demo(sampler, data.train_x, data.train_y, time_budget=quick_or_full(0.5, 1.0))
+minibatch_demo(sampler, data.train_x, data.train_y, time_budget=quick_or_full(0.25, 0.5))
 
 # %% [markdown]
-# With one learning rate for all, the smallest batch takes thousands of steps and its loss falls
+# With one learning rate for all, the smallest batch takes over a thousand steps and its loss falls
 # fastest at first, but stays noisy; the largest batch takes few, accurate steps and falls slowly in
 # seconds. Batch size and learning rate go together: a larger batch gives a more reliable direction,
 # so it can afford a larger step. Try `20, 250, 1000` with `0.02, 0.1, 0.4`, and try to get every run
@@ -311,15 +311,15 @@ scan.round(2).astype(object).where(scan.notna(), "diverged")
 # accuracy with them, and caches the result in the checkpoint directory: re-running the cell loads
 # it instead of training again. Set `RETRAIN = True` to train anyway. In quick mode (the course's
 # tests) the same code trains a few epochs on a subset, under different cache names. On the course's
-# 2-core test machine the three full runs take three to four minutes together; when the cell really
-# trains in full mode it checks that they stay within `TIME_LIMIT_S` (a slower computer may need a
-# larger limit). After each run it prints one line, so the result is readable even where the
-# progress bars do not show.
+# 2-core test machine the three full runs take three to four minutes together; the cell prints how
+# long they took next to that five-minute budget (your computer may well be slower or faster: the
+# budget is only a yardstick, nothing fails). After each run it prints one line, so the result is
+# readable even where the progress bars do not show.
 
 # %%
 RETRAIN = False
 EPOCHS = quick_or_full(4, 40)
-TIME_LIMIT_S = 300
+COURSE_MACHINE_BUDGET_S = 300
 training_data = data.subset(n_train=8000, n_val=1000, n_test=2000) if is_quick() else data
 
 set_seed(42)
@@ -329,7 +329,6 @@ recipes = {
     "SGD + momentum": lambda params: SGDMomentum(params, lr=0.1, momentum=0.9),
     "Adam": lambda params: Adam(params, lr=1e-3),
 }
-
 
 
 def describe_run(label, result):
@@ -351,14 +350,13 @@ for label, make_optimizer in recipes.items():
 cell_seconds = time.perf_counter() - start
 
 training_seconds = sum(result.seconds for result in results.values())
-trained_now = not any(result.from_cache for result in results.values())
 print(f"Training time of the three runs ({EPOCHS} epochs each, on {device}): {training_seconds:.0f} s"
       f" ({', '.join(f'{label} {result.seconds:.0f} s' for label, result in results.items())}).")
 loaded = sum(result.from_cache for result in results.values())
 print(f"This cell took {cell_seconds:.1f} s" + (f" ({loaded} of 3 results loaded from the cache)." if loaded else "."))
-if trained_now and not is_quick():
-    assert training_seconds <= TIME_LIMIT_S, (f"the three runs took {training_seconds:.0f} s, more than "
-                                              f"TIME_LIMIT_S = {TIME_LIMIT_S} s")
+if not is_quick():
+    verdict = "within" if training_seconds <= COURSE_MACHINE_BUDGET_S else "over"
+    print(f"That is {verdict} the {COURSE_MACHINE_BUDGET_S // 60}-minute budget of the course's 2-core test machine.")
 
 # %%
 fig = plot_training_curves(results, metric=["train_loss", "val_acc"])
