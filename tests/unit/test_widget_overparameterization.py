@@ -57,6 +57,7 @@ def test_demo_renders_its_default_view(demo):
     assert demo.last_error is None and demo.last_figure is not None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("description", ["hidden sizes", "learning rate", "steps", "initializations"])
 def test_every_control_renders_over_its_range(demo, description):
     control = controls(demo)[description]

@@ -52,6 +52,7 @@ def test_demo_renders_its_default_view(demo):
     assert demo.last_figure is not None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("description", ["λ", "show"])
 def test_every_option_of_each_selection_control_renders(demo, description):
     control = controls(demo)[description]
