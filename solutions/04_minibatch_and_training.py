@@ -52,7 +52,12 @@ from course_lib.plotting import plot_shifted_minima, plot_training_curves, use_c
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
 from course_lib.widgets import compare_optimizers_demo, computation_cost_demo, minibatch_demo
-from course_lib.widgets.compare_optimizers import OPTIMIZER_NAMES
+from course_lib.widgets.compare_optimizers import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MOMENTUM,
+    DEFAULT_STEPS,
+    OPTIMIZER_NAMES,
+)
 from course_lib.widgets.computation_cost import measure_pass_times
 
 set_seed(42)
@@ -235,26 +240,17 @@ compare_ui
 
 # %%
 # NBVAL_CHECK_OUTPUT
-DEMO_BATCH, DEMO_BETA, DEMO_STEPS = 64, 0.9, 100  # where the demo's sliders start
-
-
-def final_losses(lr):
-    """{optimizer: mean minibatch loss over the last 10 of the demo's 100 steps}; NaN when it diverged."""
-    curves = optimizer_comparison.losses(DEMO_BATCH, lr, DEMO_BETA, DEMO_STEPS)
-    return {name: float(curve[-10:].mean()) for name, curve in curves.items()}
-
-
 def outcome(loss):
     if np.isnan(loss):
         return "diverges"
     return "learns" if loss < 1.0 else "stuck near ln 10" if loss > 2.0 else "unsteady"
 
 
-claimed = {lr: final_losses(lr) for lr in (1e-3, 0.1, 1.0)}
+claimed = {lr: optimizer_comparison.final_losses(lr) for lr in (1e-3, 0.1, 1.0)}
 for lr, losses in claimed.items():
     print(f"learning rate {lr:g}: " + ", ".join(f"{name} {outcome(loss)}" for name, loss in losses.items()))
-sgd_at_1 = optimizer_comparison.losses(DEMO_BATCH, 1.0, DEMO_BETA, DEMO_STEPS)["SGD"]
-adam_at_01 = optimizer_comparison.losses(DEMO_BATCH, 0.1, DEMO_BETA, DEMO_STEPS)["Adam"]
+sgd_at_1 = optimizer_comparison.losses(DEFAULT_BATCH_SIZE, 1.0, DEFAULT_MOMENTUM, DEFAULT_STEPS)["SGD"]
+adam_at_01 = optimizer_comparison.losses(DEFAULT_BATCH_SIZE, 0.1, DEFAULT_MOMENTUM, DEFAULT_STEPS)["Adam"]
 assert [outcome(claimed[1e-3][name]) for name in OPTIMIZER_NAMES] == ["stuck near ln 10"] * 2 + ["learns"] * 2
 assert [outcome(claimed[0.1][name]) for name in OPTIMIZER_NAMES] == ["learns", "learns", "diverges", "unsteady"]
 assert adam_at_01.max() > 10 * adam_at_01[0], "Adam's loss should jump up in its first steps at lr 0.1"
@@ -288,7 +284,7 @@ assert sgd_at_1.max() > 2 * sgd_at_1[0], "SGD's loss should jump before it gets 
 
 # %%
 scan_lrs = 10.0 ** np.arange(-4, 0.6, 0.5)
-scan = pd.DataFrame({f"{lr:.2g}": final_losses(lr) for lr in scan_lrs})
+scan = optimizer_comparison.learning_rate_scan(scan_lrs)
 best_lr = {name: scan_lrs[np.nanargmin(row)] for name, row in scan.iterrows()}
 one_notch_cost = {}
 for name, row in scan.iterrows():

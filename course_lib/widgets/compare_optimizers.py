@@ -21,6 +21,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -32,6 +33,7 @@ from course_lib.widgets.common import DemoInputError, demo_interactive, show_fig
 OPTIMIZER_NAMES = ("SGD", "Momentum", "RMSprop", "Adam")
 COLORS = {"SGD": "black", "Momentum": "tab:red", "RMSprop": "tab:purple", "Adam": "tab:blue"}
 DIVERGED_ABOVE = 1e3
+DEFAULT_BATCH_SIZE, DEFAULT_MOMENTUM, DEFAULT_STEPS = 64, 0.9, 100  # where the demo's sliders start
 
 
 def has_diverged(loss: float) -> bool:
@@ -129,6 +131,19 @@ class OptimizerComparison:
         with single_cpu_thread():
             return run_optimizers(self.flat_model, make_optimizers(lr, momentum), self.x, self.y, batches)
 
+    def final_losses(self, lr: float, batch_size: int = DEFAULT_BATCH_SIZE, momentum: float = DEFAULT_MOMENTUM,
+                     steps: int = DEFAULT_STEPS, last: int = 10) -> dict[str, float]:
+        """{optimizer: mean minibatch loss over its ``last`` steps}, NaN for a run that diverged.
+
+        The defaults are the demo's starting settings, so the numbers match what its sliders show.
+        """
+        curves = self.losses(int(batch_size), float(lr), float(momentum), int(steps))
+        return {name: float(curve[-last:].mean()) for name, curve in curves.items()}
+
+    def learning_rate_scan(self, lrs, **settings) -> pd.DataFrame:
+        """``final_losses`` for every learning rate: rows are optimizers, columns f"{lr:.2g}" (NaN: diverged)."""
+        return pd.DataFrame({f"{lr:.2g}": self.final_losses(lr, **settings) for lr in lrs})
+
 
 def divergence_message(curves: dict[str, np.ndarray], lr: float) -> str | None:
     """One line naming the optimizers that diverged (None when every run stayed finite)."""
@@ -190,13 +205,13 @@ def compare_optimizers_demo(x: torch.Tensor | None = None, y: torch.Tensor | Non
         return fig
 
     controls = {
-        "batch_size": widgets.IntSlider(value=64, min=16, max=256, step=16, description="batch size",
+        "batch_size": widgets.IntSlider(value=DEFAULT_BATCH_SIZE, min=16, max=256, step=16, description="batch size",
                                         continuous_update=False),
         "lr": widgets.FloatLogSlider(value=1e-2, base=10, min=-4, max=1, step=0.25,
                                      description="learning rate", continuous_update=False),
-        "momentum": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β",
+        "momentum": widgets.FloatSlider(value=DEFAULT_MOMENTUM, min=0.0, max=0.99, step=0.01, description="β",
                                         continuous_update=False),
-        "steps": widgets.IntSlider(value=100, min=20, max=200, step=20, description="steps",
+        "steps": widgets.IntSlider(value=DEFAULT_STEPS, min=20, max=200, step=20, description="steps",
                                    continuous_update=False),
     }
     ui = demo_interactive(show, **controls)

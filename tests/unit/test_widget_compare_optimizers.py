@@ -106,3 +106,20 @@ def test_batch_larger_than_dataset_gives_a_message(small_fashion):
     assert ui.last_error is not None and "larger than" in ui.last_error
     render(ui, BATCH, 64)
     assert ui.last_error is None and ui.last_figure is not None
+
+
+def test_final_losses_average_the_last_steps_of_the_demos_starting_settings(ui):
+    comparison = ui.comparison
+    curves = comparison.losses(64, 0.01, 0.9, 100)
+    finals = comparison.final_losses(0.01, last=10)
+    assert list(finals) == list(OPTIMIZER_NAMES)
+    for name in OPTIMIZER_NAMES:
+        assert finals[name] == pytest.approx(float(curves[name][-10:].mean()))
+    assert [control.value for control in ui.kwargs_widgets] == [64, pytest.approx(0.01), 0.9, 100]
+
+
+def test_learning_rate_scan_has_one_column_per_rate_and_nan_where_a_run_diverged(ui):
+    scan = ui.comparison.learning_rate_scan([1e-3, 1e-2, 10.0])
+    assert list(scan.columns) == ["0.001", "0.01", "10"] and list(scan.index) == list(OPTIMIZER_NAMES)
+    assert scan["0.01"].notna().all()
+    assert scan["10"].isna().any(), "a learning rate of 10 should make some optimizer diverge"
