@@ -19,6 +19,7 @@ and the running loss and accuracy are summed as tensors on the device and read b
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import inspect
 import json
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -39,6 +41,47 @@ from course_lib.data import FashionMNISTTensors, InMemoryLoader
 from course_lib.seeding import set_seed
 
 HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc")
+DIVERGENCE_LIMIT = 1e3
+
+
+def has_diverged(loss):
+    """The course's one rule for "the run diverged": the loss is NaN, infinite or above 1000.
+
+    Every loss in the course starts below 10 (cross-entropy over 10 classes starts near ln 10 ≈ 2.3),
+    so a loss above ``DIVERGENCE_LIMIT`` only comes from a step that overshot. ``loss``: a number →
+    bool; an array or tensor of losses → a NumPy bool array of the same shape, elementwise.
+    """
+    if isinstance(loss, Tensor):
+        loss = loss.detach().cpu().double().numpy()
+    values = np.asarray(loss, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        diverged = ~np.isfinite(values) | (values > DIVERGENCE_LIMIT)
+    return bool(diverged) if diverged.ndim == 0 else diverged
+
+
+def optimizer_step(optimizer, loss: Tensor) -> None:
+    """Turn a loss into one update: forget the old gradients, backpropagate ``loss``, step.
+
+    ``optimizer``: course_lib's or torch's (anything with ``zero_grad`` and ``step``); gradients are
+    cleared with ``set_to_none=True`` when the optimizer accepts it.
+    """
+    _zero_grad_function(optimizer)()
+    loss.backward()
+    optimizer.step()
+
+
+def train_step(model: Callable[[Tensor], Tensor], optimizer, xb: Tensor, yb: Tensor, loss_fn=None) -> tuple[Tensor, Tensor]:
+    """The course's one training step: logits = model(xb); loss = loss_fn(logits, yb); backward; step.
+
+    ``model`` maps a batch xb: (B, ...) to logits (B, C) (any callable: an nn.Module, or a stacked
+    or flat-parameter network of ``course_lib.experiments``); yb: (B,) class labels; ``loss_fn``
+    defaults to the mean cross-entropy. w ← optimizer(w, ∇_w loss_fn(model(xb), yb)).
+    Returns (the loss before the step, detached; the logits, detached).
+    """
+    logits = model(xb)
+    loss = (loss_fn or F.cross_entropy)(logits, yb)
+    optimizer_step(optimizer, loss)
+    return loss.detach(), logits.detach()
 
 
 @dataclass
@@ -48,7 +91,7 @@ class TrainResult:
     ``history[key][e]`` is the value after epoch e + 1 for each key in ``HISTORY_KEYS``;
     ``best_epoch`` counts from 1 (0: no epoch finished); ``test_loss`` / ``test_acc`` are measured
     with the best epoch's weights, which the model holds afterwards; ``seconds`` is the training time
-    (of the original run when ``from_cache``); ``diverged`` is True when the loss became NaN or infinite.
+    (of the original run when ``from_cache``); ``diverged`` is True when the run stopped because it diverged (``has_diverged``).
     """
 
     history: dict[str, list[float]]
@@ -86,13 +129,19 @@ def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 1024, los
         model.train(was_training)
 
 
+@functools.lru_cache(maxsize=64)
+def _accepts_set_to_none(optimizer_class: type) -> bool:
+    try:
+        return "set_to_none" in inspect.signature(optimizer_class.zero_grad).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
 def _zero_grad_function(optimizer) -> Callable[[], None]:
     """``optimizer.zero_grad(set_to_none=True)`` when the optimizer accepts it, else ``zero_grad()``."""
-    try:
-        accepts = "set_to_none" in inspect.signature(optimizer.zero_grad).parameters
-    except (TypeError, ValueError):
-        accepts = False
-    return (lambda: optimizer.zero_grad(set_to_none=True)) if accepts else optimizer.zero_grad
+    if _accepts_set_to_none(type(optimizer)):
+        return lambda: optimizer.zero_grad(set_to_none=True)
+    return optimizer.zero_grad
 
 
 def train_one_epoch(model: nn.Module, optimizer, loader: InMemoryLoader, loss_fn) -> tuple[float, float]:
@@ -102,19 +151,13 @@ def train_one_epoch(model: nn.Module, optimizer, loader: InMemoryLoader, loss_fn
     weights change; both are accumulated as device tensors and read once at the end.
     """
     model.train()
-    zero_grad = _zero_grad_function(optimizer)
     device = loader.x.device
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     for xb, yb in loader:
-        logits = model(xb)
-        loss = loss_fn(logits, yb)
-        zero_grad()
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            loss_sum.add_(loss.detach(), alpha=len(yb))
-            correct.add_((logits.argmax(dim=1) == yb).sum())
+        loss, logits = train_step(model, optimizer, xb, yb, loss_fn)
+        loss_sum.add_(loss, alpha=len(yb))
+        correct.add_((logits.argmax(dim=1) == yb).sum())
     num_examples = len(loader.y) if not loader.drop_last else len(loader) * loader.batch_size
     return loss_sum.item() / num_examples, correct.item() / num_examples
 
@@ -254,7 +297,7 @@ def train_model(
     are kept, saved and loaded back at the end, and the test split is evaluated with them. A later call
     with the same ``name`` and the same settings (see ``training_fingerprint``) returns the cached
     result, with ``from_cache=True``, unless ``retrain``. A NaN/inf training loss stops the run with a
-    one-line message (``diverged=True``). ``loss_fn(logits, targets)`` defaults to cross-entropy.
+    one-line message (``diverged=True``, see ``has_diverged``). ``loss_fn(logits, targets)`` defaults to cross-entropy.
     """
     loss_fn = loss_fn or F.cross_entropy
     model.to(data.device)
@@ -275,8 +318,8 @@ def train_model(
     bar = tqdm(range(1, int(epochs) + 1), desc=str(name), unit="epoch", disable=not progress, leave=True)
     for epoch in bar:
         train_loss, train_acc = train_one_epoch(model, optimizer, loader, loss_fn)
-        if not math.isfinite(train_loss):
-            print(f"'{name}' diverged in epoch {epoch} (training loss {train_loss}); try a smaller learning rate.")
+        if has_diverged(train_loss):
+            print(f"'{name}' diverged in epoch {epoch} (training loss {train_loss:.3g}); try a smaller learning rate.")
             diverged = True
             break
         val_loss, val_acc = evaluate(model, data.val_x, data.val_y, loss_fn=loss_fn)

@@ -1,7 +1,7 @@
 """Fuzz every control of every demo: extremes, out-of-range values and garbage text.
 
 Pass = no exception escapes the demo, anything it rejects shows a short one-line message (a
-``DemoInputError``, never a bug's exception), and the next valid value renders normally again, down
+``CourseInputError``, never a bug's exception), and the next valid value renders normally again, down
 to the PNG a student would see (the demos render it headlessly too).
 """
 
@@ -13,7 +13,7 @@ import pytest
 from traitlets import TraitError
 
 import course_lib.widgets as demos
-from course_lib.widgets.common import DemoInputError
+from course_lib.errors import CourseInputError
 
 matplotlib.use("Agg")
 
@@ -56,7 +56,7 @@ def assert_handled(ui, demo: str, control, value) -> None:
     where = f"{demo}: {control.description or control.__class__.__name__} = {value!r}"
     if ui.last_error is None:
         return
-    assert isinstance(ui.last_exception, DemoInputError), f"{where} hit a bug: {ui.last_error}"
+    assert isinstance(ui.last_exception, CourseInputError), f"{where} hit a bug: {ui.last_error}"
     assert "\n" not in ui.last_error and len(ui.last_error) <= 240, f"{where}: message too long: {ui.last_error}"
 
 
@@ -92,6 +92,6 @@ def test_garbage_text_is_rejected_with_a_message(demo):
         default = control.value
         for value in ["", "abc", "1,,2", "-5", "1e999"]:
             set_value(ui, control, value)
-            assert isinstance(ui.last_exception, DemoInputError), f"{demo}: {value!r} was not rejected"
+            assert isinstance(ui.last_exception, CourseInputError), f"{demo}: {value!r} was not rejected"
             set_value(ui, control, default)
             assert_renders(ui, demo, f"restoring {control.description!r}")

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from course_lib.seeding import preserved_random_state
+
 RTOL = 1e-4
 ATOL = 1e-6
 
@@ -60,7 +62,7 @@ _KNOWN_ERRORS = (
 )
 
 
-def one_line(text: object, limit: int = 160) -> str:
+def first_line(text: object, limit: int = 160) -> str:
     """The first line of ``text``, shortened to ``limit`` characters, without a trailing period."""
     lines = str(text).strip().splitlines()
     line = lines[0].strip() if lines else ""
@@ -153,26 +155,18 @@ def all_finite(tensors: Sequence[torch.Tensor]) -> bool:
 
 @contextlib.contextmanager
 def preserved_global_state():
-    """Run a block with grad enabled on one CPU thread, then restore the random states and thread count.
+    """Run a block with grad enabled on one CPU thread; afterwards the global random states
+    (``preserved_random_state``) and torch's thread count are back as they were.
 
     The checks work on small tensors, where one thread is fastest and immune to busy CPUs.
     """
     threads = torch.get_num_threads()
-    torch_state = torch.random.get_rng_state()
-    cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
-    numpy_state = np.random.get_state()
-    python_state = random.getstate()
     try:
         torch.set_num_threads(1)
-        with torch.enable_grad():
+        with preserved_random_state(), torch.enable_grad():
             yield
     finally:
         torch.set_num_threads(threads)
-        torch.random.set_rng_state(torch_state)
-        if cuda_states is not None:
-            torch.cuda.set_rng_state_all(cuda_states)
-        np.random.set_state(numpy_state)
-        random.setstate(python_state)
 
 
 def seed_everything(seed: int) -> None:
@@ -191,14 +185,14 @@ def judge(name: str, body: Callable[[object], str], student: object) -> tuple[bo
             return False, f"{name}: not implemented yet — fill in the exercise cell above, then run this cell again."
         except _StudentRaised as raised:
             error = raised.error
-            return False, (f"{name}: your code raised {type(error).__name__}: {one_line(error)} "
-                           f"— hint: {one_line(raised.hint, limit=400)}.")
+            return False, (f"{name}: your code raised {type(error).__name__}: {first_line(error)} "
+                           f"— hint: {first_line(raised.hint, limit=400)}.")
         except Wrong as wrong:
-            return False, f"{name}: not right yet — {one_line(wrong.sentence, limit=600)}."
+            return False, f"{name}: not right yet — {first_line(wrong.sentence, limit=600)}."
         except Exception as error:  # a flaw of the check itself must not stop the student's notebook
             return False, (f"{name}: the check could not judge this answer "
-                           f"({type(error).__name__}: {one_line(error)}).")
-    return True, f"{name}: correct — {one_line(praise, limit=400)}."
+                           f"({type(error).__name__}: {first_line(error)}).")
+    return True, f"{name}: correct — {first_line(praise, limit=400)}."
 
 
 def self_check(name: str) -> Callable[[Callable[[object], str]], Callable[[object], bool]]:

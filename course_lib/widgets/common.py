@@ -7,11 +7,11 @@ Every demo factory follows the same recipe:
 3. wrap: ``demo_interactive(callback, **controls)`` builds the ``ipywidgets.interactive``.
 
 ``demo_interactive`` turns bad input into a one-line message in the output area instead of a
-traceback. Raise ``DemoInputError`` for input the student can fix ("batch size must be at most
+traceback. Raise ``CourseInputError`` for input the student can fix ("batch size must be at most
 50000"); any other exception, while computing or while rendering the figure, is also caught and
 shown in one line, and is recorded on the widget as ``.last_error`` (the message) and
 ``.last_exception`` (the exception) so tests can tell a clean render from input the demo rejected
-(``DemoInputError``) and from a bug (anything else). Every update renders the PNG, in a kernel or
+(``CourseInputError``) and from a bug (anything else). Every update renders the PNG, in a kernel or
 not, so headless tests exercise exactly what a student sees (``.last_png``).
 
 Demos that redraw one persistent figure register it with ``CachedBackground``: its axes, ticks,
@@ -34,12 +34,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
+from course_lib.errors import CourseInputError, one_line_message
+
 MESSAGE_STYLE = "color: #b00020; font-family: sans-serif;"
 WIDGET_DPI = 80
-
-
-class DemoInputError(ValueError):
-    """Input a student can fix; its message is shown as is."""
 
 
 def in_ipython_kernel() -> bool:
@@ -150,14 +148,6 @@ def show_message(text: str) -> None:
         print(text)
 
 
-def one_line(error: BaseException) -> str:
-    """A single readable line for an exception: the message for DemoInputError, else 'Type: message'."""
-    message = " ".join(str(error).split()) or error.__class__.__name__
-    if isinstance(error, DemoInputError):
-        return message
-    return f"{error.__class__.__name__}: {message}"
-
-
 def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     """Build an ``ipywidgets.interactive`` whose callback never shows a traceback.
 
@@ -182,7 +172,7 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
             ui.last_seconds = {"compute": computed - start, "render": time.perf_counter() - computed}
         except Exception as error:
             plt.close("all")
-            ui.last_error = one_line(error)
+            ui.last_error = one_line_message(error)
             ui.last_exception = error
             show_message(ui.last_error)
             return None
@@ -205,24 +195,24 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
 
 def parse_number(text, name: str, *, minimum: float | None = None, maximum: float | None = None,
                  integer: bool = False) -> float:
-    """Parse a number typed by a student, or raise DemoInputError saying what is wrong with it."""
+    """Parse a number typed by a student, or raise CourseInputError saying what is wrong with it."""
     raw = str(text).strip()
     if not raw:
-        raise DemoInputError(f"{name}: please enter a number.")
+        raise CourseInputError(f"{name}: please enter a number.")
     try:
         value = float(raw)
     except ValueError:
-        raise DemoInputError(f"{name}: '{raw}' is not a number.") from None
+        raise CourseInputError(f"{name}: '{raw}' is not a number.") from None
     if not math.isfinite(value):
-        raise DemoInputError(f"{name}: '{raw}' is not a finite number.")
+        raise CourseInputError(f"{name}: '{raw}' is not a finite number.")
     if integer:
         if value != int(value):
-            raise DemoInputError(f"{name}: '{raw}' must be a whole number.")
+            raise CourseInputError(f"{name}: '{raw}' must be a whole number.")
         value = int(value)
     if minimum is not None and value < minimum:
-        raise DemoInputError(f"{name}: {raw} is below the smallest allowed value, {minimum:g}.")
+        raise CourseInputError(f"{name}: {raw} is below the smallest allowed value, {minimum:g}.")
     if maximum is not None and value > maximum:
-        raise DemoInputError(f"{name}: {raw} is above the largest allowed value, {maximum:g}.")
+        raise CourseInputError(f"{name}: {raw} is above the largest allowed value, {maximum:g}.")
     return value
 
 
@@ -230,12 +220,12 @@ def parse_number_list(text, name: str, **limits) -> list[float]:
     """Parse a comma-separated list such as '32, 128, 512'; every entry is checked by ``parse_number``."""
     parts = [part for part in str(text).split(",")]
     if not str(text).strip() or any(not part.strip() for part in parts):
-        raise DemoInputError(f"{name}: enter comma-separated numbers, e.g. '32, 128, 512'.")
+        raise CourseInputError(f"{name}: enter comma-separated numbers, e.g. '32, 128, 512'.")
     return [parse_number(part, name, **limits) for part in parts]
 
 
 def require_finite(values, what: str, hint: str = "try a smaller learning rate") -> None:
-    """Raise DemoInputError when ``values`` contain NaN or inf (e.g. a diverging loss)."""
+    """Raise CourseInputError when ``values`` contain NaN or inf (e.g. a diverging loss)."""
     array = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(array)):
-        raise DemoInputError(f"The {what} became NaN or infinite: {hint}.")
+        raise CourseInputError(f"The {what} became NaN or infinite: {hint}.")

@@ -28,7 +28,7 @@ from torch import nn
 from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
 from course_lib.optimizers import OPTIMIZERS, SGDMomentum
-from course_lib.widgets.common import DemoInputError, demo_interactive, show_figure
+from course_lib.widgets.common import CourseInputError, demo_interactive, show_figure
 
 OPTIMIZER_NAMES = ("SGD", "Momentum", "RMSprop", "Adam")
 COLORS = {"SGD": "black", "Momentum": "tab:red", "RMSprop": "tab:purple", "Adam": "tab:blue"}
@@ -193,15 +193,15 @@ def compare_optimizers_demo(x: torch.Tensor | None = None, y: torch.Tensor | Non
     def show(batch_size, lr, momentum, steps):
         batch_size, steps, lr, momentum = int(batch_size), int(steps), float(lr), float(momentum)
         if batch_size > len(x):
-            raise DemoInputError(f"Batch size {batch_size} is larger than the {len(x)} training examples.")
+            raise CourseInputError(f"Batch size {batch_size} is larger than the {len(x)} training examples.")
         if not (np.isfinite(lr) and lr > 0) or not 0 <= momentum < 1:
-            raise DemoInputError("The learning rate must be positive and β must lie in [0, 1).")
+            raise CourseInputError("The learning rate must be positive and β must lie in [0, 1).")
         curves = comparison.losses(batch_size, lr, momentum, steps)
         fig = plot_comparison(curves, f"batch {batch_size}, learning rate {lr:.3g}, β = {momentum:.2f}")
         message = divergence_message(curves, lr)
         if message:
             show_figure(fig)
-            raise DemoInputError(message)
+            raise CourseInputError(message)
         return fig
 
     controls = {

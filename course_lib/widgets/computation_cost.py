@@ -23,7 +23,7 @@ from torch import nn
 
 from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
-from course_lib.widgets.common import DemoInputError, demo_interactive
+from course_lib.widgets.common import CourseInputError, demo_interactive
 
 MODEL_SIZES: dict[str, tuple[int, ...]] = {
     "784-10 (no hidden layer)": (),
@@ -52,7 +52,7 @@ def measure_pass_times(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     CPU thread, so that a busy machine does not turn thread synchronization into the measurement).
     """
     if max(num_examples) > len(x):
-        raise DemoInputError(f"Only {len(x)} examples available, {max(num_examples)} requested.")
+        raise CourseInputError(f"Only {len(x)} examples available, {max(num_examples)} requested.")
     loss_fn = nn.CrossEntropyLoss()
     device = x.device
     times = np.zeros((repeats, len(num_examples), 2))
@@ -107,7 +107,7 @@ def computation_cost_demo(x: torch.Tensor | None = None, y: torch.Tensor | None 
 
     def show(model_size):
         if model_size not in MODEL_SIZES:
-            raise DemoInputError(f"Unknown model size {model_size!r}.")
+            raise CourseInputError(f"Unknown model size {model_size!r}.")
         torch.manual_seed(seed)
         model = MLP(input_size=x[0].numel(), hidden_sizes=MODEL_SIZES[model_size]).to(x.device)
         times = measure_pass_times(model, x, y, num_examples, repeats)

@@ -32,7 +32,7 @@ from course_lib.init import init_equal_variance, init_kaiming, init_normal, init
 from course_lib.models import MLP
 from course_lib.widgets.common import (
     CachedBackground,
-    DemoInputError,
+    CourseInputError,
     demo_interactive,
     parse_number,
     require_finite,
@@ -99,7 +99,7 @@ def initialize(model: nn.Module, scheme: str, std: float) -> nn.Module:
         return init_xavier(model)
     if scheme == "kaiming":
         return init_kaiming(model)
-    raise DemoInputError(f"Unknown scheme {scheme!r}; choose one of: {', '.join(SCHEMES.values())}.")
+    raise CourseInputError(f"Unknown scheme {scheme!r}; choose one of: {', '.join(SCHEMES.values())}.")
 
 
 def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: str, depth: int, width: int,
@@ -179,7 +179,7 @@ def _choice(value, options: dict, name: str) -> str:
         return value
     if value in options:
         return options[value]
-    raise DemoInputError(f"{name}: {value!r} is not one of {', '.join(options)}.")
+    raise CourseInputError(f"{name}: {value!r} is not one of {', '.join(options)}.")
 
 
 def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) -> widgets.interactive:

@@ -28,7 +28,7 @@ from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.widgets.common import (
-    DemoInputError,
+    CourseInputError,
     demo_interactive,
     parse_number_list,
     show_figure,
@@ -65,7 +65,7 @@ def resolve_sampler(sample_fn: Sampler | None, x: torch.Tensor, y: torch.Tensor)
 
 
 def parse_run_settings(batch_text: str, lr_text: str, num_examples: int) -> tuple[list[int], list[float]]:
-    """'20, 250, 1000' and '0.05' → ([20, 250, 1000], [0.05, 0.05, 0.05]); DemoInputError when invalid.
+    """'20, 250, 1000' and '0.05' → ([20, 250, 1000], [0.05, 0.05, 0.05]); CourseInputError when invalid.
 
     One learning rate applies to every run; otherwise there must be one per batch size.
     """
@@ -73,17 +73,17 @@ def parse_run_settings(batch_text: str, lr_text: str, num_examples: int) -> tupl
                                                            integer=True)]
     too_big = [size for size in batch_sizes if size > num_examples]
     if too_big:
-        raise DemoInputError(f"batch sizes: {too_big[0]} is larger than the training set "
+        raise CourseInputError(f"batch sizes: {too_big[0]} is larger than the training set "
                              f"({num_examples} examples).")
     if len(batch_sizes) > MAX_RUNS:
-        raise DemoInputError(f"batch sizes: at most {MAX_RUNS} runs at a time, got {len(batch_sizes)}.")
+        raise CourseInputError(f"batch sizes: at most {MAX_RUNS} runs at a time, got {len(batch_sizes)}.")
     lrs = parse_number_list(lr_text, "learning rates", maximum=MAX_LEARNING_RATE)
     if any(lr <= 0 for lr in lrs):
-        raise DemoInputError("learning rates: every learning rate must be positive.")
+        raise CourseInputError("learning rates: every learning rate must be positive.")
     if len(lrs) == 1:
         lrs = lrs * len(batch_sizes)
     if len(lrs) != len(batch_sizes):
-        raise DemoInputError(f"learning rates: give one learning rate, or one per batch size "
+        raise CourseInputError(f"learning rates: give one learning rate, or one per batch size "
                              f"({len(batch_sizes)}), not {len(lrs)}.")
     return batch_sizes, lrs
 
@@ -169,7 +169,7 @@ def minibatch_demo(sample_fn: Sampler | None = None, x: torch.Tensor | None = No
                     if has_diverged(record[-1, 1])]
         if diverged:
             show_figure(fig)
-            raise DemoInputError(f"{', '.join(diverged)} diverged (the loss exploded or became NaN): "
+            raise CourseInputError(f"{', '.join(diverged)} diverged (the loss exploded or became NaN): "
                                  "try a smaller learning rate.")
         return fig
 

@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from course_lib.widgets.common import CachedBackground, DemoInputError, demo_interactive
+from course_lib.widgets.common import CachedBackground, CourseInputError, demo_interactive
 
 MAX_STEPS = 500
 TOLERANCE = 1e-6
@@ -34,7 +34,7 @@ PARAMETER_STYLES = (("weight", "-"), ("bias", ":"))
 def _finite_in(value, name: str, low: float, high: float) -> float:
     value = float(value)
     if not math.isfinite(value) or not low <= value <= high:
-        raise DemoInputError(f"{name} must be a number between {low:g} and {high:g}, got {value!r}.")
+        raise CourseInputError(f"{name} must be a number between {low:g} and {high:g}, got {value!r}.")
     return value
 
 
@@ -138,7 +138,7 @@ class MomentumView:
         self.frames = CachedBackground(self.figure, moving + titles + [ax_dist.get_legend(), ax_path.get_legend()])
 
     def update(self, lr: float, beta: float, num_steps: int) -> Figure:
-        """Redraw for these settings; DemoInputError for values out of range or a diverging run."""
+        """Redraw for these settings; CourseInputError for values out of range or a diverging run."""
         experiment = self.experiment
         lr = _finite_in(lr, "learning rate", 1e-6, 1e3)
         beta = _finite_in(beta, "β", 0.0, 0.999)
@@ -146,7 +146,7 @@ class MomentumView:
         paths = experiment.runs(lr, beta)[:, :num_steps]
         for name, path in zip(METHOD_NAMES, paths, strict=True):
             if not np.all(np.isfinite(path)):
-                raise DemoInputError(f"{name} diverged (its loss became NaN or infinite): try a learning rate "
+                raise CourseInputError(f"{name} diverged (its loss became NaN or infinite): try a learning rate "
                                      f"below 2/λ_max ≈ {experiment.stable_lr:.3g} or a smaller β.")
         distances = np.maximum(experiment.distances(lr, beta, num_steps), DISTANCE_FLOOR)
         steps = np.arange(num_steps)

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from course_lib.device import single_cpu_thread
-from course_lib.widgets.common import DemoInputError, demo_interactive, in_ipython_kernel
+from course_lib.widgets.common import CourseInputError, demo_interactive, in_ipython_kernel
 
 HIDDEN_CHOICES = ("10", "20, 20", "100, 100")
 NOISE_SCALE = 0.2
@@ -34,10 +34,10 @@ MAX_STEPS = 500
 
 
 def parse_hidden_sizes(text: str) -> tuple[int, ...]:
-    """'20, 20' → (20, 20); DemoInputError for anything that is not a list of positive whole numbers."""
+    """'20, 20' → (20, 20); CourseInputError for anything that is not a list of positive whole numbers."""
     parts = [part.strip() for part in str(text).split(",")]
     if not all(part.isdigit() and 0 < int(part) <= 4096 for part in parts):
-        raise DemoInputError(f"hidden sizes: {text!r} should look like '10' or '100, 100' (whole numbers ≤ 4096).")
+        raise CourseInputError(f"hidden sizes: {text!r} should look like '10' or '100, 100' (whole numbers ≤ 4096).")
     return tuple(int(part) for part in parts)
 
 
@@ -111,9 +111,9 @@ class PerturbedInits:
         hidden_sizes, lr = tuple(int(h) for h in hidden_sizes), float(lr)
         num_steps, num_inits = int(num_steps), int(num_inits)
         if not math.isfinite(lr) or lr <= 0:
-            raise DemoInputError(f"the learning rate must be a positive number, got {lr!r}.")
+            raise CourseInputError(f"the learning rate must be a positive number, got {lr!r}.")
         if not (1 <= num_steps <= MAX_STEPS and 1 <= num_inits <= MAX_INITS):
-            raise DemoInputError(f"steps must lie in 1…{MAX_STEPS} and initializations in 1…{MAX_INITS}.")
+            raise CourseInputError(f"steps must lie in 1…{MAX_STEPS} and initializations in 1…{MAX_INITS}.")
         key = (hidden_sizes, lr, num_inits)
         cached = self._cache.get(key)
         if cached is None or cached.shape[1] < num_steps:
@@ -143,7 +143,7 @@ class PerturbedInits:
                     p.sub_(lr * g)
         curves = curves.T.numpy()
         if not np.all(np.isfinite(curves)):
-            raise DemoInputError(f"The loss became NaN or infinite with lr = {lr:g}: try a smaller learning rate.")
+            raise CourseInputError(f"The loss became NaN or infinite with lr = {lr:g}: try a smaller learning rate.")
         return curves
 
 

@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_lib.widgets.common import CachedBackground, DemoInputError, demo_interactive
+from course_lib.widgets.common import CachedBackground, CourseInputError, demo_interactive
 
 MAX_STEPS = 300
 MOMENTUM = 0.9
@@ -72,21 +72,21 @@ class SurfaceRuns:
         return {name: float(settings[name]["lr"]) for name in OPTIMIZER_NAMES}
 
     def paths(self, surface_name: str, lrs: Mapping[str, float], num_steps: int) -> dict[str, np.ndarray]:
-        """{optimizer: (num_steps, 3)} for the given learning rates (validated; DemoInputError if bad)."""
+        """{optimizer: (num_steps, 3)} for the given learning rates (validated; CourseInputError if bad)."""
         if surface_name not in self.surfaces:
-            raise DemoInputError(f"Unknown surface {surface_name!r}; choose one of: {', '.join(self.surfaces)}.")
+            raise CourseInputError(f"Unknown surface {surface_name!r}; choose one of: {', '.join(self.surfaces)}.")
         num_steps = int(num_steps)
         if not 1 <= num_steps <= self.max_steps:
-            raise DemoInputError(f"steps must be between 1 and {self.max_steps}, got {num_steps}.")
+            raise CourseInputError(f"steps must be between 1 and {self.max_steps}, got {num_steps}.")
         low, high = (10**e for e in LR_EXPONENTS)
         result = {}
         for name in OPTIMIZER_NAMES:
             lr = float(lrs[name])
             if not math.isfinite(lr) or not low <= lr <= high:
-                raise DemoInputError(f"{name} learning rate must be between {low:g} and {high:g}, got {lr!r}.")
+                raise CourseInputError(f"{name} learning rate must be between {low:g} and {high:g}, got {lr!r}.")
             path = self.path(surface_name, name, lr)[:num_steps]
             if not np.all(np.isfinite(path)):
-                raise DemoInputError(f"{name} diverged (its loss became NaN or infinite): lower its learning rate.")
+                raise CourseInputError(f"{name} diverged (its loss became NaN or infinite): lower its learning rate.")
             result[name] = path
         return result
 
@@ -190,7 +190,7 @@ def surface_demo(runs: SurfaceRuns | None = None, surface: str = "pathological c
         lrs = {"SGD": sgd_lr, "Momentum": momentum_lr, "Adam": adam_lr}
         paths = runs.paths(surface, lrs, num_steps)
         if view not in ("2-D", "3-D"):
-            raise DemoInputError(f"view must be '2-D' or '3-D', got {view!r}.")
+            raise CourseInputError(f"view must be '2-D' or '3-D', got {view!r}.")
         plot_3d = view == "3-D"
         x_range, y_range = _view_ranges(runs.surfaces[surface], paths)
         key = (surface, plot_3d, x_range, y_range)

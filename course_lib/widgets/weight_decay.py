@@ -28,7 +28,7 @@ from course_lib.config import quick_or_full
 from course_lib.device import single_cpu_thread
 from course_lib.models import MLP
 from course_lib.widgets.common import (
-    DemoInputError,
+    CourseInputError,
     demo_interactive,
     in_ipython_kernel,
     parse_number,
@@ -80,7 +80,7 @@ class WeightDecayExperiment:
         n_train = int(n_train or quick_or_full(500, 1000))
         n_val = int(n_val or quick_or_full(1000, 5000))
         if len(data.train_x) < n_train or len(data.val_x) < n_val:
-            raise DemoInputError(f"The data has fewer than {n_train} training or {n_val} validation images.")
+            raise CourseInputError(f"The data has fewer than {n_train} training or {n_val} validation images.")
         self.train_x = data.train_x[:n_train].reshape(n_train, -1).float().cpu()
         self.train_y = data.train_y[:n_train].cpu()
         self.val_x = data.val_x[:n_val].reshape(n_val, -1).float().cpu()
@@ -117,7 +117,7 @@ class WeightDecayExperiment:
         """
         lam = float(lam)
         if not np.isfinite(lam) or lam < 0:
-            raise DemoInputError(f"λ must be a finite number ≥ 0, got {lam}.")
+            raise CourseInputError(f"λ must be a finite number ≥ 0, got {lam}.")
         model = self._fresh_model()
         order = torch.Generator().manual_seed(self.seed)
         rows = [self._measure(model) + (weight_norm(model),)]
@@ -151,7 +151,7 @@ class WeightDecayExperiment:
 def draw_weight_decay(run: WeightDecayRun, reference: WeightDecayRun, metric: str = "accuracy"):
     """Left: train (dashed) and validation (solid) curves for λ and the reference λ; right: ‖W‖ per epoch."""
     if metric not in METRICS:
-        raise DemoInputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}.")
+        raise CourseInputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}.")
     train_key, val_key = METRICS[metric]
     fig, (ax_curves, ax_norm) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2, 1]})
     epochs = np.arange(len(run.train_acc))

@@ -13,7 +13,7 @@ from PIL import Image
 
 from course_lib.widgets.common import (
     CachedBackground,
-    DemoInputError,
+    CourseInputError,
     demo_interactive,
     figure_png,
     parse_number,
@@ -90,7 +90,7 @@ def test_figure_png_uses_the_cached_background_and_savefig_still_draws_everythin
 def test_a_rejected_value_becomes_one_line_and_the_next_value_renders():
     def show(x):
         if x < 0:
-            raise DemoInputError("x must be at least 0.")
+            raise CourseInputError("x must be at least 0.")
         fig = Figure(figsize=(2, 2))
         fig.add_subplot().plot([0, x])
         return fig
@@ -124,11 +124,11 @@ def test_an_error_while_rendering_the_figure_is_a_message_not_a_traceback():
     ("2.5", "must be a whole number"),
 ])
 def test_parse_number_says_what_is_wrong(text, message):
-    with pytest.raises(DemoInputError, match=message):
+    with pytest.raises(CourseInputError, match=message):
         parse_number(text, "batch size", minimum=1, integer=True)
 
 
 def test_parse_number_list_rejects_empty_entries_and_accepts_a_clean_list():
-    with pytest.raises(DemoInputError, match="comma-separated"):
+    with pytest.raises(CourseInputError, match="comma-separated"):
         parse_number_list("1,,2", "batch sizes")
     assert parse_number_list(" 32, 128 ,512", "batch sizes", minimum=1, integer=True) == [32, 128, 512]

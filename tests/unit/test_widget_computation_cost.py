@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from course_lib.models import MLP
-from course_lib.widgets.common import DemoInputError
+from course_lib.errors import CourseInputError
 from course_lib.widgets.computation_cost import MODEL_SIZES, computation_cost_demo, measure_pass_times
 
 matplotlib.use("Agg")
@@ -37,7 +37,7 @@ def test_times_are_positive_means_and_grow_with_the_number_of_examples(small_fas
 
 
 def test_more_examples_than_available_is_a_message(small_fashion):
-    with pytest.raises(DemoInputError, match="Only 10 examples"):
+    with pytest.raises(CourseInputError, match="Only 10 examples"):
         measure_pass_times(MLP(hidden_sizes=()), small_fashion.train_x[:10], small_fashion.train_y[:10], (1, 50))
     ui = computation_cost_demo(small_fashion.train_x[:50], small_fashion.train_y[:50], num_examples=(1, 10, 500))
     assert ui.last_error is None

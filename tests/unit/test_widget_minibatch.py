@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.models import MLP
-from course_lib.widgets.common import DemoInputError
+from course_lib.errors import CourseInputError
 from course_lib.widgets.minibatch import minibatch_demo, parse_run_settings, train_for_seconds
 
 matplotlib.use("Agg")
@@ -66,7 +66,7 @@ def test_bad_text_gives_one_line_then_the_next_valid_value_renders(ui, index, ba
     default = ui.kwargs_widgets[index].value
     render(ui, index, bad)
     assert ui.last_error is not None and "\n" not in ui.last_error
-    assert isinstance(ui.last_exception, DemoInputError)
+    assert isinstance(ui.last_exception, CourseInputError)
     render(ui, index, default)
     assert ui.last_error is None and ui.last_figure is not None
 

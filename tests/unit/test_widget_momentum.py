@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from course_lib.surfaces import LogisticSlice
-from course_lib.widgets.common import DemoInputError
+from course_lib.errors import CourseInputError
 from course_lib.widgets.momentum import MomentumExperiment, draw_momentum, momentum_demo
 
 matplotlib.use("Agg")
@@ -78,7 +78,7 @@ def test_nan_gives_a_one_line_message_and_the_next_value_renders(demo, descripti
     default = control.value
     control.value = float("nan")
     demo.update()
-    assert isinstance(demo.last_exception, DemoInputError)
+    assert isinstance(demo.last_exception, CourseInputError)
     assert demo.last_error and "\n" not in demo.last_error
     control.value = default
     demo.update()
@@ -89,7 +89,7 @@ def test_nan_gives_a_one_line_message_and_the_next_value_renders(demo, descripti
                                       {"num_steps": 0}, {"num_steps": MAX_STEPS + 1}])
 def test_out_of_range_settings_are_rejected_with_a_message(experiment, settings):
     values = {"lr": 0.5, "beta": 0.5, "num_steps": 50, **settings}
-    with pytest.raises(DemoInputError):
+    with pytest.raises(CourseInputError):
         draw_momentum(experiment, **values)
 
 
@@ -132,7 +132,7 @@ def test_a_diverging_run_is_reported_in_one_line_and_valid_settings_render_again
     assert ui.last_error is None
     controls(ui)["learning rate"].value = 10**1.5
     ui.update()
-    assert isinstance(ui.last_exception, DemoInputError)
+    assert isinstance(ui.last_exception, CourseInputError)
     assert "diverged" in ui.last_error and "\n" not in ui.last_error
     controls(ui)["learning rate"].value = 0.1
     ui.update()

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.widgets.common import DemoInputError
+from course_lib.errors import CourseInputError
 from course_lib.widgets.overparameterization import (
     MAX_INITS,
     PerturbedInits,
@@ -75,7 +75,7 @@ def test_every_control_renders_over_its_range(demo, description):
 
 def test_nan_learning_rate_gives_a_one_line_message_and_the_next_value_renders(demo):
     render(demo, "learning rate", float("nan"))
-    assert isinstance(demo.last_exception, DemoInputError)
+    assert isinstance(demo.last_exception, CourseInputError)
     assert "\n" not in demo.last_error
     render(demo, "learning rate", 0.05)
     assert demo.last_error is None and demo.last_figure is not None
@@ -84,13 +84,13 @@ def test_nan_learning_rate_gives_a_one_line_message_and_the_next_value_renders(d
 def test_a_diverging_run_is_reported_in_one_line():
     ui = overparameterization_demo(experiment=PerturbedInits(*small_problem(scale=1e6)), lr=1.0, num_steps=20,
                                    num_inits=2)
-    assert isinstance(ui.last_exception, DemoInputError)
+    assert isinstance(ui.last_exception, CourseInputError)
     assert "NaN" in ui.last_error and "\n" not in ui.last_error
 
 
 @pytest.mark.parametrize("text", ["", "abc", "10,,10", "0", "-5", "1e3", "5000"])
 def test_bad_hidden_sizes_are_rejected(text):
-    with pytest.raises(DemoInputError, match="hidden sizes"):
+    with pytest.raises(CourseInputError, match="hidden sizes"):
         parse_hidden_sizes(text)
 
 
@@ -103,7 +103,7 @@ def test_hidden_sizes_parse_and_count():
                                       {"lr": -1.0}, {"lr": float("inf")}])
 def test_out_of_range_settings_are_rejected(experiment, settings):
     values = {"hidden_sizes": (5,), "lr": 0.1, "num_steps": 5, "num_inits": 2, **settings}
-    with pytest.raises(DemoInputError):
+    with pytest.raises(CourseInputError):
         experiment.loss_curves(**values)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from course_lib.optimizers import Adam, OptimizerTemplate
 from course_lib.surfaces import STEEP_OPTIMA_CENTERS
-from course_lib.widgets.common import DemoInputError
+from course_lib.errors import CourseInputError
 from course_lib.widgets.surfaces import SurfaceRuns, draw_surface_runs, surface_demo
 
 matplotlib.use("Agg")
@@ -87,7 +87,7 @@ def test_choosing_a_surface_resets_the_learning_rates_to_its_settings(demo, runs
 
 def test_nan_learning_rate_gives_a_one_line_message_and_the_next_value_renders(demo):
     render(demo, "SGD lr", float("nan"))
-    assert isinstance(demo.last_exception, DemoInputError)
+    assert isinstance(demo.last_exception, CourseInputError)
     assert "SGD" in demo.last_error and "\n" not in demo.last_error
     render(demo, "SGD lr", 1.0)
     assert demo.last_error is None and demo.last_figure is not None
@@ -95,9 +95,9 @@ def test_nan_learning_rate_gives_a_one_line_message_and_the_next_value_renders(d
 
 @pytest.mark.parametrize("lrs, steps", [({"SGD": 1e6}, 20), ({"Adam": -1.0}, 20), ({"Momentum": float("inf")}, 20), ({}, 0), ({}, MAX_STEPS + 1)])
 def test_out_of_range_settings_are_rejected(runs, lrs, steps):
-    with pytest.raises(DemoInputError):
+    with pytest.raises(CourseInputError):
         runs.paths("steep optima", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2, **lrs}, steps)
-    with pytest.raises(DemoInputError, match="Unknown surface"):
+    with pytest.raises(CourseInputError, match="Unknown surface"):
         runs.paths("saddle", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2}, 10)
 
 
@@ -109,7 +109,7 @@ def test_a_diverging_optimizer_is_reported_in_one_line():
             p.mul_(1e10)
 
     ui = surface_demo(runs=SurfaceRuns(optimizers={"Adam": Exploding}, max_steps=20), num_steps=20)
-    assert isinstance(ui.last_exception, DemoInputError)
+    assert isinstance(ui.last_exception, CourseInputError)
     assert "Adam diverged" in ui.last_error and "\n" not in ui.last_error
 
 

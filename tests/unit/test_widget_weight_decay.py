@@ -9,7 +9,7 @@ import matplotlib
 import pytest
 import torch
 
-from course_lib.widgets.common import DemoInputError
+from course_lib.errors import CourseInputError
 from course_lib.widgets.weight_decay import WeightDecayExperiment, l2_penalty, weight_decay_demo
 
 matplotlib.use("Agg")
@@ -76,7 +76,7 @@ def test_reference_lambda_accepts_numbers_in_range(demo, text):
 def test_bad_reference_lambda_shows_one_line_message(demo, text):
     controls(demo)["reference λ"].value = text
     demo.update()
-    assert isinstance(demo.last_exception, DemoInputError)
+    assert isinstance(demo.last_exception, CourseInputError)
     assert demo.last_error and "\n" not in demo.last_error and "λ" in demo.last_error
 
 
@@ -103,12 +103,12 @@ def test_l2_penalty_sums_squared_weights_but_not_biases():
 
 
 def test_negative_lambda_is_rejected_with_a_clear_message(experiment):
-    with pytest.raises(DemoInputError, match="λ"):
+    with pytest.raises(CourseInputError, match="λ"):
         experiment.run(-1.0)
 
 
 def test_too_little_data_is_rejected_with_a_clear_message():
-    with pytest.raises(DemoInputError, match="fewer than"):
+    with pytest.raises(CourseInputError, match="fewer than"):
         WeightDecayExperiment(separable_data(n_train=10), n_train=50, n_val=10)
 
 
