@@ -67,11 +67,6 @@ class DatasetUnavailableError(RuntimeError):
     """FashionMNIST could not be found, extracted or downloaded; the message says how to fix it."""
 
 
-def raw_dir(root: str | os.PathLike | None = None) -> Path:
-    """Where torchvision expects the extracted files: ``ROOT/FashionMNIST/raw``."""
-    return _resolve_root(root) / "FashionMNIST" / "raw"
-
-
 def _resolve_root(root: str | os.PathLike | None) -> Path:
     return Path(root).expanduser().resolve() if root is not None else config.data_dir()
 

@@ -71,11 +71,6 @@ class MLP(nn.Module):
         modules.append(nn.Linear(sizes[-1], int(num_classes)))
         self.layers = nn.Sequential(*modules)
 
-    @classmethod
-    def from_config(cls, config: dict) -> MLP:
-        """Rebuild an (untrained) MLP from ``model.config``."""
-        return cls(**config)
-
     def linear_layers(self) -> list[nn.Linear]:
         """The nn.Linear modules, first to last."""
         return [module for module in self.layers if isinstance(module, nn.Linear)]

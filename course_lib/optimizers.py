@@ -5,7 +5,7 @@ Two styles, both used in the course:
 - classes on ``OptimizerTemplate`` (``zero_grad`` / ``step``, drop-in for ``torch.optim``):
   ``SGD``, ``SGDMomentum``, ``RMSprop``, ``Adam``;
 - functional updates that take a loss, compute its gradient themselves and change the parameters
-  and their state tensors in place: ``gradient_update``, ``momentum_update``, ``rmsprop_update``,
+  and their state tensors in place: ``momentum_update``, ``rmsprop_update``,
   plus ``sgd_step`` that uses gradients already stored in ``p.grad``.
 
 How they relate to ``torch.optim`` (all checked step by step in ``tests/unit/test_optimizers.py``):
@@ -42,7 +42,6 @@ __all__ = [
     "RMSprop",
     "Adam",
     "OPTIMIZERS",
-    "gradient_update",
     "momentum_update",
     "rmsprop_update",
     "sgd_step",
@@ -191,17 +190,6 @@ def _gradients(loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Te
     if not loss.requires_grad:
         raise ValueError("loss does not depend on any parameter that requires a gradient")
     return torch.autograd.grad(loss, params, allow_unused=True)
-
-
-def gradient_update(loss: torch.Tensor, params: Iterable[torch.Tensor], lr: float = 1e-3) -> None:
-    """One gradient-descent step on ``loss``: w ← w − η∇J(w), for each tensor in ``params`` (in place)."""
-    params = list(params)
-    lr = _check_learning_rate(lr)
-    grads = _gradients(loss, params)
-    with torch.no_grad():
-        for par, g in zip(params, grads, strict=True):
-            if g is not None:
-                par.add_(g, alpha=-lr)
 
 
 def momentum_update(loss: torch.Tensor, params: Iterable[torch.Tensor], grad_vel: Iterable[torch.Tensor],

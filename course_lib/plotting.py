@@ -1,4 +1,4 @@
-"""Figures used across the course: distribution grids, loss surfaces, trajectories, training curves.
+"""Figures used across the course: distribution grids, loss surfaces, training curves.
 
 Collecting and drawing are separate steps, so the numbers are testable without a figure:
 
@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torch import nn
 
-from course_lib.surfaces import surface_grid
+from course_lib.experiments.surfaces import surface_grid
 
 __all__ = [
     "use_course_style",
@@ -37,7 +37,6 @@ __all__ = [
     "layer_variances",
     "plot_distributions",
     "plot_surface",
-    "plot_trajectories",
     "plot_training_curves",
     "plot_shifted_minima",
 ]
@@ -212,27 +211,6 @@ def plot_surface(loss_fn: Callable, x_range: Sequence[float], y_range: Sequence[
     ax.set_ylabel(labels[1])
     if title:
         ax.set_title(title)
-    return ax
-
-
-def plot_trajectories(ax: Axes, trajectories: Mapping[str, np.ndarray], markersize: float = 3.0) -> Axes:
-    """Draw each path {label: points (T, ≥2) of [w1, w2, (loss)]} on ``ax``; a 3-D axes uses the loss as height.
-
-    The start of each path is marked with a square. Returns the Axes.
-    """
-    three_d = ax.name == "3d"
-    for index, (label, points) in enumerate(trajectories.items()):
-        points = np.asarray(points, dtype=np.float64)
-        if points.ndim != 2 or points.shape[1] < (3 if three_d else 2):
-            raise ValueError(f"trajectory {label!r} must have shape (steps, {3 if three_d else 2}+), "
-                             f"got {points.shape}")
-        color = f"C{index}"
-        coordinates = points[:, :3].T if three_d else points[:, :2].T
-        ax.plot(*coordinates, color=color, marker="o", markersize=markersize, linewidth=1.2, label=label)
-        ax.plot(*coordinates[:, :1], color=color, marker="s", markersize=2.5 * markersize,
-                markeredgecolor="black")
-    if trajectories:
-        ax.legend(loc="best", fontsize="small")
     return ax
 
 

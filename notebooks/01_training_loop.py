@@ -44,14 +44,16 @@ from course_lib.data import (
     torchvision_loaders,
 )
 from course_lib.device import get_device
+from course_lib.exercises import student_or_reference
 from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.optimizers import sgd_step as reference_sgd_step
 from course_lib.plotting import plot_training_curves, use_course_style
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
+from course_lib.experiments.weight_decay import WeightDecayExperiment
 from course_lib.widgets import weight_decay_demo
-from course_lib.widgets.weight_decay import WeightDecayExperiment, draw_weight_decay
+from course_lib.widgets.weight_decay import draw_weight_decay
 
 generator = set_seed(42)
 device = get_device()
@@ -285,9 +287,7 @@ sgd_step_works = check_sgd_step(sgd_step)
 # course_lib's reference version, so that every cell still runs.
 
 # %%
-step_function = sgd_step if sgd_step_works else reference_sgd_step
-if not sgd_step_works:
-    print("Your sgd_step has not passed its check yet: the loops below use course_lib's reference sgd_step.")
+step_function = student_or_reference(sgd_step, sgd_step_works, reference_sgd_step)
 
 loss_before = loss_fn(net(batch_x), batch_y)
 loss_before.backward()

@@ -41,6 +41,7 @@ from course_lib.checks import check_kaiming_init, check_xavier_init
 from course_lib.config import quick_or_full
 from course_lib.data import compute_normalization, load_fashion_mnist
 from course_lib.device import get_device
+from course_lib.exercises import student_or_reference
 from course_lib.init import init_constant, init_equal_variance, init_kaiming, init_normal, init_xavier
 from course_lib.models import MLP
 from course_lib.plotting import (
@@ -434,16 +435,7 @@ xavier_passed = check_xavier_init(xavier_init)
 # course_lib's reference and print one line saying so.
 
 # %%
-def pick(student_init, passed, reference_init):
-    """Your initializer once its check passes; until then course_lib's reference, with a one-line note."""
-    if passed:
-        return student_init
-    print(f"Note: {student_init.__name__} does not pass its check yet, so the cells below use "
-          f"course_lib.init.{reference_init.__name__}.")
-    return reference_init
-
-
-xavier = pick(xavier_init, xavier_passed, init_xavier)
+xavier = student_or_reference(xavier_init, xavier_passed, init_xavier)
 xavier_stats = inspect_layers(fresh_model("identity", xavier), "Xavier, identity")
 
 # %% [markdown]
@@ -575,7 +567,7 @@ def kaiming_init(model):
 kaiming_passed = check_kaiming_init(kaiming_init)
 
 # %%
-kaiming = pick(kaiming_init, kaiming_passed, init_kaiming)
+kaiming = student_or_reference(kaiming_init, kaiming_passed, init_kaiming)
 kaiming_relu_stats = inspect_layers(fresh_model("relu", kaiming), "Kaiming, ReLU", color="C2")
 
 # %% [markdown]

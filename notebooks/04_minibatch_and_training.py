@@ -39,12 +39,21 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from course_lib.benchmark import compare_with_benchmark, load_benchmark
+from course_lib.challenge import compare_with_benchmark, load_benchmark
 from course_lib.checks import check_sample_minibatch
 from course_lib.config import is_quick, quick_or_full
 from course_lib.data import load_fashion_mnist
 from course_lib.data import sample_minibatch as reference_sample_minibatch
 from course_lib.device import get_device
+from course_lib.exercises import student_or_reference
+from course_lib.experiments.compare_optimizers import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MOMENTUM,
+    DEFAULT_STEPS,
+    OPTIMIZER_NAMES,
+    OptimizerComparison,
+)
+from course_lib.experiments.computation_cost import measure_pass_times
 from course_lib.init import init_kaiming, init_xavier
 from course_lib.models import MLP
 from course_lib.optimizers import SGD, Adam, SGDMomentum
@@ -52,13 +61,6 @@ from course_lib.plotting import plot_shifted_minima, plot_training_curves, use_c
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
 from course_lib.widgets import compare_optimizers_demo, computation_cost_demo, minibatch_demo
-from course_lib.widgets.compare_optimizers import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MOMENTUM,
-    DEFAULT_STEPS,
-    OPTIMIZER_NAMES,
-)
-from course_lib.widgets.computation_cost import measure_pass_times
 
 set_seed(42)
 device = get_device()
@@ -148,12 +150,7 @@ sampler_passed = check_sample_minibatch(sample_minibatch)
 # a one-line note.
 
 # %%
-if sampler_passed:
-    sampler = sample_minibatch
-else:
-    print("Note: sample_minibatch does not pass its check yet, so the cells below use "
-          "course_lib.data.sample_minibatch.")
-    sampler = reference_sample_minibatch
+sampler = student_or_reference(sample_minibatch, sampler_passed, reference_sample_minibatch)
 
 # %% [markdown]
 # Does the noise really fall as $1/B$? Fix a network at its initial weights, compute the exact
@@ -217,9 +214,8 @@ minibatch_demo(sampler, data.train_x, data.train_y, time_budget=quick_or_full(0.
 # are cached: going back to a setting you tried is instant.
 
 # %%
-compare_ui = compare_optimizers_demo(data.train_x, data.train_y)
-optimizer_comparison = compare_ui.comparison
-compare_ui
+optimizer_comparison = OptimizerComparison(data.train_x, data.train_y)
+compare_optimizers_demo(optimizer_comparison)
 
 # %% [markdown]
 # Things to try, with the other sliders where they start (batch 64, β = 0.9, 100 steps). Every run
@@ -246,8 +242,8 @@ def outcome(loss):
 claimed = {lr: optimizer_comparison.final_losses(lr) for lr in (1e-3, 0.1, 1.0)}
 for lr, losses in claimed.items():
     print(f"learning rate {lr:g}: " + ", ".join(f"{name} {outcome(loss)}" for name, loss in losses.items()))
-sgd_at_1 = optimizer_comparison.losses(DEFAULT_BATCH_SIZE, 1.0, DEFAULT_MOMENTUM, DEFAULT_STEPS)["SGD"]
-adam_at_01 = optimizer_comparison.losses(DEFAULT_BATCH_SIZE, 0.1, DEFAULT_MOMENTUM, DEFAULT_STEPS)["Adam"]
+sgd_at_1 = optimizer_comparison.curves(DEFAULT_BATCH_SIZE, 1.0, DEFAULT_MOMENTUM, DEFAULT_STEPS)["SGD"]
+adam_at_01 = optimizer_comparison.curves(DEFAULT_BATCH_SIZE, 0.1, DEFAULT_MOMENTUM, DEFAULT_STEPS)["Adam"]
 assert [outcome(claimed[1e-3][name]) for name in OPTIMIZER_NAMES] == ["stuck near ln 10"] * 2 + ["learns"] * 2
 assert [outcome(claimed[0.1][name]) for name in OPTIMIZER_NAMES] == ["learns", "learns", "diverges", "unsteady"]
 assert adam_at_01.max() > 10 * adam_at_01[0], "Adam's loss should jump up in its first steps at lr 0.1"
@@ -533,8 +529,8 @@ assert best_lr["SGD"] > best_lr["Adam"], "SGD should want a larger learning rate
 # ## Bonus: beat the benchmark
 #
 # Your turn to put it all together. We trained a benchmark network with the course's own code:
-# `python -m course_lib.benchmark --produce` trains the settings below with `train_model` on the full
-# training set and stores its scores in `course_lib/benchmark_score.json`, together with how and when
+# `python -m course_lib.challenge --produce` trains the settings below with `train_model` on the full
+# training set and stores its scores in `course_lib/challenge_score.json`, together with how and when
 # it was produced.
 
 # %%

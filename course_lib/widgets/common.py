@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -222,10 +221,3 @@ def parse_number_list(text, name: str, **limits) -> list[float]:
     if not str(text).strip() or any(not part.strip() for part in parts):
         raise CourseInputError(f"{name}: enter comma-separated numbers, e.g. '32, 128, 512'.")
     return [parse_number(part, name, **limits) for part in parts]
-
-
-def require_finite(values, what: str, hint: str = "try a smaller learning rate") -> None:
-    """Raise CourseInputError when ``values`` contain NaN or inf (e.g. a diverging loss)."""
-    array = np.asarray(values, dtype=float)
-    if not np.all(np.isfinite(array)):
-        raise CourseInputError(f"The {what} became NaN or infinite: {hint}.")

@@ -1,136 +1,40 @@
-"""Init explorer: how an initialization scheme and an activation shape the variance of every layer.
+"""Init explorer: the picture and the controls for per-layer variances under an initialization scheme.
 
-Pipeline, one function per step:
-
-1. ``explorer_batch``      one fixed batch of FashionMNIST images (a standard-normal batch if the data is missing);
-2. ``layer_statistics``    one forward and one backward pass of a fresh MLP on that batch →
-                           per-layer variance of the Linear outputs, of the weight gradients and
-                           of the gradients flowing back into each Linear output;
-3. ``draw_statistics``     three small log-scale line plots;
-4. ``init_explorer``       the ``ipywidgets.interactive`` tying controls to 2 and 3, cached by settings.
-
-Nothing is trained: every slider move builds a new network of the chosen shape, initializes it and
-measures it on the same batch, so the only thing that changes is the initialization.
+The numbers come from ``course_lib.experiments.initialization.layer_statistics``. ``draw_statistics``
+plots three small log-scale panels; ``init_explorer`` ties the controls to them and keeps the last
+figures, so returning to a setting is instant.
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
-from torch import nn
 
-from course_lib.device import single_cpu_thread
-from course_lib.init import init_equal_variance, init_kaiming, init_normal, init_xavier
-from course_lib.models import MLP
-from course_lib.widgets.common import (
-    CachedBackground,
-    CourseInputError,
-    demo_interactive,
-    parse_number,
-    require_finite,
+from course_lib.errors import CourseInputError
+from course_lib.experiments.initialization import (
+    EXPLORER_ACTIVATIONS,
+    MAX_DEPTH,
+    MAX_STD,
+    MAX_WIDTH,
+    MIN_DEPTH,
+    MIN_STD,
+    MIN_WIDTH,
+    SCHEMES,
+    WIDTH_STEP,
+    LayerStatistics,
+    explorer_batch,
+    layer_statistics,
 )
+from course_lib.widgets.common import CachedBackground, demo_interactive, parse_number
 
-SCHEMES = {
-    "normal(0, std²)": "normal",
-    "equal variance 1/fan_in": "equal_variance",
-    "Xavier 2/(fan_in+fan_out)": "xavier",
-    "Kaiming 2/fan_in": "kaiming",
-}
-EXPLORER_ACTIVATIONS = {"identity": "identity", "tanh": "tanh", "ReLU": "relu", "Leaky-ReLU": "leaky_relu"}
-MIN_DEPTH, MAX_DEPTH = 1, 12
-MIN_WIDTH, MAX_WIDTH, WIDTH_STEP = 16, 512, 16
-MIN_STD, MAX_STD = 1e-3, 1.0
-BATCH_SIZE = 128
 PLAIN_EXPONENT = FuncFormatter(lambda value, _: f"{value:.0e}")
-INPUT_SIZE = 784
 MAX_CACHED_FIGURES = 64
-NUM_CLASSES = 10
-
-
-@dataclass(frozen=True)
-class LayerStatistics:
-    """Per-Linear-layer variances, first layer to output layer; every array has shape (depth + 1,).
-
-    ``activation_variance``: Var(z_k) of the Linear outputs (forward signal); ``gradient_variance``:
-    Var(∂L/∂W_k) (what the optimizer sees); ``backward_variance``: Var(∂L/∂z_k) (backward signal,
-    the quantity Xavier's backward condition keeps constant).
-    """
-
-    activation_variance: np.ndarray
-    gradient_variance: np.ndarray
-    backward_variance: np.ndarray
-
-
-def explorer_batch(batch_size: int = BATCH_SIZE, seed: int = 42) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """The first ``batch_size`` training images (x: (B, 784), standardized; y: (B,)) and where they came from.
-
-    Falls back to a seeded standard-normal batch with random labels when FashionMNIST is unavailable.
-    """
-    try:
-        from course_lib.data import load_fashion_mnist
-
-        data = load_fashion_mnist(device=torch.device("cpu"), seed=seed)
-        x = data.train_x[:batch_size].reshape(batch_size, -1).float()
-        return x, data.train_y[:batch_size], "FashionMNIST"
-    except Exception as error:  # the data module says why in one line; the demo still works without it
-        reason = " ".join(str(error).split())[:160]
-        print(f"FashionMNIST is not available ({reason}); the explorer uses a standard-normal batch instead.")
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch_size, INPUT_SIZE, generator=generator)
-    y = torch.randint(0, NUM_CLASSES, (batch_size,), generator=generator)
-    return x, y, "standard-normal noise"
-
-
-def initialize(model: nn.Module, scheme: str, std: float) -> nn.Module:
-    """Apply one of course_lib.init's schemes (``scheme`` a value of ``SCHEMES``) to ``model`` in place."""
-    if scheme == "normal":
-        return init_normal(model, std=std)
-    if scheme == "equal_variance":
-        return init_equal_variance(model)
-    if scheme == "xavier":
-        return init_xavier(model)
-    if scheme == "kaiming":
-        return init_kaiming(model)
-    raise CourseInputError(f"Unknown scheme {scheme!r}; choose one of: {', '.join(SCHEMES.values())}.")
-
-
-def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: str, depth: int, width: int,
-                     std: float = 0.01, seed: int = 0) -> LayerStatistics:
-    """Var of each Linear output z_k = W_k h_{k-1}, of each ∂L/∂W_k and of each ∂L/∂z_k, for an MLP with
-    ``depth`` hidden layers of ``width`` units, initialized by ``scheme``; L = cross-entropy on
-    (x: (B, 784), y: (B,)).
-
-    The weights are drawn from a private generator seeded with ``seed``: the caller's RNG is untouched.
-    """
-    with single_cpu_thread(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        with torch.device("meta"):
-            model = MLP(input_size=x.shape[1], hidden_sizes=(width,) * depth, num_classes=NUM_CLASSES,
-                        activation=activation)
-        model = initialize(model.to_empty(device=x.device), scheme, std)
-        hidden = x
-        outputs = []
-        for module in model.layers:
-            hidden = module(hidden)
-            if isinstance(module, nn.Linear):
-                hidden.retain_grad()
-                outputs.append(hidden)
-        F.cross_entropy(hidden, y).backward()
-
-        def variances(tensors):
-            return torch.stack([tensor.detach().var() for tensor in tensors]).double().cpu().numpy()
-
-        return LayerStatistics(variances(outputs),
-                               variances(layer.weight.grad for layer in model.linear_layers()),
-                               variances(output.grad for output in outputs))
 
 
 def draw_statistics(stats: LayerStatistics, title: str) -> Figure:
@@ -206,11 +110,6 @@ def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) 
             figures.move_to_end(key)
             return figures[key]
         stats = layer_statistics(x, y, scheme, activation, depth, width, std=std)
-        require_finite(stats.activation_variance, "activation variance",
-                       hint="the weights are too large for this depth; pick a smaller std or fewer layers")
-        for values in (stats.gradient_variance, stats.backward_variance):
-            require_finite(values, "gradient variance",
-                           hint="the weights are too large for this depth; pick a smaller std or fewer layers")
         ratio = stats.activation_variance[depth - 1] / stats.activation_variance[0]
         label = f"{scheme}(std={std:g})" if scheme == "normal" else scheme
         title = (f"{label} + {activation}, {depth}×{width} hidden, {len(y)} images of {source}: "

@@ -1,19 +1,12 @@
-"""Momentum vs gradient descent on the two-parameter logistic-regression slice, live.
+"""Momentum vs gradient descent on the two-parameter logistic-regression slice: the picture and the sliders.
 
-Pipeline (the recipe of ``widgets.common``):
-
-1. ``MomentumExperiment`` holds a ``LogisticSlice``, its optimum (Newton), and the loss surface image,
-   all computed once. ``runs(lr, beta)`` gives the GD and heavy-ball paths for ``MAX_STEPS`` steps in
-   one vectorized call (closed-form gradient, no autograd) and caches them by (lr, β); moving the
-   steps slider only slices a cached run.
-2. ``draw_momentum`` plots the distance to the optimum per parameter (log axis) and the paths over
-   the surface.
-3. ``momentum_demo`` wraps both in an ``ipywidgets.interactive`` (lr on a log scale, β, steps).
+The numbers come from ``course_lib.experiments.momentum.MomentumExperiment`` (runs cached by
+(lr, β); the steps slider only slices a cached run). ``MomentumView`` draws the distance to the
+optimum per parameter (log axis) and the paths over the surface; ``momentum_demo`` adds the sliders.
 """
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import ipywidgets as widgets
@@ -21,67 +14,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from course_lib.widgets.common import CachedBackground, CourseInputError, demo_interactive
+from course_lib.experiments.momentum import TOLERANCE, MomentumExperiment
+from course_lib.widgets.common import CachedBackground, demo_interactive
 
-MAX_STEPS = 500
-TOLERANCE = 1e-6
 DISTANCE_FLOOR = 1e-13
 METHOD_NAMES = ("GD", "Momentum")
 METHOD_COLORS = ("black", "tab:red")
 PARAMETER_STYLES = (("weight", "-"), ("bias", ":"))
-
-
-def _finite_in(value, name: str, low: float, high: float) -> float:
-    value = float(value)
-    if not math.isfinite(value) or not low <= value <= high:
-        raise CourseInputError(f"{name} must be a number between {low:g} and {high:g}, got {value!r}.")
-    return value
-
-
-class MomentumExperiment:
-    """GD (β = 0) and heavy-ball momentum on a ``LogisticSlice``: v ← βv − η∇J; (w, b) ← (w, b) + v.
-
-    ``problem``: a ``course_lib.surfaces.LogisticSlice``; ``init``: the start (w, b), by default the
-    slice's ``default_init``. Runs are cached per (lr, β) for ``max_steps`` steps.
-    """
-
-    def __init__(self, problem, init=None, resolution: int = 80, max_steps: int = MAX_STEPS,
-                 cache_size: int = 256):
-        self.problem = problem
-        self.optimum = np.array(problem.optimum(), dtype=float)
-        self.init = tuple(float(v) for v in (problem.default_init if init is None else init))
-        self.max_steps = int(max_steps)
-        self.x_range, self.y_range = problem.x_range, problem.y_range
-        self.W, self.B, self.Z = problem.grid(resolution)
-        self.curvatures = problem.curvatures()
-        self.runs = lru_cache(maxsize=cache_size)(self._runs)
-
-    @property
-    def stable_lr(self) -> float:
-        """GD is stable for lr < 2/λ_max (λ_max: the larger curvature at the optimum)."""
-        return 2.0 / self.curvatures[1]
-
-    def _runs(self, lr: float, beta: float) -> np.ndarray:
-        """(2, max_steps, 3): rows [w, b, J] before each step, for GD (lr, 0) and momentum (lr, β)."""
-        return self.problem.momentum_paths([lr, lr], [0.0, beta], init=self.init, num_steps=self.max_steps)
-
-    def distances(self, lr: float, beta: float, num_steps: int) -> np.ndarray:
-        """|w − w*| and |b − b*| per step: (2 methods, num_steps, 2 parameters)."""
-        paths = self.runs(float(lr), float(beta))[:, : int(num_steps), :2]
-        return np.abs(paths - self.optimum)
-
-    def steps_to_tolerance(self, lr: float, beta: float, tolerance: float = TOLERANCE,
-                           num_steps: int | None = None) -> tuple[int | None, int | None]:
-        """First step at which both parameters are within ``tolerance`` of the optimum, for (GD, momentum).
-
-        None where a method does not get there within ``num_steps`` (default: ``max_steps``).
-        """
-        distances = self.distances(lr, beta, num_steps or self.max_steps).max(axis=2)
-        result = []
-        for method in distances:
-            reached = np.flatnonzero(method < tolerance)
-            result.append(int(reached[0]) if reached.size else None)
-        return result[0], result[1]
 
 
 def _describe(name: str, step: int | None, num_steps: int) -> str:
@@ -120,16 +59,17 @@ class MomentumView:
         ax_dist.legend(fontsize=8, loc="lower left")
         self.ax_dist, self.ax_path = ax_dist, ax_path
 
-        ax_path.imshow(np.log(experiment.Z - experiment.Z.min() + 1e-3), origin="lower", cmap="viridis",
-                       aspect="auto", extent=(*experiment.x_range, *experiment.y_range))
+        window, (_, _, surface) = experiment.window, experiment.surface
+        ax_path.imshow(np.log(surface - surface.min() + 1e-3), origin="lower", cmap="viridis",
+                       aspect="auto", extent=(*window.x_range, *window.y_range))
         self.path_lines = [ax_path.plot([], [], ".-", color=color, ms=2.5, lw=0.8, label=name)[0]
                            for name, color in zip(METHOD_NAMES, METHOD_COLORS, strict=True)]
         self.markers = [
-            ax_path.plot(*experiment.optimum, marker="*", color="lime", ms=14, ls="none", label="optimum (Newton)")[0],
+            ax_path.plot(*experiment.optimum.point, marker="*", color="lime", ms=14, ls="none", label="optimum (Newton)")[0],
             ax_path.plot(*experiment.init, marker="o", color="white", mec="black", ls="none", label="start")[0],
         ]
-        ax_path.set_xlim(experiment.x_range)
-        ax_path.set_ylim(experiment.y_range)
+        ax_path.set_xlim(window.x_range)
+        ax_path.set_ylim(window.y_range)
         ax_path.set_xlabel("weight w")
         ax_path.set_ylabel("bias b")
         ax_path.legend(fontsize=8, loc="upper left")
@@ -138,16 +78,10 @@ class MomentumView:
         self.frames = CachedBackground(self.figure, moving + titles + [ax_dist.get_legend(), ax_path.get_legend()])
 
     def update(self, lr: float, beta: float, num_steps: int) -> Figure:
-        """Redraw for these settings; CourseInputError for values out of range or a diverging run."""
+        """Redraw for these settings; CourseInputError (from the experiment) for a bad setting or a diverging run."""
         experiment = self.experiment
-        lr = _finite_in(lr, "learning rate", 1e-6, 1e3)
-        beta = _finite_in(beta, "β", 0.0, 0.999)
-        num_steps = int(_finite_in(num_steps, "steps", 1, experiment.max_steps))
-        paths = experiment.runs(lr, beta)[:, :num_steps]
-        for name, path in zip(METHOD_NAMES, paths, strict=True):
-            if not np.all(np.isfinite(path)):
-                raise CourseInputError(f"{name} diverged (its loss became NaN or infinite): try a learning rate "
-                                     f"below 2/λ_max ≈ {experiment.stable_lr:.3g} or a smaller β.")
+        paths = experiment.paths(lr, beta, num_steps)
+        lr, beta, num_steps = float(lr), float(beta), paths.shape[1]
         distances = np.maximum(experiment.distances(lr, beta, num_steps), DISTANCE_FLOOR)
         steps = np.arange(num_steps)
         for lines, method in zip(self.distance_lines, distances, strict=True):
@@ -170,7 +104,7 @@ def draw_momentum(experiment: MomentumExperiment, lr: float, beta: float, num_st
 
 @lru_cache(maxsize=1)
 def _default_experiment() -> MomentumExperiment:
-    from course_lib.surfaces import LogisticSlice
+    from course_lib.experiments.logistic_slice import LogisticSlice
 
     return MomentumExperiment(LogisticSlice.from_data())
 

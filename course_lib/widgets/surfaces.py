@@ -1,94 +1,26 @@
-"""SGD, momentum and Adam on the course's 2-D surfaces (pathological curvature, steep optima), live.
+"""SGD, momentum and Adam on the course's 2-D surfaces (pathological curvature, steep optima): picture and controls.
 
-Pipeline (the recipe of ``widgets.common``):
-
-1. ``SurfaceRuns`` computes one optimizer's path on one surface for ``MAX_STEPS`` steps with
-   ``course_lib.surfaces.run_trajectory`` and caches it by (surface, optimizer, lr); the steps slider
-   only slices cached paths, and a learning-rate slider recomputes one optimizer, not three.
-2. ``SurfaceView`` draws a surface once with ``course_lib.plotting`` (2-D contours or a 3-D surface)
-   and moves only the paths on it; the demo keeps one view per (surface, view, axis ranges).
-3. ``surface_demo`` wraps both: surface, one learning rate per optimizer, steps, view. Picking a
-   surface resets the learning rates to the settings of the UvA tutorial for that surface.
+The paths come from ``course_lib.experiments.surfaces.SurfaceRuns`` (cached by surface, optimizer
+and learning rate). ``SurfaceView`` draws a surface once (2-D contours or a 3-D surface) and moves
+only the paths on it; ``surface_demo`` keeps one view per (surface, view, axis ranges) and adds the
+controls. Picking a surface resets the learning rates to the UvA tutorial's settings for it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from functools import lru_cache
+from collections.abc import Mapping
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_lib.widgets.common import CachedBackground, CourseInputError, demo_interactive
+from course_lib.errors import CourseInputError
+from course_lib.experiments.surfaces import LR_EXPONENTS, OPTIMIZER_NAMES, SurfaceRuns
+from course_lib.widgets.common import CachedBackground, demo_interactive
 
-MAX_STEPS = 300
-MOMENTUM = 0.9
-OPTIMIZER_NAMES = ("SGD", "Momentum", "Adam")
 VIEW_LIMIT = 50.0
-LR_EXPONENTS = (-3.0, 2.0)
 MAX_VIEWS = 16
-
-
-def default_optimizers() -> dict[str, Callable]:
-    """name → make(params, lr): course_lib's SGD, SGDMomentum (β = 0.9, EMA form) and Adam."""
-    from course_lib.optimizers import SGD, Adam, SGDMomentum
-
-    return {
-        "SGD": lambda params, lr: SGD(params, lr=lr),
-        "Momentum": lambda params, lr: SGDMomentum(params, lr=lr, momentum=MOMENTUM),
-        "Adam": lambda params, lr: Adam(params, lr=lr),
-    }
-
-
-class SurfaceRuns:
-    """Cached optimizer paths on the surfaces of ``course_lib.surfaces.SURFACES``.
-
-    ``optimizers``: name → make(params, lr), by default ``default_optimizers()`` (a student's Adam
-    class can be passed as ``{"Adam": lambda params, lr: Adam(params, lr=lr), ...}``).
-    """
-
-    def __init__(self, optimizers: Mapping[str, Callable] | None = None, max_steps: int = MAX_STEPS,
-                 cache_size: int = 256):
-        from course_lib.surfaces import SURFACES
-
-        self.surfaces = SURFACES
-        self.optimizers = dict(default_optimizers(), **(optimizers or {}))
-        self.max_steps = int(max_steps)
-        self.path = lru_cache(maxsize=cache_size)(self._path)
-
-    def _path(self, surface_name: str, optimizer_name: str, lr: float) -> np.ndarray:
-        """(max_steps, 3) rows [w1, w2, J] before each step; NaN from where the loss stopped being finite."""
-        from course_lib.surfaces import run_trajectory
-
-        surface, make = self.surfaces[surface_name], self.optimizers[optimizer_name]
-        return run_trajectory(lambda params: make(params, lr), surface.loss_fn, init=surface.init,
-                              num_steps=self.max_steps)
-
-    def default_lrs(self, surface_name: str) -> dict[str, float]:
-        """The tutorial's learning rate of each optimizer for this surface."""
-        settings = self.surfaces[surface_name].optimizer_settings
-        return {name: float(settings[name]["lr"]) for name in OPTIMIZER_NAMES}
-
-    def paths(self, surface_name: str, lrs: Mapping[str, float], num_steps: int) -> dict[str, np.ndarray]:
-        """{optimizer: (num_steps, 3)} for the given learning rates (validated; CourseInputError if bad)."""
-        if surface_name not in self.surfaces:
-            raise CourseInputError(f"Unknown surface {surface_name!r}; choose one of: {', '.join(self.surfaces)}.")
-        num_steps = int(num_steps)
-        if not 1 <= num_steps <= self.max_steps:
-            raise CourseInputError(f"steps must be between 1 and {self.max_steps}, got {num_steps}.")
-        low, high = (10**e for e in LR_EXPONENTS)
-        result = {}
-        for name in OPTIMIZER_NAMES:
-            lr = float(lrs[name])
-            if not math.isfinite(lr) or not low <= lr <= high:
-                raise CourseInputError(f"{name} learning rate must be between {low:g} and {high:g}, got {lr!r}.")
-            path = self.path(surface_name, name, lr)[:num_steps]
-            if not np.all(np.isfinite(path)):
-                raise CourseInputError(f"{name} diverged (its loss became NaN or infinite): lower its learning rate.")
-            result[name] = path
-        return result
 
 
 def _view_ranges(surface, paths: Mapping[str, np.ndarray]) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -93,7 +93,7 @@ def default_reset(model):
 
 
 def new_model_returned(model):
-    return init_xavier(type(model).from_config(model.config))
+    return init_xavier(type(model)(**model.config))
 
 
 def off_centre(model):

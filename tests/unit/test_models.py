@@ -25,9 +25,9 @@ def test_forward_flattens_images_to_logits():
     assert torch.allclose(logits, model(images.reshape(5, 784)))
 
 
-def test_from_config_rebuilds_the_same_architecture():
+def test_config_describes_the_architecture_fully():
     model = MLP(input_size=20, hidden_sizes=[7, 5], num_classes=3, activation="leaky_relu")
-    clone = MLP.from_config(model.config)
+    clone = MLP(**model.config)
     assert clone.config == model.config
     clone.load_state_dict(model.state_dict())
     x = torch.randn(4, 20)

@@ -14,7 +14,6 @@ from course_lib.optimizers import (
     OptimizerTemplate,
     RMSprop,
     SGDMomentum,
-    gradient_update,
     momentum_update,
     rmsprop_update,
     sgd_step,
@@ -104,12 +103,6 @@ def test_adam_matches_torch(betas):
     assert_same_parameters(ours, reference)
 
 
-def test_gradient_update_matches_torch_sgd():
-    ours = train_with_update(gradient_update, lambda ps: None, lr=0.3)
-    assert_parameters_moved(ours)
-    assert_same_parameters(ours, train_with_optimizer(lambda ps: torch.optim.SGD(ps, lr=0.3)))
-
-
 def test_heavy_ball_momentum_matches_torch_sgd_with_same_lr():
     zeros = lambda ps: [torch.zeros_like(p) for p in ps]
     ours = train_with_update(momentum_update, zeros, lr=0.1, beta=0.9)
@@ -169,14 +162,18 @@ def test_functional_updates_change_state_in_place_and_leave_grad_alone():
 
 
 def test_functional_updates_do_not_accumulate_gradients_across_calls():
-    """Two calls on the same point equal one call with twice the learning rate (for plain GD)."""
+    """Calls with lr = 0 leave nothing behind: the next real step equals a first step."""
     x, y = make_batch()
-    twice, once = make_model(), make_model()
+    after_idle_calls, fresh = make_model(), make_model()
+    idle_velocities = [torch.zeros_like(p) for p in after_idle_calls.parameters()]
     for _ in range(2):
-        gradient_update(F.cross_entropy(twice(x), y), twice.parameters(), lr=0.0)
-    gradient_update(F.cross_entropy(twice(x), y), twice.parameters(), lr=0.2)
-    gradient_update(F.cross_entropy(once(x), y), once.parameters(), lr=0.2)
-    assert_same_parameters(list(twice.parameters()), list(once.parameters()))
+        momentum_update(F.cross_entropy(after_idle_calls(x), y), list(after_idle_calls.parameters()),
+                        idle_velocities, lr=0.0, beta=0.0)
+    for model in (after_idle_calls, fresh):
+        velocities = [torch.zeros_like(p) for p in model.parameters()]
+        momentum_update(F.cross_entropy(model(x), y), list(model.parameters()), velocities, lr=0.2, beta=0.9)
+    assert_parameters_moved(list(fresh.parameters()))
+    assert_same_parameters(list(after_idle_calls.parameters()), list(fresh.parameters()))
 
 
 def test_functional_updates_ignore_stale_grad_fields():
@@ -236,7 +233,7 @@ def test_bad_learning_rate_is_a_clear_error(lr):
     with pytest.raises(ValueError, match="learning rate"):
         SGD([p], lr=lr)
     with pytest.raises(ValueError, match="learning rate"):
-        gradient_update((p**2).sum(), [p], lr=lr)
+        momentum_update((p**2).sum(), [p], [torch.zeros(2)], lr=lr)
 
 
 def test_bad_hyperparameters_are_clear_errors():
@@ -250,7 +247,7 @@ def test_bad_hyperparameters_are_clear_errors():
     with pytest.raises(ValueError, match="velocity"):
         momentum_update((p**2).sum(), [p], [], lr=0.1)
     with pytest.raises(ValueError, match="scalar"):
-        gradient_update(p**2, [p], lr=0.1)
+        momentum_update(p**2, [p], [torch.zeros(2)], lr=0.1)
 
 
 def test_registry_names_the_four_classes():

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib.experiments.surfaces import pathological_curvature, steep_optima
 from course_lib.init import init_equal_variance
 from course_lib.models import MLP
 from course_lib.plotting import (
@@ -21,10 +22,8 @@ from course_lib.plotting import (
     plot_shifted_minima,
     plot_surface,
     plot_training_curves,
-    plot_trajectories,
     use_course_style,
 )
-from course_lib.surfaces import pathological_curvature, steep_optima
 
 NAMES = ["Layer 0", "Layer 2", "Layer 4"]
 
@@ -160,19 +159,6 @@ def test_plot_surface_3d_uses_a_3d_axes(tmp_path):
     flat_ax = fig.add_subplot()
     with pytest.raises(ValueError, match="3-D axes"):
         plot_surface(steep_optima, (-2, 2), (-2, 2), plot_3d=True, ax=flat_ax)
-
-
-def test_plot_trajectories_draws_each_path_with_its_start(tmp_path):
-    path = np.column_stack([np.linspace(1, 0, 10), np.linspace(1, -1, 10), np.linspace(2, 0, 10)])
-    ax = plot_surface(pathological_curvature, (-2, 2), (-2, 2), resolution=20)
-    plot_trajectories(ax, {"SGD": path, "Adam": path[:, :2] * 0.5})
-    assert len(ax.get_lines()) == 4
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["SGD", "Adam"]
-    ax3d = plot_surface(pathological_curvature, (-2, 2), (-2, 2), plot_3d=True, resolution=20)
-    plot_trajectories(ax3d, {"SGD": path})
-    assert_renders_png(ax3d.figure, tmp_path)
-    with pytest.raises(ValueError, match="shape"):
-        plot_trajectories(ax3d, {"flat": path[:, :2]})
 
 
 def test_plot_training_curves_one_axes_per_metric(tmp_path):

@@ -1,10 +1,5 @@
-"""Init explorer: every control works over its whole range, bad input gives a message, the numbers match
-the notebook's findings, and results are cached by settings."""
-
-import statistics
-import sys
-import time
-import types
+"""Init explorer: every control works over its whole range, bad input gives a message, and figures are
+cached by settings."""
 
 import matplotlib
 import numpy as np
@@ -12,7 +7,8 @@ import pytest
 import torch
 
 import course_lib.widgets.initialization as explorer_module
-from course_lib.widgets.initialization import explorer_batch, init_explorer, layer_statistics
+from course_lib.experiments.initialization import MAX_DEPTH, layer_statistics
+from course_lib.widgets.initialization import init_explorer
 
 matplotlib.use("Agg")
 
@@ -101,7 +97,7 @@ def test_out_of_range_slider_values_are_clamped(ui):
     ui.kwargs_widgets[WIDTH].value = 16
     ui.kwargs_widgets[DEPTH].value = 1000
     ui.update()
-    assert ui.kwargs_widgets[DEPTH].value == explorer_module.MAX_DEPTH
+    assert ui.kwargs_widgets[DEPTH].value == MAX_DEPTH
     assert ui.last_error is None
 
 
@@ -111,54 +107,6 @@ def test_overflowing_variances_give_a_message_not_a_crash(batch):
     ui.f(scheme="normal", std=1.0, activation="identity", depth=12, width=512)
     assert ui.last_error is not None
     assert "NaN or infinite" in ui.last_error
-
-
-def last_over_first(stats, depth):
-    return stats.activation_variance[depth - 1] / stats.activation_variance[0]
-
-
-def test_variances_reproduce_the_notebook_findings(batch):
-    x, y = batch
-    depth = 4
-    small = layer_statistics(x, y, "normal", "identity", depth, 256, std=0.01)
-    large = layer_statistics(x, y, "normal", "identity", depth, 256, std=0.1)
-    equal = layer_statistics(x, y, "equal_variance", "identity", depth, 256)
-    xavier_tanh = layer_statistics(x, y, "xavier", "tanh", depth, 256)
-    kaiming_relu = layer_statistics(x, y, "kaiming", "relu", depth, 256)
-    xavier_relu = layer_statistics(x, y, "xavier", "relu", depth, 256)
-    assert last_over_first(small, depth) < 1e-3
-    assert last_over_first(large, depth) > 10
-    assert np.all((equal.activation_variance[:depth] > 0.8) & (equal.activation_variance[:depth] < 1.25))
-    assert xavier_tanh.activation_variance[0] > 1.0
-    assert last_over_first(xavier_tanh, depth) < 0.4
-    assert np.all((kaiming_relu.activation_variance[:depth] > 0.6) & (kaiming_relu.activation_variance[:depth] < 1.6))
-    assert last_over_first(xavier_relu, depth) < 0.6 * last_over_first(kaiming_relu, depth)
-    assert np.all(kaiming_relu.gradient_variance > 0)
-
-
-@pytest.mark.slow
-def test_backward_signal_is_flat_for_kaiming_relu_and_vanishes_for_small_weights(batch):
-    x, y = batch
-    depth = 4
-    kaiming_relu = layer_statistics(x, y, "kaiming", "relu", depth, 256).backward_variance[:depth]
-    xavier_relu = layer_statistics(x, y, "xavier", "relu", depth, 256).backward_variance[:depth]
-    small = layer_statistics(x, y, "normal", "identity", depth, 256, std=0.01).backward_variance[:depth]
-    assert kaiming_relu.max() / kaiming_relu.min() < 1.5
-    assert xavier_relu[0] / xavier_relu[-1] < 0.3
-    assert small[0] < 1e-3 * small[-1]
-
-
-def test_same_settings_give_the_same_numbers_and_leave_the_global_rng_alone(batch):
-    torch.manual_seed(123)
-    expected_next = torch.rand(3)
-    torch.manual_seed(123)
-    first = layer_statistics(*batch, "xavier", "tanh", 3, 64)
-    assert torch.equal(torch.rand(3), expected_next)
-    second = layer_statistics(*batch, "xavier", "tanh", 3, 64)
-    np.testing.assert_array_equal(first.activation_variance, second.activation_variance)
-    np.testing.assert_array_equal(first.gradient_variance, second.gradient_variance)
-    np.testing.assert_array_equal(first.backward_variance, second.backward_variance)
-    assert first.activation_variance.shape == first.gradient_variance.shape == first.backward_variance.shape == (4,)
 
 
 def test_results_are_cached_by_settings(batch, monkeypatch):
@@ -175,31 +123,3 @@ def test_results_are_cached_by_settings(batch, monkeypatch):
     ui.update()
     assert len(calls) == 2
     assert ui.last_error is None
-
-
-def test_missing_dataset_falls_back_to_noise_with_one_line(monkeypatch, capsys):
-    def unavailable(**kwargs):
-        raise RuntimeError("FashionMNIST not found under /nowhere; run `make data`")
-
-    monkeypatch.setitem(sys.modules, "course_lib.data", types.SimpleNamespace(load_fashion_mnist=unavailable))
-    x, y, source = explorer_batch(batch_size=32)
-    assert x.shape == (32, 784) and y.shape == (32,)
-    assert source == "standard-normal noise"
-    printed = capsys.readouterr().out.strip()
-    assert "make data" in printed and "\n" not in printed
-
-
-@pytest.mark.slow
-def test_median_update_time_is_reported():
-    """Not a timing assertion: prints the median time of an uncached update (run with -s to see it)."""
-    generator = torch.Generator().manual_seed(1)
-    x = torch.randn(explorer_module.BATCH_SIZE, 784, generator=generator)
-    ui = init_explorer(x, torch.randint(0, 10, (len(x),), generator=generator))
-    durations = []
-    for depth in range(1, 9):
-        ui.kwargs_widgets[DEPTH].value = depth
-        start = time.perf_counter()
-        ui.update()
-        durations.append(time.perf_counter() - start)
-        assert ui.last_error is None
-    print(f"init explorer: median uncached update {1000 * statistics.median(durations):.0f} ms")

@@ -1,35 +1,26 @@
-"""The surface demo: every control renders, a new surface resets the learning rates, paths are cached,
-bad input gives a one-line message, and the tutorial's findings hold on the cached paths."""
+"""The surface demo: every control renders, a new surface resets the learning rates, a slider move
+recomputes one optimizer, and a diverging optimizer is a one-line message."""
 
 from __future__ import annotations
-
-import math
-import time
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
 import pytest
 
-from course_lib.optimizers import Adam, OptimizerTemplate
-from course_lib.surfaces import STEEP_OPTIMA_CENTERS
 from course_lib.errors import CourseInputError
-from course_lib.widgets.surfaces import SurfaceRuns, draw_surface_runs, surface_demo
+from course_lib.experiments.surfaces import SurfaceRuns
+from course_lib.optimizers import OptimizerTemplate
+from course_lib.widgets.surfaces import draw_surface_runs, surface_demo
 
 matplotlib.use("Agg")
 
 MAX_STEPS = 40
-FINDING_STEPS = 100
 
 
 @pytest.fixture(scope="module")
 def runs():
     return SurfaceRuns(max_steps=MAX_STEPS)
-
-
-@pytest.fixture(scope="module")
-def tutorial_runs():
-    return SurfaceRuns(max_steps=FINDING_STEPS)
 
 
 @pytest.fixture
@@ -43,10 +34,8 @@ def controls(ui):
 
 def render(ui, description, value):
     ui.last_figure = None
-    start = time.perf_counter()
     controls(ui)[description].value = value
     ui.update()
-    return time.perf_counter() - start
 
 
 def test_demo_renders_its_default_view_with_the_tutorial_settings(demo, runs):
@@ -72,9 +61,10 @@ def test_every_slider_renders_over_its_range(demo, description):
         values = list(np.logspace(control.min, control.max, 4, base=control.base))
     else:
         values = list(range(control.min, control.max + 1, 10))
-    latencies = [render(demo, description, value) for value in values]
-    assert demo.last_error is None and demo.last_figure is not None
-    print(f"surface_demo {description}: median update {1000 * np.median(latencies):.0f} ms")
+    for value in values:
+        render(demo, description, value)
+        assert demo.last_error is None, f"{description}={value!r}: {demo.last_error}"
+        assert demo.last_figure is not None
 
 
 def test_choosing_a_surface_resets_the_learning_rates_to_its_settings(demo, runs):
@@ -91,14 +81,6 @@ def test_nan_learning_rate_gives_a_one_line_message_and_the_next_value_renders(d
     assert "SGD" in demo.last_error and "\n" not in demo.last_error
     render(demo, "SGD lr", 1.0)
     assert demo.last_error is None and demo.last_figure is not None
-
-
-@pytest.mark.parametrize("lrs, steps", [({"SGD": 1e6}, 20), ({"Adam": -1.0}, 20), ({"Momentum": float("inf")}, 20), ({}, 0), ({}, MAX_STEPS + 1)])
-def test_out_of_range_settings_are_rejected(runs, lrs, steps):
-    with pytest.raises(CourseInputError):
-        runs.paths("steep optima", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2, **lrs}, steps)
-    with pytest.raises(CourseInputError, match="Unknown surface"):
-        runs.paths("saddle", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2}, 10)
 
 
 def test_a_diverging_optimizer_is_reported_in_one_line():
@@ -121,41 +103,9 @@ def test_changing_one_learning_rate_recomputes_only_that_optimizer(demo, runs):
     assert runs.path.cache_info().misses == misses + 1
 
 
-def test_a_student_optimizer_replaces_the_reference():
-    calls = []
-
-    def counting_adam(params, lr):
-        calls.append(lr)
-        return Adam(params, lr=lr)
-
-    runs = SurfaceRuns(optimizers={"Adam": counting_adam}, max_steps=10)
-    runs.paths("steep optima", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2}, 10)
-    assert calls == [0.2]
-
-
 def test_three_d_view_draws_on_a_3d_axes(runs):
     paths = runs.paths("steep optima", runs.default_lrs("steep optima"), 20)
     fig = draw_surface_runs(runs.surfaces["steep optima"], paths, plot_3d=True)
     assert fig.axes[0].name == "3d"
 
 
-@pytest.mark.slow
-def test_on_pathological_curvature_sgd_bounces_while_momentum_and_adam_settle(tutorial_runs):
-    runs = tutorial_runs
-    paths = runs.paths("pathological curvature", runs.default_lrs("pathological curvature"), FINDING_STEPS)
-    assert np.abs(paths["SGD"][-20:, 0]).max() > 1.0 and paths["SGD"][-1, 2] > 0.5
-    for name in ("Momentum", "Adam"):
-        assert np.abs(paths[name][-20:, 0]).max() < 0.1 and paths[name][-1, 2] < 0.01, name
-
-
-@pytest.mark.slow
-def test_on_steep_optima_only_adam_reaches_a_well_from_the_origin(tutorial_runs):
-    runs = tutorial_runs
-    paths = runs.paths("steep optima", runs.default_lrs("steep optima"), FINDING_STEPS)
-
-    def distance_to_nearest_well(point):
-        return min(math.dist(point, center) for center in STEEP_OPTIMA_CENTERS)
-
-    assert distance_to_nearest_well(paths["Adam"][-1, :2]) < 0.05
-    for name in ("SGD", "Momentum"):
-        assert distance_to_nearest_well(paths[name][-1, :2]) > 0.3, name

@@ -1,8 +1,8 @@
 """The benchmark of the bonus challenge in notebook 04: a score made by the course's own training code.
 
-``benchmark_score.json`` (next to this module, committed with the course) holds the benchmark's
+``challenge_score.json`` (next to this module, committed with the course) holds the benchmark's
 train/test loss and accuracy, the settings it was trained with and how it was produced. Instructors
-regenerate it with ``python -m course_lib.benchmark --produce`` (full FashionMNIST, CPU: a minute or two).
+regenerate it with ``python -m course_lib.challenge --produce`` (full FashionMNIST, CPU: a minute or two).
 
 Pipeline:
 
@@ -32,7 +32,7 @@ from course_lib.optimizers import OPTIMIZERS
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
 
-BENCHMARK_PATH = Path(__file__).with_name("benchmark_score.json")
+BENCHMARK_PATH = Path(__file__).with_name("challenge_score.json")
 BENCHMARK_SETTINGS = {
     "hidden_sizes": [200, 100, 50],
     "activation": "relu",
@@ -80,7 +80,7 @@ def produce_benchmark(settings: dict | None = None, data: FashionMNISTTensors | 
         "settings": settings,
         "data": {"train": len(data.train_y), "val": len(data.val_y), "test": len(data.test_y)},
         "produced_by": {
-            "command": "python -m course_lib.benchmark --produce",
+            "command": "python -m course_lib.challenge --produce",
             "course_lib": course_lib.__version__,
             "torch": torch.__version__,
             "device": str(data.device),
@@ -101,7 +101,7 @@ def load_benchmark(path: str | Path = BENCHMARK_PATH) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise BenchmarkUnavailableError(
             f"No usable benchmark at {path} ({type(error).__name__}); "
-            "create it with: python -m course_lib.benchmark --produce") from None
+            "create it with: python -m course_lib.challenge --produce") from None
     if missing:
         raise BenchmarkUnavailableError(f"The benchmark at {path} lacks {', '.join(missing)}; regenerate it.")
     return record

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from course_lib.benchmark import (
+from course_lib.challenge import (
     BENCHMARK_SETTINGS,
     BenchmarkUnavailableError,
     build_model,
@@ -25,7 +25,7 @@ def test_committed_benchmark_records_scores_settings_and_how_it_was_made():
     assert 0.85 < scores["test_acc"] < 0.95 and 0.85 < scores["train_acc"] <= 1.0
     assert 0.0 < scores["train_loss"] < scores["test_loss"] < 0.6
     assert record["settings"] == BENCHMARK_SETTINGS
-    assert record["produced_by"]["command"] == "python -m course_lib.benchmark --produce"
+    assert record["produced_by"]["command"] == "python -m course_lib.challenge --produce"
     assert record["data"] == {"train": 50_000, "val": 10_000, "test": 10_000}
 
 
