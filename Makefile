@@ -34,22 +34,22 @@ lint: setup
 	$(BIN)/ruff check .
 
 notebooks: setup
-	$(PY) tools/notebook_generator.py $(if $(CHECK),--check,)
+	$(PY) -m tools.notebook_generator $(if $(CHECK),--check,)
 
 solutions: data
-	$(PY) tools/run_solutions.py
+	$(PY) -m tools.run_solutions
 
 # Fast checks (< 60 s once set up): lint, notebook sync and leak checks, unit tests.
 check: setup
 	$(BIN)/ruff check .
-	$(PY) tools/notebook_generator.py --check
+	$(PY) -m tools.notebook_generator --check
 	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q -m "not slow and not browser" tests
 
 # The whole suite: unit tests, generator and leak tests, every notebook under nbval, the browser test.
 # The nbval run calls pytest directly: collecting no notebook (exit status 5) is a failure there.
 test: data
 	$(BIN)/ruff check .
-	$(PY) tools/notebook_generator.py --check
+	$(PY) -m tools.notebook_generator --check
 	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q tests
 	$(QUICK_ENV) $(BIN)/pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks solutions
 

@@ -75,3 +75,13 @@ def test_notebook_resources_reports_wall_time_and_memory_per_notebook():
     assert notebook["peak_rss_mb"] > 0
     assert [target["what"] for target in result["targets"]] == ["quick suite wall time (s)"]
     assert isinstance(result["targets_met"], bool) and "conditions" in result
+
+
+@pytest.mark.slow
+def test_check_latency_times_every_check_on_its_reference():
+    from course_lib import checks
+
+    result = run_benchmark("check_latency.py", "--rounds", "1")
+    assert result["benchmark"] == "check_latency" and result["baseline_ms"] > 0
+    assert set(result["results"]) == set(checks.__all__)
+    assert isinstance(result["meets_target"], bool)

@@ -61,8 +61,7 @@ def test_postbuild_runs_in_a_scratch_venv_with_the_data_present(tmp_path):
     """postBuild succeeds in a fresh venv (seeing the project's packages) and leaves paired notebooks."""
     from course_lib.data import prepare_fashion_mnist
 
-    if not STUDENT_NOTEBOOKS:
-        pytest.skip("no student notebooks generated yet")
+    assert STUDENT_NOTEBOOKS, "notebooks/ holds no student notebook: run make notebooks"
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     venv_site = next((venv / "lib").glob("python3*/site-packages"))
@@ -100,8 +99,7 @@ def test_each_notebook_opens_in_colab_and_starts_with_the_install_cell(notebook)
 
 
 def test_every_notebook_uses_the_same_install_cell():
-    if not ALL_NOTEBOOKS:
-        pytest.skip("no notebooks generated yet")
+    assert ALL_NOTEBOOKS, "no notebooks: run make notebooks"
     assert len({colab_cell(notebook) for notebook in ALL_NOTEBOOKS}) == 1
 
 
@@ -130,15 +128,13 @@ def run_install_cell(source: str, monkeypatch, on_colab: bool):
 
 
 def test_install_cell_does_nothing_outside_colab(monkeypatch):
-    if not ALL_NOTEBOOKS:
-        pytest.skip("no notebooks generated yet")
+    assert ALL_NOTEBOOKS, "no notebooks: run make notebooks"
     calls = run_install_cell(colab_cell(ALL_NOTEBOOKS[0]), monkeypatch, on_colab=False)
     assert calls == {"pip": [], "widget_manager": 0}
 
 
 def test_install_cell_on_colab_installs_course_lib_and_enables_widgets(monkeypatch):
-    if not ALL_NOTEBOOKS:
-        pytest.skip("no notebooks generated yet")
+    assert ALL_NOTEBOOKS, "no notebooks: run make notebooks"
     calls = run_install_cell(colab_cell(ALL_NOTEBOOKS[0]), monkeypatch, on_colab=True)
     assert len(calls["pip"]) == 1 and "install" in calls["pip"][0]
     assert any(REPO_URL in str(part) and "course_lib" in str(part) for part in calls["pip"][0])

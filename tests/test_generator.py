@@ -6,7 +6,6 @@ Fixtures live in tests/fixtures/generator/: `01_fixture.py` is a complete tiny c
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -15,20 +14,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools import notebook_generator as generator
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "generator"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("notebook_generator", REPO / "tools" / "notebook_generator.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("notebook_generator", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _load_generator()
 
 # error fixture → (line in the file, words the one-line reason must contain)
 ERROR_CASES = {
@@ -303,8 +295,8 @@ def test_student_notebook_runs_and_reports_not_implemented(fixture_root):
 @pytest.mark.slow
 def test_run_solutions_stores_passing_outputs_that_check_accepts(fixture_root):
     completed = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "run_solutions.py"), "--root", str(fixture_root)],
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "tools.run_solutions", "--root", str(fixture_root)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
 
@@ -319,8 +311,8 @@ def test_run_solutions_names_the_failing_cell_and_exits_nonzero(fixture_root):
     source.write_text(source.read_text().replace("assert scaffold_total == 6", "assert scaffold_total == 7, 'off'"))
 
     completed = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "run_solutions.py"), "--root", str(fixture_root), "01_fixture"],
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "tools.run_solutions", "--root", str(fixture_root), "01_fixture"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
     )
 
     assert completed.returncode == 1

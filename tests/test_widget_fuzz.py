@@ -1,8 +1,11 @@
-"""Fuzz every control of every demo: extremes, out-of-range values and garbage text.
+"""Fuzz every control of every demo: extremes, values past the slider's ends, garbage text, wrong types.
 
-Pass = no exception escapes the demo, anything it rejects shows a short one-line message (a
-``CourseInputError``, never a bug's exception), and the next valid value renders normally again, down
-to the PNG a student would see (the demos render it headlessly too).
+The values go straight to the demo's callback (``ui.f``, the guarded function ``demo_interactive``
+wraps), bypassing the widgets' own clamping and validation, so a value the widget would refuse still
+reaches the code that must refuse it. Pass = no exception other than ``CourseInputError`` escapes
+(the message is shown in one short line), garbage text is refused, and the defaults render again
+afterwards, down to the PNG a student would see. ``test_the_fuzz_reports_a_demo_that_lets_an_error_escape``
+plants faulty demos to show that ``fuzz_demo`` catches them.
 """
 
 from __future__ import annotations
@@ -10,88 +13,115 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib
 import pytest
-from traitlets import TraitError
 
 import course_lib.widgets as demos
 from course_lib.errors import CourseInputError
+from course_lib.widgets.common import demo_interactive
 
 matplotlib.use("Agg")
 
-GARBAGE_TEXT = ["", "   ", "abc", "1,,2", "-5", "0", "1e999", "nan", "1e6", "10000000", "3.5.1", "💥"]
+NONSENSE = [None, True, "abc", "", float("nan"), float("inf"), -1e9, 1e9, [1, 2]]
+GARBAGE_TEXT = ["", "   ", "abc", "1,,2", "-5", "1e999", "nan", "3.5.1", "💥"]
 SELECTIONS = (widgets.Dropdown, widgets.ToggleButtons, widgets.RadioButtons, widgets.SelectionSlider, widgets.Select)
 
 
+def small_demo(name: str) -> widgets.interactive:
+    """Demos that train when built get a smaller experiment; every other demo is built as a student would."""
+    if name == "weight_decay_demo":
+        from course_lib.data import load_fashion_mnist
+        from course_lib.experiments.weight_decay import WeightDecayExperiment
+
+        experiment = WeightDecayExperiment(load_fashion_mnist(device="cpu"), n_train=100, n_val=100, epochs=2)
+        return demos.weight_decay_demo(experiment=experiment)
+    return getattr(demos, name)()
+
+
 def candidate_values(control) -> list:
-    """Values a student (or a script) could push into ``control``, extremes and nonsense included."""
+    """Values a student or a script could push into ``control``, extremes and nonsense included."""
+    values = list(NONSENSE)
     if isinstance(control, widgets.FloatLogSlider):
         low, high = control.base ** control.min, control.base ** control.max
-        return [low, high, low / 1e3, high * 1e3, float("nan")]
-    if isinstance(control, widgets.Checkbox | widgets.ToggleButton):
-        return [True, False]
-    if isinstance(control, SELECTIONS):
-        return [*control.options, "not-an-option"]
-    if isinstance(control, widgets.IntRangeSlider | widgets.FloatRangeSlider):
-        return [(control.min, control.min), (control.min, control.max), (control.max, control.max)]
-    if hasattr(control, "min") and hasattr(control, "max"):
+        values += [low, high, low / 1e3, high * 1e3, 0.0, -low]
+    elif isinstance(control, SELECTIONS):
+        values += [value for _, value in control._options_full] + ["not-an-option"]
+    elif hasattr(control, "min") and hasattr(control, "max"):
         span = control.max - control.min
-        return [control.min, control.max, control.min - span - 1, control.max + span + 1]
-    if isinstance(control, widgets.IntText | widgets.FloatText):
-        return [0, -5, 10**9]
+        inside = range(control.min, control.max + 1, max(control.step, span // 4)) if isinstance(
+            control, widgets.IntSlider) else [control.min + span * fraction for fraction in (0.25, 0.5, 0.75)]
+        values += [control.min, *inside, control.max, control.min - span - 1, control.max + span + 1]
     if isinstance(control, widgets.Text | widgets.Textarea):
-        return GARBAGE_TEXT
-    return []
+        values += GARBAGE_TEXT
+    return values
 
 
-def set_value(ui, control, value) -> bool:
-    """Assign like a script would; False when the widget itself refuses the value (TraitError)."""
-    try:
-        control.value = value
-    except (TraitError, ValueError, TypeError):
-        return False
-    ui.update()
-    return True
+def fuzz_demo(ui: widgets.interactive, name: str = "demo") -> list[str]:
+    """Every problem the fuzz finds in one demo, as sentences (empty list: the demo passed)."""
+    problems = []
+    defaults = {control._kwarg: control.value for control in ui.kwargs_widgets}
 
+    def render_defaults(after: str) -> None:
+        ui.f(**defaults)
+        if ui.last_error is not None or ui.last_png is None or not ui.last_png.startswith(b"\x89PNG"):
+            problems.append(f"{name}: the defaults do not render after {after}: {ui.last_error}")
 
-def assert_handled(ui, demo: str, control, value) -> None:
-    where = f"{demo}: {control.description or control.__class__.__name__} = {value!r}"
-    if ui.last_error is None:
-        return
-    assert isinstance(ui.last_exception, CourseInputError), f"{where} hit a bug: {ui.last_error}"
-    assert "\n" not in ui.last_error and len(ui.last_error) <= 240, f"{where}: message too long: {ui.last_error}"
-
-
-def assert_renders(ui, demo: str, what: str) -> None:
-    assert ui.last_error is None, f"{demo}: {what} should render but shows: {ui.last_error}"
-    assert ui.last_figure is not None, f"{demo}: {what} drew no figure"
-    assert ui.last_png is not None and ui.last_png.startswith(b"\x89PNG"), f"{demo}: {what} rendered no PNG"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("demo", demos.__all__)
-def test_every_control_survives_bad_input(demo):
-    ui = getattr(demos, demo)()
-    assert isinstance(ui, widgets.interactive)
-    assert_renders(ui, demo, "the default settings")
-    defaults = [control.value for control in ui.kwargs_widgets]
-    for control, default in zip(ui.kwargs_widgets, defaults, strict=True):
+    render_defaults("building the demo")
+    for control in ui.kwargs_widgets:
         for value in candidate_values(control):
-            if set_value(ui, control, value):
-                assert_handled(ui, demo, control, value)
-            set_value(ui, control, default)
-            assert_renders(ui, demo, f"restoring {control.description or 'a control'} to {default!r}")
+            where = f"{name}: {control._kwarg} = {value!r}"
+            try:
+                ui.f(**{**defaults, control._kwarg: value})
+            except Exception as error:  # demo_interactive must not let anything out
+                problems.append(f"{where} escaped the guard: {type(error).__name__}: {error}")
+                continue
+            if ui.last_error is not None:
+                if not isinstance(ui.last_exception, CourseInputError):
+                    problems.append(f"{where} hit a bug: {ui.last_error}")
+                elif "\n" in ui.last_error or len(ui.last_error) > 240:
+                    problems.append(f"{where}: the message is not one short line: {ui.last_error!r}")
+            elif value in GARBAGE_TEXT and isinstance(control, widgets.Text | widgets.Textarea):
+                problems.append(f"{where}: garbage text was accepted")
+        render_defaults(f"every value of {control._kwarg}")
+    return problems
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("demo", demos.__all__)
-def test_garbage_text_is_rejected_with_a_message(demo):
-    ui = getattr(demos, demo)()
-    texts = [control for control in ui.kwargs_widgets if isinstance(control, widgets.Text | widgets.Textarea)]
-    if not texts:
-        pytest.skip(f"{demo} has no free-text controls")
-    for control in texts:
-        default = control.value
-        for value in ["", "abc", "1,,2", "-5", "1e999"]:
-            set_value(ui, control, value)
-            assert isinstance(ui.last_exception, CourseInputError), f"{demo}: {value!r} was not rejected"
-            set_value(ui, control, default)
-            assert_renders(ui, demo, f"restoring {control.description!r}")
+@pytest.mark.parametrize("name", demos.__all__)
+def test_every_control_survives_bad_input(name):
+    ui = small_demo(name)
+    assert isinstance(ui, widgets.interactive)
+    problems = fuzz_demo(ui, name)
+    assert not problems, "\n".join(problems)
+
+
+def planted_demo(fault: str) -> widgets.interactive:
+    """A one-slider demo with one planted fault, to prove the fuzz notices it."""
+    import matplotlib.pyplot as plt
+
+    state = {"broken": False}
+
+    def draw(x):
+        if fault == "bug inside the range" and x == 3:
+            raise KeyError("planted")
+        if fault == "bug past the end" and not isinstance(x, str | list) and x is not None and float(x) > 10:
+            return {}["past the end"]
+        if fault == "breaks after bad input":
+            state["broken"] = state["broken"] or x is None
+            if state["broken"]:
+                raise CourseInputError("a bad value earlier left this demo unusable")
+        if not isinstance(x, int | str) or isinstance(x, bool):
+            raise CourseInputError(f"x must be a whole number, got {x!r}")
+        return plt.figure()
+
+    control = widgets.Text(value="1") if fault == "accepts garbage text" else widgets.IntSlider(value=1, min=0, max=5)
+    return demo_interactive(draw, x=control)
+
+
+@pytest.mark.parametrize("fault", ["bug inside the range", "bug past the end", "accepts garbage text",
+                                   "breaks after bad input"])
+def test_the_fuzz_reports_a_demo_that_lets_an_error_escape(fault):
+    problems = fuzz_demo(planted_demo(fault), fault)
+    assert problems, f"the fuzz missed a planted fault: {fault}"
+
+
+def test_the_fuzz_passes_a_demo_without_faults():
+    assert fuzz_demo(planted_demo("none"), "clean") == []

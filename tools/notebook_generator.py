@@ -24,7 +24,7 @@ Rule for stored outputs in `solutions/NN_name.ipynb`: the code cells of the rege
 compared, in order, with the code cells of the stored one. Outputs and execution counts are kept for
 the leading code cells whose source is unchanged; from the first added, removed or edited code cell on,
 every code cell has no outputs (its inputs may now produce something else). Markdown edits never drop
-outputs. `make solutions` (tools/run_solutions.py) refreshes all outputs.
+outputs. `make solutions` (tools.run_solutions) refreshes all outputs.
 
 A region whose stub would run at import time (no enclosing `def`) gets the nbval tag `raises-exception`
 in the student notebook, so the student notebook still runs top to bottom under `pytest --nbval-lax`.
@@ -32,7 +32,7 @@ in the student notebook, so the student notebook still runs top to bottom under 
 A source with an authoring error is reported (exit status 1) and its files are left as they are; the
 other sources are still generated, so one notebook in progress does not block the others.
 
-Usage: python tools/notebook_generator.py [--check] [--root DIR] [NN_name ...]
+Usage: python -m tools.notebook_generator [--check] [--root DIR] [NN_name ...]
 """
 
 from __future__ import annotations

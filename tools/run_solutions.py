@@ -2,16 +2,16 @@
 
 Steps, for each solutions/NN_name.py (all of them, or the ones named on the command line):
 
-1. regenerate its three notebook files with tools/notebook_generator.py (authoring errors stop here);
+1. regenerate its three notebook files with tools.notebook_generator (authoring errors stop here);
 2. execute the solution notebook top to bottom in a fresh python3 kernel, cwd = solutions/, with
    COURSE_QUICK unset (full mode) and the inline matplotlib backend;
 3. on success, write the executed notebook through the generator's own writer, so that
-   `tools/notebook_generator.py --check` passes on the result; on failure, print which cell failed
+   `python -m tools.notebook_generator --check` passes on the result; on failure, print which cell failed
    (and its line in the .py) in one paragraph, leave the stored notebook unchanged and go on.
 
 The exit status is non-zero when any notebook failed.
 
-Usage: python tools/run_solutions.py [--root DIR] [--timeout SECONDS] [NN_name ...]
+Usage: python -m tools.run_solutions [--root DIR] [--timeout SECONDS] [NN_name ...]
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 
 import nbformat
-import notebook_generator as generator  # tools/notebook_generator.py, next to this script
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from tools import notebook_generator as generator
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -28,9 +27,11 @@ from course_lib.models import MLP
 from course_lib.optimizers import OPTIMIZERS, SGDMomentum
 from course_lib.seeding import seeded
 from course_lib.training import has_diverged, train_step
+from course_lib.validation import parse_number
 
 OPTIMIZER_NAMES = ("SGD", "Momentum", "RMSprop", "Adam")
 DEFAULT_BATCH_SIZE, DEFAULT_MOMENTUM, DEFAULT_STEPS = 64, 0.9, 100  # where the demo's sliders start
+MAX_LEARNING_RATE, MAX_MOMENTUM, MAX_STEPS = 100.0, 0.999, 2000
 
 
 def minibatch_stream(num_examples: int, batch_size: int, steps: int, seed: int = 42) -> torch.Tensor:
@@ -128,14 +129,13 @@ class OptimizerComparison:
         CourseInputError for a batch larger than the data, a learning rate that is not positive, or
         β outside [0, 1).
         """
-        batch_size, steps, lr, momentum = int(batch_size), int(steps), float(lr), float(momentum)
-        if not 1 <= batch_size <= len(self.x):
-            raise CourseInputError(f"Batch size {batch_size} must lie between 1 and the {len(self.x)} "
-                                   "training examples.")
-        if not (math.isfinite(lr) and lr > 0) or not 0 <= momentum < 1:
-            raise CourseInputError("The learning rate must be positive and β must lie in [0, 1).")
-        if steps < 1:
-            raise CourseInputError(f"steps must be at least 1, got {steps}.")
+        batch_size = int(parse_number(batch_size, f"batch size (at most the {len(self.x)} training examples)",
+                                      minimum=1, maximum=len(self.x), integer=True))
+        lr = parse_number(lr, "learning rate", minimum=0.0, maximum=MAX_LEARNING_RATE)
+        momentum = parse_number(momentum, "β", minimum=0.0, maximum=MAX_MOMENTUM)
+        steps = int(parse_number(steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
+        if lr == 0:
+            raise CourseInputError("learning rate: must be positive, got 0.")
         return self.losses(batch_size, lr, momentum, steps)
 
     def final_losses(self, lr: float, batch_size: int = DEFAULT_BATCH_SIZE, momentum: float = DEFAULT_MOMENTUM,

@@ -23,6 +23,7 @@ from course_lib.device import single_cpu_thread
 from course_lib.errors import CourseInputError
 from course_lib.models import MLP
 from course_lib.seeding import seeded
+from course_lib.validation import parse_choice
 
 MODEL_SIZES: dict[str, tuple[int, ...]] = {
     "784-10 (no hidden layer)": (),
@@ -73,7 +74,6 @@ def measure_pass_times(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 def network_of_size(model_size: str, input_size: int = 784, seed: int = 42) -> MLP:
     """The MLP named by a key of ``MODEL_SIZES``, built inside ``seeded(seed)``; CourseInputError for other names."""
-    if model_size not in MODEL_SIZES:
-        raise CourseInputError(f"Unknown model size {model_size!r}; choose one of: {', '.join(MODEL_SIZES)}.")
+    model_size = parse_choice(model_size, list(MODEL_SIZES), "model size")
     with seeded(seed):
         return MLP(input_size=input_size, hidden_sizes=MODEL_SIZES[model_size])

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -28,8 +27,10 @@ from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.seeding import seeded
 from course_lib.training import has_diverged, train_step
+from course_lib.validation import parse_number
 
 MAX_LEARNING_RATE = 100.0
+MAX_SECONDS = 10.0
 Sampler = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
 
 
@@ -100,11 +101,10 @@ class MinibatchRace:
 
     def run(self, batch_size: int, lr: float, seconds: float) -> np.ndarray:
         """(steps, 2) rows [seconds, minibatch loss] of one run; CourseInputError for a setting it cannot run."""
-        if int(batch_size) != batch_size or not 1 <= batch_size <= len(self.x):
-            raise CourseInputError(f"batch size {batch_size} must be a whole number from 1 to the "
-                                   f"{len(self.x)} training examples.")
-        if not (math.isfinite(lr) and 0 < lr <= MAX_LEARNING_RATE):
-            raise CourseInputError(f"learning rate {lr:g} must be positive and at most {MAX_LEARNING_RATE:g}.")
-        if not (math.isfinite(seconds) and 0 < seconds <= 10):
-            raise CourseInputError(f"the time budget {seconds:g} s must lie between 0 and 10 seconds.")
-        return self._timed_run(int(batch_size), float(lr), float(seconds))
+        batch_size = int(parse_number(batch_size, f"batch size (at most the {len(self.x)} training examples)",
+                                      minimum=1, maximum=len(self.x), integer=True))
+        lr = parse_number(lr, "learning rate", minimum=0.0, maximum=MAX_LEARNING_RATE)
+        seconds = parse_number(seconds, "seconds per run", minimum=0.0, maximum=MAX_SECONDS)
+        if lr == 0 or seconds == 0:
+            raise CourseInputError("the learning rate and the time budget must be positive.")
+        return self._timed_run(batch_size, lr, seconds)

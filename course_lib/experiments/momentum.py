@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -18,6 +17,7 @@ from course_lib.errors import CourseInputError
 from course_lib.experiments.logistic_slice import SliceWindow
 from course_lib.experiments.newton import newton_optimum
 from course_lib.training import has_diverged
+from course_lib.validation import parse_number
 
 MAX_STEPS = 500
 TOLERANCE = 1e-6
@@ -47,13 +47,6 @@ def heavy_ball_paths(problem, lr, betas, init, num_steps: int = 300) -> np.ndarr
     return paths
 
 
-def _finite_in(value, name: str, low: float, high: float) -> float:
-    value = float(value)
-    if not math.isfinite(value) or not low <= value <= high:
-        raise CourseInputError(f"{name} must be a number between {low:g} and {high:g}, got {value!r}.")
-    return value
-
-
 class MomentumExperiment:
     """GD (β = 0) and heavy-ball momentum (β) on a ``LogisticSlice``, for ``max_steps`` steps, cached by (η, β).
 
@@ -78,9 +71,9 @@ class MomentumExperiment:
 
     def paths(self, lr: float, beta: float, num_steps: int) -> np.ndarray:
         """(2, num_steps, 3) for GD and momentum; CourseInputError for values out of range or a run that diverged."""
-        lr = _finite_in(lr, "learning rate", 1e-6, 1e3)
-        beta = _finite_in(beta, "β", 0.0, 0.999)
-        num_steps = int(_finite_in(num_steps, "steps", 1, self.max_steps))
+        lr = parse_number(lr, "learning rate", minimum=1e-6, maximum=1e3)
+        beta = parse_number(beta, "β", minimum=0.0, maximum=0.999)
+        num_steps = int(parse_number(num_steps, "steps", minimum=1, maximum=self.max_steps, integer=True))
         paths = self.runs(lr, beta)[:, :num_steps]
         for name, path in zip(("GD", "Momentum"), paths, strict=True):
             if not np.all(np.isfinite(path)):

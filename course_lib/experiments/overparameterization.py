@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -25,6 +23,7 @@ from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.seeding import seeded
 from course_lib.training import has_diverged, train_step
+from course_lib.validation import parse_number
 
 NOISE_SCALE = 0.2
 MAX_INITS = 10
@@ -92,12 +91,13 @@ class PerturbedInits:
     def loss_curves(self, hidden_sizes: tuple[int, ...], lr: float, num_steps: int, num_inits: int,
                     progress: bool = False) -> np.ndarray:
         """(num_inits, num_steps) training loss before each GD step w ← w − η∇J(w), one row per initialization."""
-        hidden_sizes, lr = tuple(int(h) for h in hidden_sizes), float(lr)
-        num_steps, num_inits = int(num_steps), int(num_inits)
-        if not math.isfinite(lr) or lr <= 0:
-            raise CourseInputError(f"the learning rate must be a positive number, got {lr!r}.")
-        if not (1 <= num_steps <= MAX_STEPS and 1 <= num_inits <= MAX_INITS):
-            raise CourseInputError(f"steps must lie in 1…{MAX_STEPS} and initializations in 1…{MAX_INITS}.")
+        hidden_sizes = tuple(int(parse_number(h, "hidden size", minimum=1, maximum=4096, integer=True))
+                             for h in hidden_sizes)
+        lr = parse_number(lr, "learning rate", minimum=0.0, maximum=100.0)
+        if lr == 0:
+            raise CourseInputError("learning rate: must be positive, got 0.")
+        num_steps = int(parse_number(num_steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
+        num_inits = int(parse_number(num_inits, "initializations", minimum=1, maximum=MAX_INITS, integer=True))
         key = (hidden_sizes, lr, num_inits)
         cached = self._cache.get(key)
         if cached is None or cached.shape[1] < num_steps:

@@ -25,6 +25,7 @@ from torch import Tensor
 
 from course_lib.errors import CourseInputError
 from course_lib.training import has_diverged, optimizer_step
+from course_lib.validation import parse_choice, parse_number
 
 __all__ = [
     "pathological_curvature",
@@ -196,17 +197,12 @@ class SurfaceRuns:
     def paths(self, surface_name: str, lrs: Mapping[str, float], num_steps: int) -> dict[str, np.ndarray]:
         """{optimizer: (num_steps, 3)} for the given learning rates; CourseInputError for a bad setting
         or a run that diverged."""
-        if surface_name not in self.surfaces:
-            raise CourseInputError(f"Unknown surface {surface_name!r}; choose one of: {', '.join(self.surfaces)}.")
-        num_steps = int(num_steps)
-        if not 1 <= num_steps <= self.max_steps:
-            raise CourseInputError(f"steps must be between 1 and {self.max_steps}, got {num_steps}.")
+        surface_name = parse_choice(surface_name, list(self.surfaces), "surface")
+        num_steps = int(parse_number(num_steps, "steps", minimum=1, maximum=self.max_steps, integer=True))
         low, high = (10**e for e in LR_EXPONENTS)
         result = {}
         for name in OPTIMIZER_NAMES:
-            lr = float(lrs[name])
-            if not math.isfinite(lr) or not low <= lr <= high:
-                raise CourseInputError(f"{name} learning rate must be between {low:g} and {high:g}, got {lr!r}.")
+            lr = parse_number(lrs[name], f"{name} learning rate", minimum=low, maximum=high)
             path = self.path(surface_name, name, lr)[:num_steps]
             if not np.all(np.isfinite(path)):
                 raise CourseInputError(f"{name} diverged (its loss exploded or became NaN): lower its learning rate.")

@@ -3,14 +3,13 @@
 1. ``WeightDecayExperiment(data, ...)`` fixes a small training subset, a validation subset, the
    model's initial weights (seeded, the caller's random state left alone) and the minibatch order,
    so runs differ only in λ;
-2. ``experiment.run(lam)`` trains once per λ with J(W) = CE(W) + λ·Σ W² (weights only, no biases)
+2. ``experiment.run(lam)`` trains once per λ (kept in ``experiment.runs``) with J(W) = CE(W) + λ·Σ W² (weights only, no biases)
    with the course's one training step and course_lib's SGD, and is cached: revisiting a λ is
    instant; ``train_all`` trains a list, with a progress bar.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +24,7 @@ from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.seeding import seeded
 from course_lib.training import has_diverged, train_step
+from course_lib.validation import parse_number
 
 LAMBDA_GRID = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 MAX_LAMBDA = 1.0
@@ -81,7 +81,7 @@ class WeightDecayExperiment:
         self.batch_size = int(batch_size)
         self.lr = float(lr)
         self.seed = int(seed)
-        self.run = functools.lru_cache(maxsize=None)(self._train)
+        self.runs: dict[float, WeightDecayRun] = {}
 
     def _fresh_model(self) -> MLP:
         with seeded(self.seed):
@@ -98,6 +98,13 @@ class WeightDecayExperiment:
         model.train()
         return tuple(measures)
 
+    def run(self, lam) -> WeightDecayRun:
+        """The run for λ (trained on first use, then kept in ``runs``); CourseInputError for λ outside [0, 1]."""
+        lam = parse_number(lam, "λ", minimum=0.0, maximum=MAX_LAMBDA)
+        if lam not in self.runs:
+            self.runs[lam] = self._train(lam)
+        return self.runs[lam]
+
     def _train(self, lam: float) -> WeightDecayRun:
         """Minibatch SGD on J(W) = CE + λ·R(W); the same initial weights and batch order for every λ.
 
@@ -105,9 +112,6 @@ class WeightDecayExperiment:
         threads mostly wait for each other, badly so on a busy machine); the per-epoch measurements on
         thousands of images use the caller's threads.
         """
-        lam = float(lam)
-        if not np.isfinite(lam) or not 0 <= lam <= MAX_LAMBDA:
-            raise CourseInputError(f"λ must be a number from 0 to {MAX_LAMBDA:g}, got {lam}.")
         model = self._fresh_model()
         optimizer = SGD(model.parameters(), lr=self.lr)
         order = torch.Generator().manual_seed(self.seed)

@@ -21,7 +21,6 @@ images and contours are drawn once, and each update draws only the artists that 
 from __future__ import annotations
 
 import io
-import math
 import time
 import weakref
 from collections.abc import Callable, Iterable
@@ -33,7 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
-from course_lib.errors import CourseInputError, one_line_message
+from course_lib.errors import one_line_message
 
 MESSAGE_STYLE = "color: #b00020; font-family: sans-serif;"
 WIDGET_DPI = 80
@@ -190,34 +189,3 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     holder["ui"] = ui
     ui.update()
     return ui
-
-
-def parse_number(text, name: str, *, minimum: float | None = None, maximum: float | None = None,
-                 integer: bool = False) -> float:
-    """Parse a number typed by a student, or raise CourseInputError saying what is wrong with it."""
-    raw = str(text).strip()
-    if not raw:
-        raise CourseInputError(f"{name}: please enter a number.")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise CourseInputError(f"{name}: '{raw}' is not a number.") from None
-    if not math.isfinite(value):
-        raise CourseInputError(f"{name}: '{raw}' is not a finite number.")
-    if integer:
-        if value != int(value):
-            raise CourseInputError(f"{name}: '{raw}' must be a whole number.")
-        value = int(value)
-    if minimum is not None and value < minimum:
-        raise CourseInputError(f"{name}: {raw} is below the smallest allowed value, {minimum:g}.")
-    if maximum is not None and value > maximum:
-        raise CourseInputError(f"{name}: {raw} is above the largest allowed value, {maximum:g}.")
-    return value
-
-
-def parse_number_list(text, name: str, **limits) -> list[float]:
-    """Parse a comma-separated list such as '32, 128, 512'; every entry is checked by ``parse_number``."""
-    parts = [part for part in str(text).split(",")]
-    if not str(text).strip() or any(not part.strip() for part in parts):
-        raise CourseInputError(f"{name}: enter comma-separated numbers, e.g. '32, 128, 512'.")
-    return [parse_number(part, name, **limits) for part in parts]

@@ -68,6 +68,7 @@ def compare_optimizers_demo(comparison: OptimizerComparison | None = None) -> wi
 
     def show(batch_size, lr, momentum, steps):
         curves = comparison.curves(batch_size, lr, momentum, steps)
+        batch_size, lr, momentum = int(batch_size), float(lr), float(momentum)
         fig = plot_comparison(curves, f"batch {batch_size}, learning rate {lr:.3g}, β = {momentum:.2f}")
         message = divergence_message(curves, lr)
         if message:

@@ -16,7 +16,6 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from course_lib.errors import CourseInputError
 from course_lib.experiments.initialization import (
     EXPLORER_ACTIVATIONS,
     MAX_DEPTH,
@@ -31,7 +30,8 @@ from course_lib.experiments.initialization import (
     explorer_batch,
     layer_statistics,
 )
-from course_lib.widgets.common import CachedBackground, demo_interactive, parse_number
+from course_lib.validation import parse_choice, parse_number
+from course_lib.widgets.common import CachedBackground, demo_interactive
 
 PLAIN_EXPONENT = FuncFormatter(lambda value, _: f"{value:.0e}")
 MAX_CACHED_FIGURES = 64
@@ -78,14 +78,6 @@ def whole_decades(ax, values, include=(), min_decades: int = 2) -> None:
     ax.set_ylim(10.0**low, 10.0**high)
 
 
-def _choice(value, options: dict, name: str) -> str:
-    if value in options.values():
-        return value
-    if value in options:
-        return options[value]
-    raise CourseInputError(f"{name}: {value!r} is not one of {', '.join(options)}.")
-
-
 def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) -> widgets.interactive:
     """Sliders for scheme, std, activation, depth and width → per-layer variances on one fixed batch.
 
@@ -100,8 +92,8 @@ def init_explorer(x: torch.Tensor | None = None, y: torch.Tensor | None = None) 
     figures: OrderedDict[tuple, Figure] = OrderedDict()
 
     def explore(scheme, std, activation, depth, width):
-        scheme = _choice(scheme, SCHEMES, "scheme")
-        activation = _choice(activation, EXPLORER_ACTIVATIONS, "activation")
+        scheme = parse_choice(scheme, SCHEMES, "scheme")
+        activation = parse_choice(activation, EXPLORER_ACTIVATIONS, "activation")
         depth = int(parse_number(depth, "depth", minimum=MIN_DEPTH, maximum=MAX_DEPTH, integer=True))
         width = int(parse_number(width, "width", minimum=MIN_WIDTH, maximum=MAX_WIDTH, integer=True))
         std = parse_number(std, "std", minimum=MIN_STD, maximum=MAX_STD) if scheme == "normal" else 0.0

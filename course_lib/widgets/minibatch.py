@@ -15,9 +15,10 @@ import numpy as np
 import torch
 
 from course_lib.errors import CourseInputError
-from course_lib.experiments.minibatch import MAX_LEARNING_RATE, MinibatchRace, Sampler
+from course_lib.experiments.minibatch import MAX_LEARNING_RATE, MAX_SECONDS, MinibatchRace, Sampler
 from course_lib.training import has_diverged
-from course_lib.widgets.common import demo_interactive, parse_number_list, show_figure
+from course_lib.validation import parse_number, parse_number_list
+from course_lib.widgets.common import demo_interactive, show_figure
 
 MAX_RUNS = 5
 TIME_BUDGETS = (0.1, 0.25, 0.5)
@@ -87,7 +88,8 @@ def minibatch_demo(sample_fn: Sampler | None = None, x: torch.Tensor | None = No
 
     def show(batch_sizes, learning_rates, seconds):
         sizes, lrs = parse_run_settings(batch_sizes, learning_rates, len(x))
-        runs = [(size, lr, race.run(size, lr, float(seconds))) for size, lr in zip(sizes, lrs, strict=True)]
+        seconds = parse_number(seconds, "seconds per run", minimum=0.0, maximum=MAX_SECONDS)
+        runs = [(size, lr, race.run(size, lr, seconds)) for size, lr in zip(sizes, lrs, strict=True)]
         fig = plot_loss_against_time(runs, seconds)
         diverged = [f"batch {size} (lr {lr:g})" for size, lr, record in runs if has_diverged(record[-1, 1])]
         if diverged:

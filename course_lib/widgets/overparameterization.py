@@ -59,7 +59,7 @@ def overparameterization_demo(experiment: PerturbedInits | None = None, hidden: 
     def show(hidden, lr, num_steps, num_inits):
         hidden_sizes = parse_hidden_sizes(hidden)
         curves = experiment.loss_curves(hidden_sizes, lr, num_steps, num_inits, progress=in_ipython_kernel())
-        return draw_loss_curves(curves, hidden_sizes, lr, input_size=experiment.x.shape[1])
+        return draw_loss_curves(curves, hidden_sizes, float(lr), input_size=experiment.x.shape[1])
 
     style = {"description_width": "initial"}
     return demo_interactive(

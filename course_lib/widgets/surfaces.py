@@ -15,8 +15,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_lib.errors import CourseInputError
 from course_lib.experiments.surfaces import LR_EXPONENTS, OPTIMIZER_NAMES, SurfaceRuns
+from course_lib.validation import parse_choice
 from course_lib.widgets.common import CachedBackground, demo_interactive
 
 VIEW_LIMIT = 50.0
@@ -121,9 +121,7 @@ def surface_demo(runs: SurfaceRuns | None = None, surface: str = "pathological c
             return None
         lrs = {"SGD": sgd_lr, "Momentum": momentum_lr, "Adam": adam_lr}
         paths = runs.paths(surface, lrs, num_steps)
-        if view not in ("2-D", "3-D"):
-            raise CourseInputError(f"view must be '2-D' or '3-D', got {view!r}.")
-        plot_3d = view == "3-D"
+        plot_3d = parse_choice(view, ("2-D", "3-D"), "view") == "3-D"
         x_range, y_range = _view_ranges(runs.surfaces[surface], paths)
         key = (surface, plot_3d, x_range, y_range)
         if key not in views:

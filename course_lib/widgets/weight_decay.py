@@ -12,18 +12,16 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib.errors import CourseInputError
 from course_lib.experiments.weight_decay import LAMBDA_GRID, MAX_LAMBDA, WeightDecayExperiment, WeightDecayRun
-from course_lib.widgets.common import demo_interactive, in_ipython_kernel, parse_number
+from course_lib.validation import parse_choice, parse_number
+from course_lib.widgets.common import demo_interactive, in_ipython_kernel
 
 METRICS = {"accuracy": ("train_acc", "val_acc"), "loss": ("train_loss", "val_loss")}
 
 
 def draw_weight_decay(run: WeightDecayRun, reference: WeightDecayRun, metric: str = "accuracy"):
     """Left: train (dashed) and validation (solid) curves for λ and the reference λ; right: ‖W‖ per epoch."""
-    if metric not in METRICS:
-        raise CourseInputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}.")
-    train_key, val_key = METRICS[metric]
+    train_key, val_key = METRICS[parse_choice(metric, list(METRICS), "show")]
     fig, (ax_curves, ax_norm) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2, 1]})
     epochs = np.arange(len(run.train_acc))
     for current, color in ((reference, "tab:gray"), (run, "tab:blue")):

@@ -3,7 +3,6 @@
 import gzip
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -92,13 +91,11 @@ def test_prepare_falls_back_to_torchvision_download(tmp_path, monkeypatch, fashi
     assert sorted(path.name for path in (tmp_path / "data").iterdir()) == ["FashionMNIST"], "scratch folder left"
 
 
-def test_nothing_available_gives_one_line_with_three_remedies_fast(tmp_path, monkeypatch):
+def test_nothing_available_gives_one_line_with_three_remedies(tmp_path, monkeypatch):
     no_network(monkeypatch)
     no_debian_package(monkeypatch, tmp_path)
-    start = time.perf_counter()
     with pytest.raises(DatasetUnavailableError) as error:
         prepare_fashion_mnist(tmp_path / "data")
-    assert time.perf_counter() - start < 10.0
     message = str(error.value)
     assert "\n" not in message
     assert "apt-get install dataset-fashion-mnist" in message
@@ -116,11 +113,14 @@ def test_a_hanging_network_still_fails_within_the_timeout(tmp_path, monkeypatch)
         raise OSError("the test released the hanging connection")
 
     monkeypatch.setattr(socket, "create_connection", hang)
-    start = time.perf_counter()
-    with pytest.raises(DatasetUnavailableError, match="Remedies"):
-        prepare_fashion_mnist(tmp_path, timeout_s=1.0)
-    assert time.perf_counter() - start < 3.0
-    release.set()
+    try:
+        with pytest.raises(DatasetUnavailableError, match="Remedies") as error:
+            prepare_fashion_mnist(tmp_path, timeout_s=0.2)
+        assert not release.is_set(), "it returned while the connection was still hanging"
+    finally:
+        release.set()
+    assert "no answer within the time limit" in str(error.value)
+    assert "the test released" not in str(error.value), "it waited for the hanging connection to give up"
 
 
 class TricklingServer:
@@ -180,10 +180,8 @@ def test_a_trickling_download_still_fails_within_the_timeout(tmp_path, monkeypat
     server = TricklingServer()
     monkeypatch.setattr(FashionMNIST, "mirrors", [server.url])
     try:
-        start = time.perf_counter()
         with pytest.raises(DatasetUnavailableError, match="did not finish within the time limit of 1 s"):
             prepare_fashion_mnist(tmp_path / "data", timeout_s=1.0)
-        assert time.perf_counter() - start < 3.0
         abandoned = [thread for thread in threading.enumerate() if thread.name == data_module.DOWNLOAD_THREAD_NAME]
     finally:
         server.stop()
@@ -230,11 +228,9 @@ def test_loaded_tensors_have_the_documented_shapes_and_scaling(fashion_data):
     assert torch.bincount(fashion_data.test_y).tolist() == [1000] * 10
 
 
-def test_loading_is_cached_per_process(fashion_data):
-    start = time.perf_counter()
-    again = load_fashion_mnist(device="cpu")
-    assert again is fashion_data
-    assert time.perf_counter() - start < 0.5
+def test_loading_is_cached_per_process(fashion_data, monkeypatch):
+    monkeypatch.setattr(data_module, "_load_tensors", lambda *args: pytest.fail("loaded the files again"))
+    assert load_fashion_mnist(device="cpu") is fashion_data
 
 
 def test_split_is_deterministic_disjoint_and_complete():

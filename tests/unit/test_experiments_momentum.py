@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from course_lib.errors import CourseInputError
-from course_lib.experiments.momentum import MomentumExperiment, heavy_ball_paths
+from course_lib.experiments.momentum import MomentumExperiment
+from course_lib.experiments.surfaces import run_trajectory
+from course_lib.optimizers import SGD
 from tests.unit.fakes import QuadraticBowl, small_slice
 
 MAX_STEPS = 120
@@ -47,8 +49,9 @@ def test_runs_are_gd_and_heavy_ball_momentum_from_the_windows_start(experiment):
         _, grad_w, grad_b = problem.loss_and_grad(w, b)
         velocity = beta * velocity - lr * np.array([float(grad_w), float(grad_b)])
         w, b = w + velocity[0], b + velocity[1]
-    gd = heavy_ball_paths(problem, lr, 0.0, init=experiment.init, num_steps=MAX_STEPS)[0]
-    np.testing.assert_allclose(runs[0], gd, rtol=1e-12, atol=1e-15)
+    gd = run_trajectory(lambda params: SGD(params, lr=lr), problem.loss, init=experiment.init, num_steps=MAX_STEPS,
+                        dtype=torch.float64)
+    np.testing.assert_allclose(runs[0], gd, rtol=1e-9, atol=1e-12)
 
 
 def test_a_run_is_computed_once_per_setting(experiment):

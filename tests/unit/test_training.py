@@ -1,7 +1,6 @@
 """train_model / evaluate: learning, the best-epoch checkpoint, the result cache and its failure modes."""
 
 import json
-import time
 
 import pytest
 import torch
@@ -81,9 +80,7 @@ def test_second_call_reuses_the_cache_without_training(data, tmp_path, monkeypat
     real_load = torch.load
     monkeypatch.setattr(torch, "load", lambda *args, **kwargs: loads.append(kwargs) or real_load(*args, **kwargs))
     model = small_model()
-    start = time.perf_counter()
     cached = train(data, tmp_path, model=model)
-    assert time.perf_counter() - start < 1.0
     assert cached.from_cache
     assert cached.history == first.history and cached.best_epoch == first.best_epoch
     assert cached.test_acc == first.test_acc and cached.seconds == first.seconds

@@ -7,18 +7,11 @@ import io
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
-import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from course_lib.widgets.common import (
-    CachedBackground,
-    CourseInputError,
-    demo_interactive,
-    figure_png,
-    parse_number,
-    parse_number_list,
-)
+from course_lib.errors import CourseInputError
+from course_lib.widgets.common import CachedBackground, demo_interactive, figure_png
 
 matplotlib.use("Agg")
 
@@ -114,21 +107,3 @@ def test_an_error_while_rendering_the_figure_is_a_message_not_a_traceback():
     ui = demo_interactive(lambda x: Unrenderable(), x=slider)
     assert ui.last_error == "RuntimeError: cannot draw this"
     assert isinstance(ui.last_exception, RuntimeError) and ui.last_figure is None
-
-
-@pytest.mark.parametrize("text, message", [
-    ("", "please enter a number"),
-    ("abc", "is not a number"),
-    ("1e999", "is not a finite number"),
-    ("-5", "below the smallest allowed value"),
-    ("2.5", "must be a whole number"),
-])
-def test_parse_number_says_what_is_wrong(text, message):
-    with pytest.raises(CourseInputError, match=message):
-        parse_number(text, "batch size", minimum=1, integer=True)
-
-
-def test_parse_number_list_rejects_empty_entries_and_accepts_a_clean_list():
-    with pytest.raises(CourseInputError, match="comma-separated"):
-        parse_number_list("1,,2", "batch sizes")
-    assert parse_number_list(" 32, 128 ,512", "batch sizes", minimum=1, integer=True) == [32, 128, 512]

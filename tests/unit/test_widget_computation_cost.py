@@ -43,7 +43,8 @@ def test_each_model_size_is_the_network_it_names_built_without_touching_the_rand
         model = network_of_size(name)
         assert [layer.out_features for layer in model.linear_layers()] == [*hidden, 10]
     assert torch.equal(torch.random.get_rng_state(), before)
-    assert torch.equal(network_of_size("784-100-10").layers[0].weight, network_of_size("784-100-10").layers[0].weight)
+    first, second = network_of_size("784-100-10"), network_of_size("784-100-10")
+    assert first is not second and torch.equal(first.layers[0].weight, second.layers[0].weight), "seeded: the same weights"
     with pytest.raises(CourseInputError, match="Unknown model size"):
         network_of_size("784-7-10")
 

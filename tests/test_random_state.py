@@ -1,0 +1,196 @@
+"""Demos, widget callbacks and self-checks never change the global random state of torch, NumPy or
+``random``, so playing with a slider or running a check cannot change what later cells compute.
+
+1. In process: build every demo, move every control over its values, run every check on a right
+   and a wrong answer; the three global states must be exactly as before.
+2. In a notebook: execute notebook 04 twice in quick mode, once as it is and once with every
+   control of every demo moved right after the demo is shown; the global random states afterwards
+   and every later cell's printed numbers (those that are not timings) must be the same.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import ipywidgets as widgets
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+import torch
+from nbclient import NotebookClient
+
+import course_lib.widgets as demos
+from course_lib import checks
+from course_lib.data import sample_minibatch
+from course_lib.init import init_kaiming, init_xavier
+from course_lib.optimizers import Adam, momentum_update, rmsprop_update, sgd_step
+from tests.test_widget_fuzz import SELECTIONS, small_demo
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCES = {
+    "check_adam": Adam,
+    "check_kaiming_init": init_kaiming,
+    "check_momentum_update": momentum_update,
+    "check_rmsprop_update": rmsprop_update,
+    "check_sample_minibatch": sample_minibatch,
+    "check_sgd_step": sgd_step,
+    "check_xavier_init": init_xavier,
+}
+
+
+def global_states() -> tuple:
+    return torch.random.get_rng_state().clone(), np.random.get_state()[1].copy(), random.getstate()
+
+
+def assert_unchanged(before: tuple, what: str) -> None:
+    torch_state, numpy_state, python_state = global_states()
+    assert torch.equal(torch_state, before[0]), f"{what} changed torch's global random state"
+    assert np.array_equal(numpy_state, before[1]), f"{what} changed NumPy's global random state"
+    assert python_state == before[2], f"{what} changed random's global state"
+
+
+def control_values(control) -> list:
+    """A few values a student can reach with the control: its options, or its ends and middle."""
+    if isinstance(control, SELECTIONS):
+        return [value for _, value in control._options_full]
+    if isinstance(control, widgets.FloatLogSlider):
+        return [control.base ** exponent for exponent in (control.min, (control.min + control.max) / 2, control.max)]
+    if hasattr(control, "min"):
+        return [control.min, type(control.value)((control.min + control.max) / 2), control.max]
+    return [control.value]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", demos.__all__)
+def test_building_a_demo_and_moving_its_controls_leaves_the_random_state_alone(name):
+    torch.manual_seed(7), np.random.seed(7), random.seed(7)
+    before = global_states()
+    ui = small_demo(name)
+    assert_unchanged(before, f"building {name}")
+    for control in ui.kwargs_widgets:
+        default = control.value
+        for value in control_values(control):
+            control.value = value
+            ui.update()
+            assert_unchanged(before, f"{name}: setting {control.description or control._kwarg} to {value!r}")
+        control.value = default
+
+
+def wrong_answer(*args, **kwargs):
+    """An answer that is wrong for every exercise and draws from all three global generators first."""
+    torch.rand(3), np.random.rand(3), random.random()
+    raise ValueError("a wrong answer")
+
+
+@pytest.mark.parametrize("name", sorted(checks.__all__))
+def test_a_check_leaves_the_random_state_alone_whether_the_answer_is_right_or_wrong(name, capsys):
+    assert name in REFERENCES, f"add the reference answer of {name} to REFERENCES"
+    check = getattr(checks, name)
+    torch.manual_seed(11), np.random.seed(11), random.seed(11)
+    before = global_states()
+    assert check(REFERENCES[name]) is True, capsys.readouterr().out
+    assert_unchanged(before, f"{name} on the reference")
+    assert check(wrong_answer) is False
+    assert_unchanged(before, f"{name} on a wrong answer")
+
+
+# --- a notebook, run twice -----------------------------------------------------------------------------
+
+NOTEBOOK = ROOT / "solutions" / "04_minibatch_and_training.ipynb"
+DEMO_CALL = re.compile(r"^(?:\w+\s*=\s*)?\w*(?:_demo|init_explorer)\(", re.MULTILINE)
+PROBE = ("import random as _random, numpy as _np, torch as _torch\n"
+         "print('random state:', int(_torch.random.get_rng_state().sum()), int(_np.random.get_state()[1].sum()), "
+         "sum(_random.getstate()[1]))")
+MOVE_CONTROLS = '''_ui = _
+for _control in _ui.kwargs_widgets:
+    _default = _control.value
+    _values = ([v for _, v in _control._options_full] if hasattr(_control, "_options_full")
+               else [_control.min, _control.max] if hasattr(_control, "min") else [])
+    for _value in _values:
+        _control.value = _value
+        _ui.update()
+    _control.value = _default
+'''
+TIMING = re.compile(r"\b(ms|µs|seconds?|s/it|it/s|per second|from cache|\d+(\.\d+)?\s?s\b)", re.IGNORECASE)
+
+
+def with_probes(notebook, move_controls: bool):
+    """A copy of ``notebook`` with a probe cell after every demo cell (and a slider-moving cell before it)."""
+    copy = nbformat.from_dict(nbformat.reads(nbformat.writes(notebook), as_version=4))
+    cells = []
+    for cell in copy.cells:
+        cells.append(cell)
+        if cell.cell_type == "code" and DEMO_CALL.search(cell.source):
+            if move_controls:
+                cells.append(nbformat.v4.new_code_cell(MOVE_CONTROLS))
+            cells.append(nbformat.v4.new_code_cell(PROBE))
+    copy.cells = cells
+    return copy
+
+
+def printed_numbers(executed) -> list[str]:
+    """Every printed line that holds a number and is not a timing, cell by cell, from the first demo on."""
+    lines, started, index = [], False, 0
+    for cell in executed.cells:
+        if cell.cell_type != "code" or cell.source == MOVE_CONTROLS:
+            continue
+        index += cell.source != PROBE
+        started = started or bool(DEMO_CALL.search(cell.source))
+        if not started:
+            continue
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+            lines += [f"cell {index}: {line}" for line in text.splitlines()
+                      if re.search(r"\d", line) and not TIMING.search(line) and "\r" not in line]
+    return lines
+
+
+def execute(notebook, tmp_path: Path, name: str):
+    work = tmp_path / name
+    work.mkdir()
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_QUICK", "1")
+        patch.setenv("COURSE_CHECKPOINT_DIR", str(work))
+        patch.setenv("MPLBACKEND", "Agg")
+        return client.execute()
+
+
+@pytest.mark.slow
+def test_moving_sliders_does_not_change_what_later_cells_print(tmp_path):
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    plain = execute(with_probes(notebook, move_controls=False), tmp_path, "plain")
+    played = execute(with_probes(notebook, move_controls=True), tmp_path, "played")
+    plain_numbers, played_numbers = printed_numbers(plain), printed_numbers(played)
+    assert any(line.split(": ", 1)[1].startswith("random state:") for line in plain_numbers)
+    moved = [cell for cell in played.cells if cell.source == MOVE_CONTROLS]
+    assert moved and all(not any(o.get("output_type") == "error" for o in cell.outputs) for cell in moved)
+    assert plain_numbers == played_numbers
+
+
+PLANTED = [
+    "import ipywidgets as widgets, matplotlib.pyplot as plt, torch\n"
+    "from course_lib.seeding import set_seed\n"
+    "from course_lib.widgets.common import demo_interactive\n"
+    "set_seed(0)\n\n\n"
+    "def careless_demo():\n"
+    "    def draw(x):\n"
+    "        torch.rand(x)  # the planted fault: a callback drawing from the global generator\n"
+    "        return plt.figure()\n"
+    "    return demo_interactive(draw, x=widgets.IntSlider(value=1, min=1, max=3))",
+    "careless_demo()",
+    "print(f'next draw: {torch.rand(1).item():.6f}')",
+]
+
+
+@pytest.mark.slow
+def test_the_notebook_comparison_catches_a_demo_that_draws_from_the_global_generator(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in PLANTED])
+    plain = printed_numbers(execute(with_probes(notebook, move_controls=False), tmp_path, "plain"))
+    played = printed_numbers(execute(with_probes(notebook, move_controls=True), tmp_path, "played"))
+    assert len(plain) == len(played) and plain != played
