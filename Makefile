@@ -45,13 +45,15 @@ check: setup
 	$(PY) -m tools.notebook_generator --check
 	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q -m "not slow and not browser" tests
 
-# The whole suite: unit tests, generator and leak tests, every notebook under nbval, the browser test.
-# The nbval run calls pytest directly: collecting no notebook (exit status 5) is a failure there.
+# The whole suite in one pytest run on every core (pytest-xdist; a notebook's cells stay together in one
+# worker): unit tests, generator and leak tests, the browser test, every notebook under nbval. Collecting
+# nothing (exit status 5) is a failure here.
+TEST_WORKERS ?= auto
 test: data
 	$(BIN)/ruff check .
 	$(PY) -m tools.notebook_generator --check
-	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q tests
-	$(QUICK_ENV) $(BIN)/pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks solutions
+	$(QUICK_ENV) $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=600 -p no:randomly --durations=15 tests notebooks solutions
 
 bench: data
 	$(PY) benchmarks/training_throughput.py

@@ -13,6 +13,10 @@ import torch
 
 from course_lib.data import FashionMNISTTensors, load_fashion_mnist
 
+# The notebooks under fixtures/ are inputs of the generator, browser and benchmark tests (some broken on
+# purpose); a run that collects notebooks with nbval must not execute them as course notebooks.
+collect_ignore_glob = ["fixtures/*"]
+
 
 @pytest.fixture(scope="session")
 def fashion_data() -> FashionMNISTTensors:

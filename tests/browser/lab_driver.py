@@ -368,16 +368,18 @@ def screenshot_first_widget(page, path: Path, timeout_s: float = 30.0) -> str | 
     return problem
 
 
-def inspect_notebook(page, server: LabServer, name: str, screenshot_dir: Path, slider_timeout_s: float = 45.0) -> dict:
+def inspect_notebook(page, server: LabServer, name: str, screenshot_dir: Path, slider_timeout_s: float = 45.0,
+                     settle_s: float = 30.0) -> dict:
     """Open, run and inspect one notebook; returns counts and the list of problems found.
 
     ``slider_demos`` counts the demos with an enabled slider, ``sliders_checked`` those of them that
     showed a plot and were moved; tracebacks in widget outputs are read again after the slider moves.
+    ``settle_s`` is how long a widget may still read 'Loading widget...' before it counts as unrendered.
     """
     open_notebook(page, server, name)
     state = run_all_and_wait(page)
     problems = state["errors"] + state["stderr"]
-    problems += widget_problems(page)
+    problems += widget_problems(page, settle_s)
     widget_count = current_notebook(page).locator(".widget-interact").count()
     slider_demos, sliders_checked, slider_problems = slider_demo_problems(page, slider_timeout_s)
     problems += slider_problems

@@ -63,12 +63,12 @@ def lab(tmp_path_factory):
         server.stop()
 
 
-def inspect(lab, name: str, slider_timeout_s: float = 45.0) -> dict:
+def inspect(lab, name: str, slider_timeout_s: float = 45.0, settle_s: float = 30.0) -> dict:
     server, browser = lab
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(120_000)
     try:
-        return inspect_notebook(page, server, name, ARTIFACTS, slider_timeout_s)
+        return inspect_notebook(page, server, name, ARTIFACTS, slider_timeout_s, settle_s)
     finally:
         page.close()
         shutdown_kernels(server)
@@ -91,14 +91,14 @@ def test_a_working_widget_passes(lab):
 
 
 def test_a_broken_widget_is_caught(lab):
-    report = inspect(lab, "broken_widget.ipynb", slider_timeout_s=10.0)
+    report = inspect(lab, "broken_widget.ipynb", slider_timeout_s=5.0, settle_s=5.0)
     assert report["sliders_checked"] == 1
     assert any("did not change the plot" in problem for problem in report["problems"]), report
 
 
 def test_unrenderable_widgets_and_tracebacks_in_widget_outputs_are_caught(lab):
     """A widget view whose model is missing, and a demo whose callback raises (traceback in its output)."""
-    report = inspect(lab, "widget_errors.ipynb", slider_timeout_s=10.0)
+    report = inspect(lab, "widget_errors.ipynb", slider_timeout_s=5.0, settle_s=5.0)
     problems = "; ".join(report["problems"])
     assert "a widget was not rendered as a widget" in problems and "Error displaying widget" in problems, report
     assert any("traceback inside a widget output" in error and "ValueError: no plot for frequency" in error

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from course_lib.errors import CourseInputError
 from course_lib.experiments.momentum import MomentumExperiment

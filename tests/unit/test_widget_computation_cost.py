@@ -45,7 +45,7 @@ def test_each_model_size_is_the_network_it_names_built_without_touching_the_rand
     assert torch.equal(torch.random.get_rng_state(), before)
     first, second = network_of_size("784-100-10"), network_of_size("784-100-10")
     assert first is not second and torch.equal(first.layers[0].weight, second.layers[0].weight), "seeded: the same weights"
-    with pytest.raises(CourseInputError, match="Unknown model size"):
+    with pytest.raises(CourseInputError, match="model size: '784-7-10' is not one of"):
         network_of_size("784-7-10")
 
 
