@@ -45,13 +45,13 @@ from course_lib.data import (
 )
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
+from course_lib.experiments.weight_decay import WeightDecayExperiment
 from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.optimizers import sgd_step as reference_sgd_step
 from course_lib.plotting import plot_training_curves, use_course_style
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
-from course_lib.experiments.weight_decay import WeightDecayExperiment
 from course_lib.widgets import weight_decay_demo
 from course_lib.widgets.weight_decay import draw_weight_decay
 

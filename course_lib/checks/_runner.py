@@ -58,7 +58,8 @@ _KNOWN_ERRORS = (
      "whose .grad is None"),
     ("unexpected keyword argument", "keep the exercise's signature: {signature}"),
     ("positional argument", "keep the exercise's signature: {signature}"),
-    ("must match the size of tensor", "a shape mismatch: each state tensor must keep its parameter's shape"),
+    ("must match the size of tensor", "a shape mismatch: each state tensor must keep its parameter's shape and "
+     "be used with that parameter only (walk them together: zip(params, states))"),
 )
 
 

@@ -2,17 +2,21 @@
 
 The student's ``update(loss, params, state, **hyper)`` (momentum, RMSprop) is judged one call at a time:
 
-1. a small seeded regression problem gives the loss and two parameters, (4, 3) and (4,);
+1. a small seeded regression problem gives the loss and its parameters: (4, 3) and (4,) in most
+   cases, and three parameters of the same shape (4,) in the last one, where a state paired with
+   the wrong parameter has the right shape and only the numbers can tell;
 2. before each call we record the parameters and the state list, then call the student's function;
 3. we run the course_lib reference from the same recorded values and compare parameters and state;
 4. on a mismatch we name the mistake: nothing changed, state not kept, parameters not changed,
-   gradients accumulated across calls (the reference run on the summed gradients), or one of the
+   gradients accumulated across calls (the reference run on the summed gradients), states paired
+   with the wrong parameters (the reference run with the states in another order), or one of the
    exercise's known mistakes (a formula of the recorded values), else the size of the difference.
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -65,21 +69,32 @@ class StatefulExercise:
 
 
 class RegressionProblem:
-    """tanh regression on 16 seeded points; ``loss(params)`` builds a fresh graph each time."""
+    """tanh regression on 16 seeded points; ``loss(params)`` builds a fresh graph each time.
 
-    def __init__(self, seed: int):
+    Two parameters, W: (4, 3) and b: (4,), prediction tanh(xWᵀ + b); or, with ``same_shapes``, three
+    parameters u, v, c: (4,) each, prediction tanh(x ⊙ u + v) + c.
+    """
+
+    def __init__(self, seed: int, same_shapes: bool = False):
         generator = torch.Generator().manual_seed(seed)
-        self.x = torch.randn(16, 3, generator=generator)
+        self.same_shapes = same_shapes
+        self.x = torch.randn(16, 4 if same_shapes else 3, generator=generator)
         self.y = torch.randn(16, 4, generator=generator)
-        self.start = [0.5 * torch.randn(4, 3, generator=generator), 0.5 * torch.randn(4, generator=generator)]
+        shapes = [(4,), (4,), (4,)] if same_shapes else [(4, 3), (4,)]
+        self.start = [0.5 * torch.randn(shape, generator=generator) for shape in shapes]
         self.generator = generator
 
     def fresh_params(self) -> list[Tensor]:
         return [value.clone().requires_grad_() for value in self.start]
 
     def loss(self, params: list[Tensor]) -> Tensor:
-        weight, bias = params
-        return ((torch.tanh(self.x @ weight.T + bias) - self.y) ** 2).mean()
+        if self.same_shapes:
+            scale, shift, offset = params
+            prediction = torch.tanh(self.x * scale + shift) + offset
+        else:
+            weight, bias = params
+            prediction = torch.tanh(self.x @ weight.T + bias)
+        return ((prediction - self.y) ** 2).mean()
 
     def gradient(self, values: list[Tensor]) -> list[Tensor]:
         params = [value.clone().requires_grad_() for value in values]
@@ -135,6 +150,16 @@ def _diagnose(exercise: StatefulExercise, *, call: int, hyper: dict, before_w, b
             return (f"the gradients accumulate across calls (call {call + 1} used the sum of the gradients of "
                     f"calls 1 to {call + 1}): loss.backward() adds to p.grad, so clear it after the update "
                     f"(p.grad = None) or use torch.autograd.grad(loss, params)")
+    if len(before_s) > 2 and len({tuple(state.shape) for state in before_s}) == 1:
+        for order in itertools.permutations(range(len(before_s))):
+            if list(order) == sorted(order):
+                continue
+            shuffled = [before_s[index] for index in order]
+            paired_w, _ = _run_reference(exercise.reference, _linear_loss(fresh), before_w, shuffled, hyper)
+            if all_close(after_w, paired_w):
+                return (f"each parameter must be updated with its own {state_name}: `{argument}[i]` belongs to "
+                        f"`params[i]`, so walk them together in the same order (zip(params, {argument})); a "
+                        f"{state_name} used for another parameter of the same shape gives no error, only wrong steps")
     full_hyper = {**exercise.defaults(), **hyper}
     for mistake in exercise.mistakes:
         guesses = [mistake.formula(w, s, g, **full_hyper) for w, s, g in zip(before_w, before_s, fresh, strict=True)]
@@ -156,8 +181,9 @@ def run_stateful_check(exercise: StatefulExercise, update: object) -> str:
     """Judge the student's ``update`` on every case for several calls; return praise or raise Wrong."""
     require_callable(update, exercise.name)
     hint = f"read the error's last line in your function; the signature is {exercise.signature}"
-    for case_number, hyper in enumerate(exercise.cases):
-        problem = RegressionProblem(seed=1234 + case_number)
+    cases = [(hyper, False) for hyper in exercise.cases] + [(exercise.cases[0], True)]
+    for case_number, (hyper, same_shapes) in enumerate(cases):
+        problem = RegressionProblem(seed=1234 + case_number, same_shapes=same_shapes)
         params = problem.fresh_params()
         state = [exercise.make_state(p.detach(), problem.generator) for p in params]
         gathered = [torch.zeros_like(p) for p in params]
@@ -174,5 +200,5 @@ def run_stateful_check(exercise: StatefulExercise, update: object) -> str:
             raise Wrong(_diagnose(exercise, call=call, hyper=hyper, before_w=before_w, before_s=before_s,
                                   fresh=fresh, gathered=gathered, after_w=after_w, after_s=after_s,
                                   expected_w=expected_w, expected_s=expected_s, explicit=bool(hyper)))
-    return (f"matches the reference on {len(exercise.cases)} cases over {CALLS_PER_CASE} successive calls each, "
-            f"and the {exercise.state_name} is kept between calls")
+    return (f"matches the reference on {len(cases)} cases over {CALLS_PER_CASE} successive calls each, "
+            f"keeps the {exercise.state_name} between calls and pairs it with its own parameter")

@@ -192,3 +192,35 @@ def test_check_keeps_global_random_state_and_the_function_usable(capsys):
     assert torch.allclose(weight.detach(), torch.full((2,), 0.8))
     assert check_momentum_update(with_list_items)
     capsys.readouterr()
+
+
+def reversed_states(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for par, vel, g in zip(params, reversed(grad_vel), grads, strict=True):
+            vel.mul_(beta).sub_(lr * g)
+            par.add_(vel)
+
+
+def swaps_states_of_equal_shapes(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    """Pairs the first two parameters of the last parameter's shape with each other's state: no shape error."""
+    states = list(grad_vel)
+    same = [i for i, p in enumerate(params) if p.shape == params[-1].shape]
+    if len(same) >= 2:
+        states[same[0]], states[same[1]] = states[same[1]], states[same[0]]
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for par, vel, g in zip(params, states, grads, strict=True):
+            vel.mul_(beta).sub_(lr * g)
+            par.add_(vel)
+
+
+@pytest.mark.parametrize("answer, key_words", [
+    (reversed_states, ["shape mismatch", "zip(params, states)"]),
+    (swaps_states_of_equal_shapes, ["its own", "zip(params, grad_vel)"]),
+])
+def test_a_state_paired_with_another_parameter_is_named(answer, key_words, capsys):
+    passed, line = verdict(answer, capsys)
+    assert not passed
+    for word in key_words:
+        assert word in line, line

@@ -125,3 +125,35 @@ def test_errors_and_wrong_types_become_one_sentence(answer, key_words, capsys):
     assert not passed
     for words in key_words:
         assert words in line, line
+
+
+def reversed_states(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for par, sq, g in zip(params, reversed(grad_sq), grads, strict=True):
+            sq.mul_(alpha).add_((1 - alpha) * g**2)
+            par -= lr * g / torch.sqrt(sq + epsilon)
+
+
+def swaps_states_of_equal_shapes(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    """Pairs the first two parameters of the last parameter's shape with each other's state: no shape error."""
+    states = list(grad_sq)
+    same = [i for i, p in enumerate(params) if p.shape == params[-1].shape]
+    if len(same) >= 2:
+        states[same[0]], states[same[1]] = states[same[1]], states[same[0]]
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for par, sq, g in zip(params, states, grads, strict=True):
+            sq.mul_(alpha).add_((1 - alpha) * g**2)
+            par -= lr * g / torch.sqrt(sq + epsilon)
+
+
+@pytest.mark.parametrize("answer, key_words", [
+    (reversed_states, ["shape mismatch", "zip(params, states)"]),
+    (swaps_states_of_equal_shapes, ["its own", "zip(params, grad_sq)"]),
+])
+def test_a_state_paired_with_another_parameter_is_named(answer, key_words, capsys):
+    passed, line = verdict(answer, capsys)
+    assert not passed
+    for word in key_words:
+        assert word in line, line
