@@ -9,7 +9,9 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.course-installed
 QUICK_ENV := OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: setup system-packages data lab check test lint notebooks solutions bench clean
+.PHONY: setup system-packages data lab check test lint notebooks solutions links bench clean
+
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +19,12 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
-setup: $(STAMP)
+# JupyterLab settings shipped with the course (the same file Binder's postBuild installs).
+$(LAB_SETTINGS): binder/overrides.json $(STAMP)
+	@mkdir -p $(dir $@) && cp binder/overrides.json $@
+
+setup: $(STAMP) $(LAB_SETTINGS)
+
 
 system-packages:
 	@bash tools/ensure_system_packages.sh
@@ -38,6 +45,12 @@ notebooks: setup
 
 solutions: data
 	$(PY) -m tools.run_solutions
+
+# A fork first points every badge and install line at itself: make links REPO=owner/name
+links: setup
+	@test -n "$(REPO)" || { echo "usage: make links REPO=owner/name"; exit 2; }
+	$(PY) -m tools.links $(REPO)
+	$(PY) -m tools.notebook_generator
 
 # Fast checks (< 60 s once set up): lint, notebook sync and leak checks, unit tests.
 check: setup

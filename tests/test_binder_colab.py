@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tools import links
+
 REPO = Path(__file__).resolve().parents[1]
 BINDER = REPO / "binder"
-REPO_URL = "https://github.com/init-optim-course/init-optim-course"
+REPO_URL = f"https://github.com/{links.repository()}"
 STUDENT_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 ALL_NOTEBOOKS = STUDENT_NOTEBOOKS + sorted((REPO / "solutions").glob("*.ipynb"))
 
@@ -139,3 +141,14 @@ def test_install_cell_on_colab_installs_course_lib_and_enables_widgets(monkeypat
     assert len(calls["pip"]) == 1 and "install" in calls["pip"][0]
     assert any(REPO_URL in str(part) and "course_lib" in str(part) for part in calls["pip"][0])
     assert calls["widget_manager"] == 1
+
+
+def test_jupyterlab_asks_no_news_question_in_the_course_environment():
+    """make lab and Binder install binder/overrides.json, which turns the news prompt off."""
+    overrides = json.loads((BINDER / "overrides.json").read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification["fetchNews"] == "false" and notification["checkForUpdates"] is False
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.is_file(), f"make setup did not install {installed}"
+    assert json.loads(installed.read_text()) == overrides
+    assert "binder/overrides.json" in (BINDER / "postBuild").read_text()
