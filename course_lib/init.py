@@ -74,15 +74,15 @@ def init_xavier(model: nn.Module, distribution: str = "uniform") -> nn.Module:
 
 
 @torch.no_grad()
-def init_kaiming(model: nn.Module, first_layer_fan_in_gain: float = 1.0) -> nn.Module:
-    """He et al. (2015): W ~ N(0, 2/fan_in) for layers fed by a ReLU; b = 0.
+def init_kaiming(model: nn.Module, first_layer_fan_in_gain: float = 1.0, gain_squared: float = 2.0) -> nn.Module:
+    """He et al. (2015): W ~ N(0, gain²/fan_in) for layers fed by the activation, gain² = 2 for ReLU; b = 0.
 
-    The ReLU zeroes half of its inputs, halving the second moment, and the factor 2 restores it.
-    The first layer sees the (standardized) input, not a ReLU output, so it gets
-    Var(W) = first_layer_fan_in_gain / fan_in (1/fan_in by default).
+    The ReLU zeroes half of its inputs, halving the second moment, and the factor 2 restores it (for a
+    Leaky-ReLU of slope a, gain² = 2/(1 + a²)). The first layer sees the (standardized) input, not an
+    activation's output, so it gets Var(W) = first_layer_fan_in_gain / fan_in (1/fan_in by default).
     """
     for index, layer in enumerate(_linear_layers(model)):
-        gain = first_layer_fan_in_gain if index == 0 else 2.0
+        gain = first_layer_fan_in_gain if index == 0 else gain_squared
         layer.weight.normal_(0.0, math.sqrt(gain / layer.in_features))
         _zero_bias(layer)
     return model

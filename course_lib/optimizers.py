@@ -45,6 +45,7 @@ __all__ = [
     "momentum_update",
     "rmsprop_update",
     "sgd_step",
+    "StepFunctionOptimizer",
 ]
 
 
@@ -178,6 +179,18 @@ class Adam(OptimizerTemplate):
         bias_correction2_sqrt = math.sqrt(1.0 - self.beta2**t)
         denominator = s.sqrt().div_(bias_correction2_sqrt).add_(self.eps)
         p.addcdiv_(m, denominator, value=-self.lr / bias_correction1)
+
+
+class StepFunctionOptimizer(OptimizerTemplate):
+    """An optimizer whose whole step is a function ``step_function(params, lr)``, such as the ``sgd_step``
+    exercise of notebook 01 (p ← p − lr·p.grad, then p.grad ← None), so that it can drive ``train_model``."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float, step_function=None):
+        super().__init__(params, lr)
+        self.step_function = step_function or sgd_step
+
+    def step(self) -> None:
+        self.step_function(self.params, self.lr)
 
 
 OPTIMIZERS = {"SGD": SGD, "Momentum": SGDMomentum, "RMSprop": RMSprop, "Adam": Adam}

@@ -12,7 +12,12 @@
 # layer to layer. Code cells marked **Exercise** raise `NotImplementedError` until you fill them in;
 # the cell right after each exercise runs a self-check that tells you, in one sentence, whether your
 # code is right. Until then, later cells use course_lib's reference and say so. **Think!** boxes ask
-# a question: answer it for yourself before reading on.
+# a question, and **Predict, then run** prompts ask you to guess a result before a cell shows it:
+# answer for yourself before reading on.
+#
+# The experiments follow the UvA Deep Learning course's Tutorial 4, *Optimization and Initialization*
+# (Phillip Lippe, University of Amsterdam, CC BY-SA 4.0), called "the UvA tutorial" below; an
+# appendix at the end compares our numbers with the ones it reports.
 
 # %%
 # Set-up: on Google Colab this installs course_lib and turns on widget support; elsewhere it does nothing.
@@ -181,6 +186,9 @@ def inspect_layers(model, title, plots=("weights", "gradients", "activations"), 
 #
 # Zero weights are clearly a bad start: every output and every gradient that passes through a weight
 # would be zero. What about all weights equal to a small constant, say 0.005, with zero biases?
+#
+# **Predict, then run.** For one image, how many different values will the 512 outputs of Linear 1
+# take? And the gradients of their weights?
 
 # %%
 const_model = fresh_model("identity", lambda model: init_constant(model, value=0.005))
@@ -269,6 +277,9 @@ plt.show()
 # How large is "large"? A tanh network initialized with N(0, std²) weights, for a few values of std.
 # For each hidden layer we report the fraction of saturated units (|tanh(z)| > 0.99) and the mean
 # derivative tanh′(z) = 1 − tanh²(z) over the batch, computed from the Linear outputs z.
+#
+# **Predict, then run.** Linear 1 sums 784 standardized pixels. Roughly what std of its output z do you
+# expect for weights of std 0.3, and so what fraction of its units will be saturated?
 
 # %%
 saturation_rows = {}
@@ -296,6 +307,10 @@ assert saturation.loc["std 0.3: mean tanh′", "Linear 1"] < 0.2
 #
 # Back to the identity network. The simplest random scheme draws every weight from the same
 # N(0, std²) and sets the biases to zero. With std = 0.01:
+#
+# **Predict, then run.** A layer with 512 inputs and weights of std 0.01 multiplies the variance of
+# the signal by about $512 \times 0.01^2 \approx 0.05$ (section 6 derives why). What is left of it after
+# five layers?
 
 # %%
 small_stats = inspect_layers(fresh_model("identity", lambda model: init_normal(model, std=0.01)),
@@ -343,9 +358,13 @@ large_stats = inspect_layers(fresh_model("identity", lambda model: init_normal(m
 # of the inputs and of each other with mean 0, and $b = 0$. A bias is the same for every example, so
 # it adds no useful randomness; zero is the natural choice.
 #
-# For independent zero-mean $A$ and $B$: $\operatorname{Var}(AB) = \mathbb{E}[A^2]\,\mathbb{E}[B^2] -
-# (\mathbb{E}[A]\,\mathbb{E}[B])^2 = \operatorname{Var}(A)\operatorname{Var}(B)$. Variances of
-# independent terms add, so
+# For independent $A$ and $B$ with zero mean: $\operatorname{Var}(AB) = \mathbb{E}[A^2]\,\mathbb{E}[B^2] -
+# (\mathbb{E}[A]\,\mathbb{E}[B])^2 = \operatorname{Var}(A)\operatorname{Var}(B)$. The variance of a sum is
+# the sum of the variances when the terms are *uncorrelated*. They are here, because the weights
+# have mean zero and are independent of each other and of the inputs: for $j \neq k$,
+# $\mathbb{E}[w_{ij}x_j\, w_{ik}x_k] = \mathbb{E}[w_{ij}]\,\mathbb{E}[w_{ik}]\,\mathbb{E}[x_j x_k] = 0$,
+# even if the pixels $x_j$ and $x_k$ are correlated (neighbouring pixels are). Without zero-mean
+# independent weights that step fails. So
 #
 # $$
 # \operatorname{Var}(y_i) = \operatorname{Var}\Big(\sum_{j=1}^{d_x} w_{ij} x_j\Big)
@@ -360,6 +379,9 @@ large_stats = inspect_layers(fresh_model("identity", lambda model: init_normal(m
 # Any zero-mean distribution with that variance will do; here a normal one (`init_equal_variance`).
 # The std-0.01 network had $d_x \operatorname{Var}(w) = 784 \cdot 10^{-4} \approx 0.08$ in its first
 # layer (shrink) and the std-0.1 one $7.8$ (grow), which is exactly what we saw.
+#
+# **Predict, then run.** With $\operatorname{Var}(w) = 1/d_x$ in every layer of the identity network,
+# what should the activation variances of Linear 1 to 4 be? And the backward signal?
 
 # %%
 equal_stats = inspect_layers(fresh_model("identity", init_equal_variance), "equal variance 1/d_x")
@@ -416,10 +438,17 @@ assert np.ptp(seed_runs["Linear 5"]) > 2 * max(np.ptp(seed_runs[layer]) for laye
 #
 # ### Exercise: `xavier_init(model)`
 #
-# Initialize every `nn.Linear` of `model` in place with the uniform Xavier distribution above, set
-# the biases to zero, and return the model. A Linear layer's weight has shape
-# `(out_features, in_features)` = $(d_y, d_x)$. Change the weights without recording the operation
-# for autograd (`with torch.no_grad():` and in-place methods such as `uniform_` and `zero_`).
+# - **What to write:** initialize every `nn.Linear` of `model` in place with the uniform Xavier
+#   distribution above, set the biases to zero, and return the model.
+# - **The math:** $W \sim U(-a, a)$ with $a = \sqrt{6/(d_x + d_y)}$, where a Linear layer's weight has
+#   shape `(out_features, in_features)` $= (d_y, d_x)$; $b = 0$.
+# - **Signature:** `xavier_init(model) -> model`
+# - **Example:** `xavier_init(MLP(activation="tanh"))`
+# - **The check tries:** a seeded MLP with deliberately unequal widths (512 → 256 → 1024 → 64), so that
+#   $1/d_x$, $1/d_y$ and $2/(d_x + d_y)$ all differ; it compares each layer's weight variance and
+#   distribution with the target and names the formula your variances follow when it is a common slip.
+# - **Tools:** `model.modules()`, `torch.no_grad()`, and the in-place random fills of a tensor
+#   (`Tensor.uniform_`, `Tensor.zero_`).
 
 # %%
 def xavier_init(model):
@@ -433,6 +462,9 @@ xavier_passed = check_xavier_init(xavier_init)
 # %% [markdown]
 # The experiments below use your `xavier_init` once it passes the check; until then they use
 # course_lib's reference and print one line saying so.
+#
+# **Predict, then run.** Linear 2 maps 512 inputs to 256 outputs. By what factor will Xavier make its
+# output variance differ from its input variance in the identity network?
 
 # %%
 xavier = student_or_reference(xavier_init, xavier_passed, init_xavier)
@@ -518,9 +550,15 @@ xavier_tanh_stats = inspect_layers(fresh_model("tanh", xavier), "Xavier, tanh", 
 # %% [markdown]
 # The variance starts at about 1.2 and shrinks towards about 0.25 by the last hidden layer, far more
 # gently than with std 0.01, and the distributions stay concentrated in the region where tanh is
-# nearly linear, so the gradients flow (section 9 measures them). Xavier works well enough for tanh
-# at this depth.
+# nearly linear, so the gradients flow. Xavier works well enough for tanh at this depth.
 #
+# **Think!** Suppose every layer of a network had the same width $d$. What does Xavier's
+# $\operatorname{Var}(w) = 2/(d_x + d_y)$ become, and what are then its forward and backward factors
+# per layer?
+# %% [markdown]
+# *Write your answer here, then compare with the solution notebook.*
+
+# %% [markdown]
 # ## 8. ReLU and Kaiming initialization
 #
 # ReLU, $h = \max(0, z)$, is not linear near zero: it discards half of its input. Redo the forward
@@ -554,8 +592,15 @@ xavier_tanh_stats = inspect_layers(fresh_model("tanh", xavier), "Xavier, tanh", 
 #
 # ### Exercise: `kaiming_init(model)`
 #
-# Initialize the first `nn.Linear` of `model` with $N(0, 1/d_x)$ and every later one with
-# $N(0, 2/d_x)$ (normal distributions), set the biases to zero, and return the model.
+# - **What to write:** initialize the Linear layers of `model` in place for a ReLU network, set the
+#   biases to zero, and return the model.
+# - **The math:** the first `nn.Linear` gets $W \sim N(0, 1/d_x)$ (its input is the standardized data),
+#   every later one $W \sim N(0, 2/d_x)$; $b = 0$.
+# - **Signature:** `kaiming_init(model) -> model`
+# - **Example:** `kaiming_init(MLP(activation="relu"))`
+# - **The check tries:** the same unequal-width MLP as for Xavier, layer by layer, first layer apart,
+#   and names a factor of 2 in the wrong place or a fan-out used for a fan-in.
+# - **Tools:** as for Xavier, with `Tensor.normal_`.
 
 # %%
 def kaiming_init(model):
@@ -565,6 +610,10 @@ def kaiming_init(model):
 
 # %%
 kaiming_passed = check_kaiming_init(kaiming_init)
+
+# %% [markdown]
+# **Predict, then run.** With Kaiming weights, should the ReLU network's hidden-layer variances stay
+# near 1, grow, or shrink? And with Xavier weights instead?
 
 # %%
 kaiming = student_or_reference(kaiming_init, kaiming_passed, init_kaiming)
@@ -594,14 +643,23 @@ assert np.allclose(relu_backward["measured"], relu_backward["predicted"], rtol=0
 assert relu_backward.loc["Xavier, ReLU", "measured"] < 0.5 * relu_backward.loc["Kaiming, ReLU", "measured"]
 
 # %% [markdown]
+# **Think!** Section 6 derived the equal-variance rule for inputs of mean zero, and a ReLU's outputs are
+# all positive. Which step of the derivation needs a mean of zero, the inputs' or the weights'? Why
+# does the Kaiming rule still come out right?
+
+# %% [markdown]
+# *Write your answer here, then compare with the solution notebook.*
+
+# %% [markdown]
 # ### Leaky-ReLU and `torch.nn.init.calculate_gain`
 #
 # Leaky-ReLU keeps a slope $a$ on the negative side, $h = \max(z, a z)$. Its second moment is
 # $\mathbb{E}[h^2] = \tfrac{1}{2}\operatorname{Var}(z) + \tfrac{a^2}{2}\operatorname{Var}(z)
 # = \tfrac{1 + a^2}{2}\operatorname{Var}(z)$, so the weights need
-# $\operatorname{Var}(w) = \frac{2}{(1 + a^2)\, d_x}$. PyTorch writes every such rule as
-# $\operatorname{Var}(w) = \text{gain}^2 / d_x$ and tabulates the gain per activation in
-# `torch.nn.init.calculate_gain` (used by `nn.init.kaiming_normal_` and `nn.init.xavier_uniform_`).
+# $\operatorname{Var}(w) = \frac{2}{(1 + a^2)\, d_x}$. PyTorch tabulates a gain per activation in
+# `torch.nn.init.calculate_gain` and scales both schemes by its square: `nn.init.kaiming_normal_`
+# draws $\operatorname{Var}(w) = \text{gain}^2 / d_x$, and `nn.init.xavier_uniform_` draws
+# $\operatorname{Var}(w) = \text{gain}^2 \cdot 2/(d_x + d_y)$ (not $\text{gain}^2/d_x$).
 # We check our formula against it, then see the factor at work with a large slope, $a = 0.5$. The
 # weights of these two networks are Kaiming's draw at a slightly different scale, so again only
 # their gradients and activations are drawn.
@@ -618,14 +676,10 @@ print(gains.round(4))
 assert np.allclose(gains["torch gain²"].iloc[:3], gains["2 / (1 + a²)"].iloc[:3])
 
 
-def leaky_kaiming(model, slope=0.5, gain_squared=None):
-    """Var(W) = gain²/d_x for layers fed by a Leaky-ReLU (gain² = 2/(1+a²) unless given), 1/d_x for the first."""
-    gain_squared = 2 / (1 + slope**2) if gain_squared is None else gain_squared
-    with torch.no_grad():
-        for index, layer in enumerate(model.linear_layers()):
-            layer.weight.normal_(0.0, math.sqrt((1.0 if index == 0 else gain_squared) / layer.in_features))
-            layer.bias.zero_()
-    return model
+torch_xavier_variance = torch.nn.init.xavier_uniform_(torch.empty(256, 512), gain=5 / 3).var().item()
+print(f"xavier_uniform_(gain=5/3) on a 256×512 weight: Var = {torch_xavier_variance:.5f}; "
+      f"gain²·2/(d_x+d_y) = {(5 / 3) ** 2 * 2 / (512 + 256):.5f}, gain²/d_x = {(5 / 3) ** 2 / 512:.5f}")
+assert abs(torch_xavier_variance / ((5 / 3) ** 2 * 2 / (512 + 256)) - 1) < 0.02
 
 
 def leaky_model(init):
@@ -636,10 +690,11 @@ def leaky_model(init):
     return init(model)
 
 
-leaky_corrected = inspect_layers(leaky_model(leaky_kaiming), "Leaky-ReLU(0.5), gain² = 2/(1+a²)",
+# course_lib's Kaiming initializer takes the hidden layers' gain² (2 for ReLU by default)
+leaky_corrected = inspect_layers(leaky_model(lambda m: init_kaiming(m, gain_squared=2 / (1 + 0.5**2))),
+                                 "Leaky-ReLU(0.5), gain² = 2/(1+a²)", plots=SHOWN_WEIGHTS_BEFORE)
+leaky_relu_gain = inspect_layers(leaky_model(init_kaiming), "Leaky-ReLU(0.5), ReLU's gain² = 2",
                                  plots=SHOWN_WEIGHTS_BEFORE)
-leaky_relu_gain = inspect_layers(leaky_model(lambda m: leaky_kaiming(m, gain_squared=2.0)),
-                                 "Leaky-ReLU(0.5), ReLU's gain² = 2", plots=SHOWN_WEIGHTS_BEFORE)
 
 # %% [markdown]
 # With the ReLU factor the Leaky-ReLU network grows by $(1 + a^2) = 1.25$ per layer; the corrected
@@ -651,25 +706,11 @@ assert max(leaky_corrected["activations"][:4]) < 1.5
 assert leaky_relu_gain["activations"][3] / leaky_relu_gain["activations"][0] > 1.4
 
 # %% [markdown]
-# ## 9. Our numbers next to the original tutorial's
+# ## 9. All the findings, side by side
 #
-# The table puts the per-layer activation variances measured above (Linear outputs, batch of
-# images from the training split) next to those the UvA tutorial reports for the same network.
-# Ours come from a different random draw and, in quick mode, a smaller batch, so single digits
-# differ; the pattern is what should agree. Where the tutorial's run differs from ours in more than
-# the draw, its row says how: its std-0.1 network also drew the biases from N(0, 0.1²), while ours
-# has zero biases (with biases of variance 0.01 against activations in the tens and hundreds, that
-# changes little).
+# Every initialization of this notebook, measured on the same batch:
 
 # %%
-TUTORIAL_REFERENCE = {  # our case: (how the tutorial's run differed, its activation variances of Linear 1..5)
-    "N(0, 0.01²) weights and biases": ("", [0.0783, 0.00406, 0.000223, 0.000116, 8.16e-05]),
-    "N(0, 0.1²), zero biases": ("biases N(0, 0.1²)", [8.08, 37.9, 96.4, 237.3, 303.4]),
-    "equal variance": ("", [1.009, 1.070, 1.126, 1.131, 1.050]),
-    "Xavier, identity": ("", [1.221, 1.584, 1.543, 2.021, 2.687]),
-    "Xavier, tanh": ("", [1.205, 0.592, 0.296, 0.250, 0.273]),
-    "Kaiming, ReLU": ("", [1.026, 1.010, 1.016, 1.140, 0.469]),
-}
 ours = {
     "N(0, 0.01²), zero biases": small_stats,
     "N(0, 0.01²) weights and biases": small_with_bias_stats,
@@ -680,15 +721,6 @@ ours = {
     "Kaiming, ReLU": kaiming_relu_stats,
     "Xavier, ReLU": xavier_relu_stats,
 }
-rows = {}
-for case, stats in ours.items():
-    rows[(case, "this notebook")] = stats["activations"]
-    if case in TUTORIAL_REFERENCE:
-        difference, reported = TUTORIAL_REFERENCE[case]
-        rows[(case, f"UvA tutorial, {difference}" if difference else "UvA tutorial")] = reported
-comparison = pd.DataFrame.from_dict(rows, orient="index", columns=LAYERS)
-comparison.index = pd.MultiIndex.from_tuples(comparison.index, names=["initialization", "source"])
-comparison.map("{:.3g}".format)  # strings, so the plain-text and the HTML view both show 3 digits
 
 # %% [markdown]
 # The findings in two numbers per case. **Forward**: the variance of Linear 4's output over Linear
@@ -794,12 +826,48 @@ init_explorer()
 #   tanh networks of moderate depth.
 # - ReLU halves the second moment, so Kaiming doubles the weight variance: 2/d<sub>x</sub>;
 #   Leaky-ReLU needs 2/((1 + a²) d<sub>x</sub>). `torch.nn.init.calculate_gain` tabulates these gains.
+# - The appendix below compares our numbers with the UvA tutorial's.
+
+# %% [markdown]
+# ## Appendix: our numbers next to the UvA tutorial's
 #
+# The table puts the per-layer activation variances measured above (Linear outputs, batch of
+# images from the training split) next to those the UvA tutorial reports for the same network.
+# Ours come from a different random draw and, in quick mode, a smaller batch, so single digits
+# differ; the pattern is what should agree. Where the tutorial's run differs from ours in more than
+# the draw, its row says how: its std-0.1 network also drew the biases from N(0, 0.1²), while ours
+# has zero biases (with biases of variance 0.01 against activations in the tens and hundreds, that
+# changes little).
+
+# %%
+TUTORIAL_REFERENCE = {  # our case: (how the tutorial's run differed, its activation variances of Linear 1..5)
+    "N(0, 0.01²) weights and biases": ("", [0.0783, 0.00406, 0.000223, 0.000116, 8.16e-05]),
+    "N(0, 0.1²), zero biases": ("biases N(0, 0.1²)", [8.08, 37.9, 96.4, 237.3, 303.4]),
+    "equal variance": ("", [1.009, 1.070, 1.126, 1.131, 1.050]),
+    "Xavier, identity": ("", [1.221, 1.584, 1.543, 2.021, 2.687]),
+    "Xavier, tanh": ("", [1.205, 0.592, 0.296, 0.250, 0.273]),
+    "Kaiming, ReLU": ("", [1.026, 1.010, 1.016, 1.140, 0.469]),
+}
+rows = {}
+for case, stats in ours.items():
+    rows[(case, "this notebook")] = stats["activations"]
+    if case in TUTORIAL_REFERENCE:
+        difference, reported = TUTORIAL_REFERENCE[case]
+        rows[(case, f"UvA tutorial, {difference}" if difference else "UvA tutorial")] = reported
+comparison = pd.DataFrame.from_dict(rows, orient="index", columns=LAYERS)
+comparison.index = pd.MultiIndex.from_tuples(comparison.index, names=["initialization", "source"])
+comparison.map("{:.3g}".format)  # strings, so the plain-text and the HTML view both show 3 digits
+
+# %% [markdown]
 # ## References
 #
 # - X. Glorot and Y. Bengio. *Understanding the difficulty of training deep feedforward neural
 #   networks.* AISTATS 2010.
 # - K. He, X. Zhang, S. Ren and J. Sun. *Delving Deep into Rectifiers: Surpassing Human-Level
 #   Performance on ImageNet Classification.* ICCV 2015.
-# - P. Lippe. *UvA Deep Learning Tutorial 4: Initialization and Optimization* (the experiments this
-#   notebook reproduces).
+# - LeCun, Y., Bottou, L., Orr, G. B. & Müller, K.-R. (1998). Efficient BackProp. In *Neural Networks:
+#   Tricks of the Trade*, Springer. (Why inputs are standardized; the 1/d<sub>x</sub> rule.)
+# - PyTorch documentation: `torch.nn.init` (`calculate_gain`, `xavier_uniform_`, `kaiming_normal_`).
+# - P. Lippe (2021). *UvA Deep Learning Tutorial 4: Optimization and Initialization.* University of
+#   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0; the experiments this notebook
+#   reproduces).

@@ -5,13 +5,18 @@
 #
 # Notebook 03 built momentum, RMSprop and Adam on small problems. Here they meet a real training set.
 # You will measure why a gradient over all 50,000 images is too expensive to compute at every step,
-# write the minibatch sampler that replaces it, trade batch size against wall-clock time, compare the
-# four optimizers on the same stream of minibatches, and then train a deep network on FashionMNIST
-# with SGD, momentum and Adam. We close with how to choose an optimizer (sharp and flat minima), a
-# small hyper-parameter sweep, what happens when the objective is not what you really want, and a
-# bonus challenge: beat our benchmark. The code cell marked **Exercise** raises `NotImplementedError`
-# until you fill it in; the cell after it runs a self-check that answers in one sentence. Until your
-# code passes, the cells that need it use course_lib's reference and say so.
+# trade batch size against wall-clock time with the minibatch sampler you wrote in notebook 01,
+# compare the four optimizers on the same stream of minibatches, and then train a deep network on
+# FashionMNIST with SGD, momentum and Adam (yours from notebooks 01 and 03, once they pass their
+# checks). We close with how to choose an optimizer (sharp and flat minima), a small hyper-parameter
+# sweep, what happens when the objective is not what you really want, and a bonus challenge: beat
+# our benchmark.
+#
+# This notebook follows Neuromatch Academy's Deep Learning tutorial W1D5, *Optimization techniques*
+# (Gallego-Posada, Mitliagkas et al., CC BY 4.0), for the cost of computation, the batch-size
+# trade-off, the optimizer comparison and the benchmark challenge, and the UvA Deep Learning
+# course's Tutorial 4, *Optimization and Initialization* (Lippe, CC BY-SA 4.0), for training the deep
+# network with three optimizers; both are cited at the end.
 
 # %%
 # Set-up: on Google Colab this installs course_lib and turns on widget support; elsewhere it does nothing.
@@ -35,17 +40,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import torch
-import torch.nn.functional as F
+from course_lib.carry_over import load_passed
 from tqdm.auto import tqdm
 
 from course_lib.challenge import compare_with_benchmark, load_benchmark
-from course_lib.checks import check_sample_minibatch
+from course_lib.checks import check_adam, check_sample_minibatch, check_sgd_step
 from course_lib.config import is_quick, quick_or_full
 from course_lib.data import load_fashion_mnist
 from course_lib.data import sample_minibatch as reference_sample_minibatch
 from course_lib.device import get_device
-from course_lib.exercises import student_or_reference
 from course_lib.experiments.compare_optimizers import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MOMENTUM,
@@ -54,9 +57,11 @@ from course_lib.experiments.compare_optimizers import (
     OptimizerComparison,
 )
 from course_lib.experiments.computation_cost import measure_pass_times
+from course_lib.experiments.minibatch import MinibatchRace
 from course_lib.init import init_kaiming, init_xavier
 from course_lib.models import MLP
-from course_lib.optimizers import SGD, Adam, SGDMomentum
+from course_lib.optimizers import SGD, Adam, SGDMomentum, StepFunctionOptimizer
+from course_lib.optimizers import sgd_step as reference_sgd_step
 from course_lib.plotting import plot_shifted_minima, plot_training_curves, use_course_style
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
@@ -111,81 +116,15 @@ print(f"≈ {seconds_per_example * 50_000:.1f} s for one full gradient over the 
 assert pass_times[1].sum() > 10 * pass_times[0].sum(), "2000 images should cost far more than 10"
 
 # %% [markdown]
-# ## 2. Minibatches: a cheap, unbiased estimate of the gradient
-#
-# Instead of the whole sum, take $B$ indices $i_1, \dots, i_B$ drawn independently and uniformly
-# from $\{1, \dots, N\}$ and average over them:
-#
-# $$
-# g_B(w) = \frac{1}{B}\sum_{b=1}^{B} \nabla_w \ell(f_w(x_{i_b}), y_{i_b}).
-# $$
-#
-# Each term has expectation $\nabla J(w)$, so $\mathbb{E}[g_B] = \nabla J(w)$: the estimate is
-# unbiased. Its noise shrinks with the batch size, $\mathbb{E}\,\|g_B - \nabla J\|^2 = \sigma^2 / B$,
-# where $\sigma^2$ is the spread of the per-example gradients. A step with $B = 256$ costs about
-# $256/50{,}000 \approx 0.5\,\%$ of a full-gradient step. This is **stochastic gradient descent**
-# (SGD) with minibatches; the vocabulary: one **iteration** (step) uses one **minibatch**, and an
-# **epoch** is as many examples as the training set holds (with shuffling instead of independent
-# draws, each example is used exactly once per epoch: that is what `InMemoryLoader` and PyTorch's
-# `DataLoader` do).
-#
-# ### Exercise: `sample_minibatch(input_data, target_data, num_points)`
-#
-# Return `num_points` rows drawn independently and uniformly at random (with replacement), as the
-# pair `(inputs, targets)`. The rows must stay paired: `targets[k]` is the label of `inputs[k]`.
-# `input_data` has shape `(N, ...)` and `target_data` shape `(N,)`. Hint: `torch.randint`; keep the
-# indices on the same device as the data.
+# Notebook 01 replaced the full gradient by the gradient on a minibatch, an unbiased estimate whose
+# noise falls as $1/B$, and you wrote `sample_minibatch` there. This notebook uses your sampler if it
+# passed its check (notebook 01 saved it; it is checked again here), and course_lib's otherwise.
 
 # %%
-def sample_minibatch(input_data, target_data, num_points=100):
-    """IID minibatch: indices i_1..i_B ~ Uniform{0..N−1}; returns (input_data[i], target_data[i])."""
-    raise NotImplementedError("Exercise: sample_minibatch")
-
-
-# %%
-sampler_passed = check_sample_minibatch(sample_minibatch)
+sampler = load_passed("sample_minibatch", check_sample_minibatch, reference_sample_minibatch, where="notebook 01")
 
 # %% [markdown]
-# The cells below use your sampler once it passes the check; until then course_lib's reference, with
-# a one-line note.
-
-# %%
-sampler = student_or_reference(sample_minibatch, sampler_passed, reference_sample_minibatch)
-
-# %% [markdown]
-# Does the noise really fall as $1/B$? Fix a network at its initial weights, compute the exact
-# gradient over 10,000 training images, then draw many minibatches of each size and measure how far
-# their gradient lands from the exact one.
-
-# %%
-def flat_gradient(model, x, y):
-    """∇_w of the mean cross-entropy on (x, y), all parameters concatenated: (P,)."""
-    model.zero_grad(set_to_none=True)
-    F.cross_entropy(model(x), y).backward()
-    return torch.cat([p.grad.reshape(-1) for p in model.parameters()])
-
-
-set_seed(42)
-probe = MLP(hidden_sizes=(100,)).to(device)
-pool_x, pool_y = data.train_x[:10_000], data.train_y[:10_000]
-exact_gradient = flat_gradient(probe, pool_x, pool_y)
-BATCH_SIZES = (16, 64, 256, 1024)
-DRAWS = quick_or_full(20, 100)
-gradient_noise = [np.mean([(flat_gradient(probe, *sampler(pool_x, pool_y, size)) - exact_gradient).square().sum().item()
-                           for _ in range(DRAWS)]) for size in BATCH_SIZES]
-slope = np.polyfit(np.log(BATCH_SIZES), np.log(gradient_noise), 1)[0]
-
-fig, ax = plt.subplots(figsize=(5, 3.5))
-ax.loglog(BATCH_SIZES, gradient_noise, marker="o", label=f"measured (slope {slope:.2f})")
-ax.loglog(BATCH_SIZES, gradient_noise[0] * BATCH_SIZES[0] / np.array(BATCH_SIZES), "--", label="∝ 1/B")
-ax.set_xlabel("batch size B")
-ax.set_ylabel(r"mean $\|g_B - \nabla J\|^2$")
-ax.legend()
-plt.show()
-assert -1.3 < slope < -0.7, f"the gradient noise should fall as 1/B, measured slope {slope:.2f}"
-
-# %% [markdown]
-# ## 3. Batch size against wall-clock time
+# ## 2. Batch size against wall-clock time
 #
 # A larger batch gives a better gradient but costs more per step; a smaller one gives many cheap,
 # noisy steps. Which learns faster *per second*? The widget trains the same small network
@@ -194,24 +133,55 @@ assert -1.3 < slope < -0.7, f"the gradient noise should fall as 1/B, measured sl
 # rate applies to all runs) and press Enter.
 
 # %%
-minibatch_demo(sampler, data.train_x, data.train_y, time_budget=quick_or_full(0.25, 0.5))
+TIME_BUDGET = quick_or_full(0.25, 0.5)
+race = MinibatchRace(data.train_x, data.train_y, sampler=sampler)
+minibatch_demo(race=race, time_budget=TIME_BUDGET)
 
 # %% [markdown]
-# With one learning rate for all, the smallest batch takes over a thousand steps and its loss falls
+# With one learning rate for all, the smallest batch takes hundreds of steps and its loss falls
 # fastest at first, but stays noisy; the largest batch takes few, accurate steps and falls slowly in
-# seconds. Batch size and learning rate go together: a larger batch gives a more reliable direction,
-# so it can afford a larger step. Try `20, 250, 1000` with `0.02, 0.1, 0.4`, and try to get every run
-# below a loss of 0.5 within the budget. Very small batches also waste the hardware: a step on 20
-# images costs far more than 20/250 of a step on 250 images, because every step pays a fixed
-# overhead (the flat left end of the curves in section 1).
+# seconds. Very small batches also waste the hardware: a step on 20 images costs far more than 20/250
+# of a step on 250 images, because every step pays a fixed overhead (the flat left end of the curves
+# in section 1).
 #
-# ## 4. Comparing optimizers on the same minibatches
+# **Predict, then run.** Raise the learning rate from 0.05 to 0.4 (type `0.4` in the learning-rate box).
+# Which runs get better, which get worse? Then compare with the cell below.
+
+# %%
+pairs = {(batch, lr): race.run(batch, lr, TIME_BUDGET) for batch in (20, 1000) for lr in (0.05, 0.4)}
+
+
+def settled_loss(batch):
+    """Mean minibatch loss over the second half of the steps both learning rates completed, per lr."""
+    steps = min(len(pairs[batch, 0.05]), len(pairs[batch, 0.4]))
+    return {lr: float(pairs[batch, lr][steps // 2:steps, 1].mean()) for lr in (0.05, 0.4)}
+
+
+settled = {batch: settled_loss(batch) for batch in (20, 1000)}
+for batch, losses in settled.items():
+    print(f"batch {batch:4d}: loss after equal numbers of steps, lr 0.05 → {losses[0.05]:.2f}, lr 0.4 → {losses[0.4]:.2f}")
+assert settled[20][0.4] > settled[20][0.05], "the smallest batch should do worse with the larger step"
+assert settled[1000][0.4] < settled[1000][0.05], "the largest batch should do better with the larger step"
+
+# %% [markdown]
+# A larger batch averages out more of the noise, so its direction is more reliable and it can take a
+# larger step: raising the learning rate from 0.05 to 0.4 helps batch 1000 and hurts batch 20. Batch
+# size and learning rate have to be chosen together (Goyal et al., 2017, scale the learning rate in
+# proportion to the batch size). Try `20, 250, 1000` with `0.05, 0.4, 0.4`, and try to get every run
+# below a loss of 0.5 within the budget.
+#
+# ## 3. Comparing optimizers on the same minibatches
 #
 # Now the four optimizers of notebook 03, from `course_lib.optimizers`, train the same small network
 # (784-64-64-10) from the same initial weights, and at each step all four see the same minibatch.
 # The learning rate slider is shared (log scale); β is the momentum of SGD with momentum (in its
 # moving-average form, $m \leftarrow \beta m + (1-\beta) g$, $w \leftarrow w - \eta m$). Results
 # are cached: going back to a setting you tried is instant.
+#
+# If you try the same with PyTorch, mind its convention: `torch.optim.SGD(lr=η, momentum=β)` is
+# heavy-ball momentum *without* the factor $(1-\beta)$ (notebook 03, "Two ways to write momentum"),
+# so its steady step is $\eta g/(1-\beta)$, ten times this demo's at $\beta = 0.9$; the same
+# behaviour needs `torch.optim.SGD(lr=η(1−β), momentum=β)`.
 
 # %%
 optimizer_comparison = OptimizerComparison(data.train_x, data.train_y)
@@ -291,13 +261,18 @@ assert scan.min(axis=1).idxmax() == "SGD"
 scan.round(2).astype(object).where(scan.notna(), "diverged")
 
 # %% [markdown]
-# ## 5. Training for real
+# ## 4. Training for real
 #
 # Now the network we have used since notebook 02 (784-512-256-256-128-10, ReLU, Kaiming
 # initialization) trains on all 50,000 images for 40 epochs, batch 256, with three optimizers:
 # SGD (lr 0.1), SGD with momentum (lr 0.1, β 0.9, the moving-average form from notebook 03) and
 # Adam (lr $10^{-3}$). All three start from the *same* initial weights and see the same shuffles.
 # This network is larger than the task needs; the point is how well each optimizer trains a deep one.
+#
+# Your code does the training where it can: SGD steps with your `sgd_step` from notebook 01 and Adam
+# is your `Adam` class from notebook 03, each once it has passed its check (the next cell checks them
+# again and says which it uses). Momentum stays course_lib's `SGDMomentum`: your `momentum_update`
+# takes a loss rather than stored gradients, a different interface.
 #
 # `train_model` keeps the weights of the epoch with the best validation accuracy, reports the test
 # accuracy with them, and caches the result in the checkpoint directory: re-running the cell loads
@@ -314,12 +289,15 @@ EPOCHS = quick_or_full(4, 40)
 COURSE_MACHINE_BUDGET_S = 300
 training_data = data.subset(n_train=8000, n_val=1000, n_test=2000) if is_quick() else data
 
+your_sgd_step = load_passed("sgd_step", check_sgd_step, reference_sgd_step, where="notebook 01")
+YourAdam = load_passed("Adam", check_adam, Adam, where="notebook 03")
+
 set_seed(42)
 base_model = init_kaiming(MLP(hidden_sizes=(512, 256, 256, 128), activation="relu"))
 recipes = {
-    "SGD": lambda params: SGD(params, lr=0.1),
+    "SGD": lambda params: StepFunctionOptimizer(params, lr=0.1, step_function=your_sgd_step),
     "SGD + momentum": lambda params: SGDMomentum(params, lr=0.1, momentum=0.9),
-    "Adam": lambda params: Adam(params, lr=1e-3),
+    "Adam": lambda params: YourAdam(params, lr=1e-3),
 }
 
 
@@ -398,7 +376,7 @@ assert early["Adam"] >= early["SGD + momentum"] - 0.005, "Adam should start at l
 assert not any(result.diverged for result in results.values())
 
 # %% [markdown]
-# ## 6. What optimizer to take?
+# ## 5. What optimizer to take?
 #
 # Adam is the most common default, and here it got going at least as quickly as momentum. It did
 # not win, though: at the end the three test accuracies are too close to rank, and Adam is not
@@ -436,11 +414,15 @@ assert test_gap["sharp"] > 5 * test_gap["flat"], "the same shift should hurt the
 # minibatches and plain SGD inject noise that tends to bounce out of narrow valleys and settle in
 # wider ones; large batches and methods that adapt their step to each direction can settle in
 # sharper ones. This is a tendency observed on many tasks, not a law: the runs above show that on
-# this task all three optimizers generalize equally well. In practice: start with Adam (robust, little
+# this task all three optimizers generalize equally well. "Sharp" also depends on how the weights
+# are measured: for a ReLU network, multiplying one layer's weights by $c$ and the next layer's by
+# $1/c$ computes the same function, yet makes the minimum look as sharp or as flat as you like in
+# the usual coordinates (Dinh et al., 2017). The picture is an intuition, not a measurement you can
+# take at face value. In practice: start with Adam (robust, little
 # tuning); when the last points of test accuracy matter, try SGD with momentum and a learning-rate
 # schedule too, and compare them on validation data.
 #
-# ## 7. A small hyper-parameter sweep
+# ## 6. A small hyper-parameter sweep
 #
 # How much do the choices of the previous notebooks matter, compared with each other? We train a
 # smaller network (784-100-100-10) on a subset for every combination of initialization (Xavier,
@@ -504,7 +486,7 @@ assert effect["lr"] > 2 * max(effect["init"], effect["activation"]), "the learni
 assert best_lr["SGD"] > best_lr["Adam"], "SGD should want a larger learning rate than Adam"
 
 # %% [markdown]
-# ## 8. Objectives have consequences
+# ## 7. Objectives have consequences
 #
 # Everything above minimized a number: the average cross-entropy on training minibatches. We
 # *reported* other numbers: accuracy, validation accuracy, test accuracy. These are not the same
@@ -541,8 +523,10 @@ print("produced by:", benchmark["produced_by"])
 # %% [markdown]
 # Choose the model, the optimizer and its learning rate, the batch size and the number of epochs in
 # the cell below, then run the next two cells. Any optimizer from `course_lib.optimizers` or
-# `torch.optim` works (e.g. `lambda params: torch.optim.SGD(params, lr=LR, momentum=0.9)`). Keep an
-# eye on the validation accuracy while you tune, not the test accuracy (see the Think! above).
+# `torch.optim` works, e.g. `lambda params: torch.optim.SGD(params, lr=LR, momentum=0.9)`; remember
+# that torch's momentum has no factor $(1-\beta)$, so its steps are $1/(1-\beta)$ = 10 times those of
+# course_lib's `SGDMomentum` with the same `lr` (notebook 03). Keep an eye on the validation accuracy
+# while you tune, not the test accuracy (see the Think! above).
 
 # %%
 HIDDEN_SIZES = (200, 100, 50)
@@ -607,3 +591,7 @@ print(f"Your model {verdict} the benchmark on test accuracy.")
 #   training for deep learning: generalization gap and sharp minima. ICLR.
 # * Wilson, A. C., Roelofs, R., Stern, M., Srebro, N. & Recht, B. (2017). The marginal value of
 #   adaptive gradient methods in machine learning. NeurIPS.
+# * Dinh, L., Pascanu, R., Bengio, S. & Bengio, Y. (2017). Sharp minima can generalize for deep nets. ICML.
+# * Goyal, P. et al. (2017). Accurate, large minibatch SGD: training ImageNet in 1 hour. arXiv:1706.02677.
+# {UVA}
+# {NMA}

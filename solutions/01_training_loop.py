@@ -29,11 +29,13 @@ import copy
 import time
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 import torchvision
+from course_lib.carry_over import save_passed
 from torch import nn
 
-from course_lib.checks import check_sgd_step
+from course_lib.checks import check_sample_minibatch, check_sgd_step
 from course_lib.config import quick_or_full
 from course_lib.data import (
     InMemoryLoader,
@@ -43,8 +45,11 @@ from course_lib.data import (
     split_indices,
     torchvision_loaders,
 )
+from course_lib.data import sample_minibatch as reference_sample_minibatch
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
+from course_lib.experiments.minibatch import minibatch_gradient_noise
+from course_lib.experiments.regularization import proximal_path, subgradient_path
 from course_lib.experiments.weight_decay import WeightDecayExperiment
 from course_lib.models import MLP
 from course_lib.optimizers import SGD
@@ -53,6 +58,8 @@ from course_lib.plotting import plot_training_curves, use_course_style
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
 from course_lib.widgets import weight_decay_demo
+from course_lib.widgets.common import show_figure
+from course_lib.widgets.minibatch import draw_gradient_noise
 from course_lib.widgets.weight_decay import draw_weight_decay
 
 generator = set_seed(42)
@@ -68,8 +75,13 @@ use_course_style()
 # split in memory as tensors, already standardized.
 #
 # Raw pixels are integers from 0 to 255. Networks learn best when their inputs are centred on zero
-# and of unit scale, because the size of the first layer's pre-activations, and of its gradients,
-# grows with the size of its inputs. Two common recipes:
+# and of unit scale (LeCun et al., 1998, *Efficient BackProp*). Scale: the size of the first layer's
+# pre-activations, and of its gradients, grows with the size of its inputs, and an input on a much
+# larger scale than the others makes the loss far more curved along its weights, which slows
+# gradient descent (notebook 03 measures this). Centre: the gradient of a unit's weight $w_p$ is its
+# error signal times the input $x_p$; if every input is positive, all of a unit's weights get
+# gradients of the same sign at each step, so they can only all grow or all shrink together and
+# must zig-zag to reach weights of mixed signs. Two common recipes:
 #
 # **Min-max normalization** maps the range $[x_{\min}, x_{\max}]$ onto a chosen range $[l, u]$:
 #
@@ -268,13 +280,17 @@ print("after net.zero_grad():", net.hidden.weight.grad)
 # %% [markdown]
 # ### Exercise: the SGD step
 #
-# Write `sgd_step(params, lr)`. For every parameter `p` that has a gradient (`p.grad is not None`):
-#
-# $$p \leftarrow p - \eta\, \texttt{p.grad},$$
-#
-# then clear its gradient (`p.grad = None`), so the next `backward()` starts from zero. Change the
-# parameters **in place** and inside `torch.no_grad()`, so that the update itself is not recorded by
-# autograd.
+# - **What to write:** one SGD step on every parameter that has a gradient, then clear the gradients,
+#   so the next `backward()` starts from zero.
+# - **The math:** for every parameter `p` with `p.grad is not None`: $p \leftarrow p - \eta\, \texttt{p.grad}$,
+#   then `p.grad = None`. Parameters without a gradient are left alone.
+# - **Signature:** `sgd_step(params, lr) -> None`; `params` may be a generator such as
+#   `model.parameters()`, which can be looped over only once.
+# - **Example:** `loss.backward(); sgd_step(net.parameters(), lr=0.1)`
+# - **The check tries:** three parameters (one without a gradient), three learning rates, three calls
+#   in a row with fresh gradients, and compares with course_lib's reference after every call.
+# - **Tools:** `torch.no_grad()`, so the update itself is not recorded by autograd, and in-place
+#   arithmetic on tensors (the parameter must stay the same tensor the model holds).
 
 # %%
 def sgd_step(params, lr):
@@ -294,6 +310,7 @@ def sgd_step(params, lr):
 
 # %%
 sgd_step_works = check_sgd_step(sgd_step)
+save_passed("sgd_step", sgd_step, sgd_step_works)
 
 # %% [markdown]
 # The rest of the notebook trains with your `sgd_step` once it passes the check; until then it uses
@@ -321,13 +338,88 @@ assert all(p.grad is None for p in net.parameters())
 # **(Full-batch) gradient descent** computes this full sum before every single step. With
 # $N = 50\,000$ that is a lot of work per step. **Stochastic gradient descent** estimates the sum
 # from a small random **minibatch** of $B$ examples (32 to 256 are common) and steps right away.
-# Its vocabulary:
+#
+# ### Minibatches: a cheap, unbiased estimate of the gradient
+#
+# Take $B$ indices $i_1, \dots, i_B$ drawn independently and uniformly from $\{1, \dots, N\}$ (with
+# replacement: an index may come twice) and average over them:
+#
+# $$g_B(W) = \frac{1}{B}\sum_{b=1}^{B} \nabla_W L_{i_b}(x_{i_b}, y_{i_b}, W).$$
+#
+# Each term has expectation $\nabla_W L(W)$, so $\mathbb{E}[g_B] = \nabla_W L(W)$: the estimate is
+# unbiased. Its noise shrinks with the batch size, $\mathbb{E}\,\|g_B - \nabla_W L\|^2 = \sigma^2 / B$,
+# where $\sigma^2$ is the spread of the per-example gradients. That formula is for draws *with*
+# replacement; a batch of $B$ *distinct* examples is a little less noisy, by the finite-population
+# factor $(N - B)/(N - 1)$ (which is 0 for $B = N$: the whole data set has no sampling noise).
+#
+# ### Exercise: `sample_minibatch`
+#
+# - **What to write:** a function that draws a minibatch: `num_points` rows picked independently and
+#   uniformly at random, with replacement, returned as the pair `(inputs, targets)`.
+# - **The math:** $i_1, \dots, i_B \sim \mathrm{Uniform}\{0, \dots, N-1\}$ independently; return
+#   $(x_{i_1}, \dots, x_{i_B})$ and $(y_{i_1}, \dots, y_{i_B})$, so `targets[k]` stays the label of `inputs[k]`.
+# - **Signature:** `sample_minibatch(input_data, target_data, num_points=100) -> (inputs, targets)`, with
+#   `input_data` of shape `(N, ...)`, `target_data` of shape `(N,)`, and results of shapes
+#   `(num_points, ...)` and `(num_points,)` on the data's device.
+# - **Example:** `images, labels = sample_minibatch(data.train_x, data.train_y, 64)`
+# - **The check tries:** three batch sizes on a numbered data set, so it can see which rows came back:
+#   shapes, rows copied unchanged and still paired, new rows on every call, no fixed block of rows,
+#   and a spread over the whole data set.
+# - **Tools:** PyTorch's random-integer sampling functions, and indexing a tensor with a tensor of
+#   indices. Draw from the global generator (no seed of your own), so each call gives new rows.
+
+# %%
+def sample_minibatch(input_data, target_data, num_points=100):
+    """IID minibatch: indices i_1..i_B ~ Uniform{0..N−1}; returns (input_data[i], target_data[i])."""
+    # BEGIN SOLUTION
+    indices = torch.randint(0, len(input_data), (num_points,), device=input_data.device)
+    return input_data[indices], target_data[indices]
+    # END SOLUTION
+
+
+# %%
+sampler_passed = check_sample_minibatch(sample_minibatch)
+save_passed("sample_minibatch", sample_minibatch, sampler_passed)
+
+# %% [markdown]
+# The cells below, and notebook 04, use your sampler once it passes the check (it is saved for
+# notebook 04 when it does); until then course_lib's reference, with a one-line note.
+
+# %%
+sampler = student_or_reference(sample_minibatch, sampler_passed, reference_sample_minibatch)
+
+# %% [markdown]
+# **Predict, then run.** If the batch grows 4 times, by how much should the squared error of the
+# gradient estimate shrink? Fix a network at its initial weights, compute the exact gradient over
+# 10,000 training images, then draw many minibatches of each size with your sampler and measure how
+# far their gradient lands from the exact one.
+
+# %%
+set_seed(42)
+probe = MLP(hidden_sizes=(100,)).to(device)
+pool_x, pool_y = data.train_x[:10_000], data.train_y[:10_000]
+BATCH_SIZES = (16, 64, 256, 1024)
+gradient_noise = minibatch_gradient_noise(probe, pool_x, pool_y, sampler, BATCH_SIZES, draws=quick_or_full(20, 100))
+slope = np.polyfit(np.log(BATCH_SIZES), np.log(gradient_noise), 1)[0]
+show_figure(draw_gradient_noise(BATCH_SIZES, gradient_noise, slope))
+print(f"squared error of the minibatch gradient: slope {slope:.2f} on log-log axes")
+assert -1.3 < slope < -0.7, f"the gradient noise should fall as 1/B, measured slope {slope:.2f}"
+
+# %% [markdown]
+# The measured points fall on a line of slope about −1: four times the batch, a quarter of the squared
+# error (half the typical error).
+#
+# ### Epochs, iterations, shuffling
+#
+# Training loops rarely draw independent minibatches. Instead:
 #
 # - **iteration**: one training step (forward, loss, backward, step, zero_grad);
 # - **minibatch**: the examples used in one iteration;
 # - **epoch**: one full pass over the training data;
 # - **shuffling**: at the start of each epoch the data is put in a new random order and cut into
-#   minibatches, so each example is used exactly once per epoch, in a different company each time.
+#   minibatches, so each example is used exactly once per epoch, in a different company each time
+#   (sampling without replacement within the epoch; this is what `InMemoryLoader` and PyTorch's
+#   `DataLoader` do).
 #
 # So one epoch is one iteration of gradient descent, but $\lceil N/B \rceil$ iterations of SGD, for
 # the same amount of computation. Let us compare the two on the same data, from the same initial
@@ -549,16 +641,43 @@ assert w_spread.abs().sum().item() == w_concentrated.abs().sum().item() == 1.0
 
 # %% [markdown]
 # L2 charges $w_1$ four times more than $w_2$: it prefers weights **spread out** over many inputs, so
-# that no single input dominates the prediction. L1 charges both the same here; in general it is
-# happy to put all the weight on few inputs and drive the others to exactly zero (sparse weights).
+# that no single input dominates the prediction. L1 charges both the same here; in general its
+# minimizer is often **sparse**: many weights exactly zero.
+#
+# Reaching those zeros takes more than plain SGD, though. Take one weight with
+# $J(w) = \tfrac12 (w - 0.1)^2 + \lambda |w|$ and $\lambda = 0.5$: since the data term pulls with
+# less force (0.1) than the penalty pushes (0.5), the minimizer is exactly $w^* = 0$. Plain SGD
+# steps along the subgradient $(w - 0.1) + \lambda\,\mathrm{sign}(w)$, whose second part flips sign
+# whenever $w$ crosses 0, so $w$ keeps jumping across 0 by about $\eta\lambda$. A *proximal* step
+# first takes the data step and then shrinks $w$ towards 0 by $\eta\lambda$, stopping at 0
+# ("soft thresholding"), and lands on 0 exactly:
+
+# %%
+subgradient = subgradient_path(start=1.0, target=0.1, lam=0.5, lr=0.05, steps=200)
+proximal = proximal_path(start=1.0, target=0.1, lam=0.5, lr=0.05, steps=200)
+print(f"plain SGD, last 5 steps:  {np.array2string(subgradient[-5:], precision=4)}  "
+      f"(exact zeros in the last 100 steps: {int((subgradient[-100:] == 0).sum())})")
+print(f"proximal, last 5 steps:   {np.array2string(proximal[-5:], precision=4)}  "
+      f"(exactly 0 from step {int(np.argmax(proximal == 0))} on)")
+assert (subgradient[-100:] != 0).all() and np.abs(subgradient[-100:]).max() <= 0.05 * 0.5 * 1.2
+assert (proximal[-100:] == 0).all()
+
+# %% [markdown]
+# So a network trained by SGD with an L1 term ends with many weights hovering near zero, not at
+# zero; exact sparsity needs a proximal method (or setting small weights to zero afterwards).
 #
 # In the gradient step, L2 adds $2\lambda W$ to the gradient, so each step first shrinks every weight by
 # the factor $(1 - 2\eta\lambda)$: hence its other name, **weight decay**. (`torch.optim.SGD(...,
-# weight_decay=wd)` adds $\text{wd}\cdot W$, which is the same with $\lambda = \text{wd}/2$.)
+# weight_decay=wd)` adds $\text{wd}\cdot W$, which is the same with $\lambda = \text{wd}/2$.) That
+# identity holds for plain SGD (and SGD with momentum). With an adaptive optimizer such as Adam
+# (notebook 03) the L2 gradient is divided by the running size of each weight's gradients, so
+# weights with large gradients are decayed less: L2 regularization and weight decay are then
+# different things (Loshchilov & Hutter, 2019). Notebook 05 measures the difference and introduces
+# AdamW, which decays every weight at the same rate.
 #
-# Let us see it work. We train an MLP with two hidden layers of 256 units on only 1 000 training images
-# (500 in quick mode) for many epochs, once without and once with weight decay, from the same initial
-# weights and with the same minibatch order.
+# Let us see L2 work. We train an MLP with two hidden layers of 256 units on only 1 000 training
+# images (500 in quick mode) for many epochs, once without and once with weight decay, from the same
+# initial weights and with the same minibatch order.
 
 # %%
 experiment = WeightDecayExperiment(data)
@@ -626,3 +745,22 @@ weight_decay_demo(experiment=experiment)
 # - L2 regularization (weight decay) prefers small, spread-out weights and reduces overfitting.
 #
 # Next, notebook 02 looks at the one thing this loop takes for granted: where the weights start.
+
+# %% [markdown]
+# ## References
+#
+# * LeCun, Y., Bottou, L., Orr, G. B. & Müller, K.-R. (1998). Efficient BackProp. In *Neural
+#   Networks: Tricks of the Trade*, Springer.
+# * Bottou, L., Curtis, F. E. & Nocedal, J. (2018). Optimization methods for large-scale machine
+#   learning. *SIAM Review* 60(2). (Minibatch SGD and the variance of its gradient estimate.)
+# * Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed., Wiley. (The finite-population factor
+#   (N − B)/(N − 1) for sampling without replacement.)
+# * Parikh, N. & Boyd, S. (2014). Proximal algorithms. *Foundations and Trends in Optimization* 1(3).
+#   (Soft thresholding, the proximal step of the L1 penalty.)
+# * Loshchilov, I. & Hutter, F. (2019). Decoupled weight decay regularization. ICLR.
+# * Keskar, N. S. et al. (2017). On large-batch training for deep learning: generalization gap and
+#   sharp minima. ICLR.
+# * PyTorch documentation: `torch.nn.Module`, `torch.utils.data.DataLoader`, `torch.optim.SGD`.
+#
+# The choice of topics follows a set of lecture slides on PyTorch training techniques; the course's
+# README lists all its sources and licences.

@@ -12,6 +12,13 @@
 # runs a self-check that tells you, in one sentence, whether your code is right. Until then, later
 # cells use course_lib's reference and say so. **Think!** boxes ask a question: answer it for
 # yourself before reading on.
+#
+# Two tutorials are this notebook's sources, and are called by these names below: "the UvA
+# tutorial", the UvA Deep Learning course's Tutorial 4, *Optimization and Initialization* (Phillip
+# Lippe, CC BY-SA 4.0: the optimizer template, the test surfaces and their learning rates), and "the
+# Neuromatch tutorial", Neuromatch Academy's Deep Learning W1D5, *Optimization techniques*
+# (Gallego-Posada, Mitliagkas et al., CC BY 4.0: the two-parameter slice, the momentum and RMSprop
+# exercises, overparameterization). Both are cited at the end.
 
 # %%
 # Set-up: on Google Colab this installs course_lib and turns on widget support; elsewhere it does nothing.
@@ -41,7 +48,7 @@ from course_lib.config import quick_or_full
 from course_lib.data import FASHION_CLASSES, load_fashion_mnist
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
-from course_lib.experiments.logistic_slice import LogisticSlice, SliceWindow
+from course_lib.experiments.logistic_slice import LogisticSlice, SliceWindow, minimize_logistic_loss
 from course_lib.experiments.momentum import MomentumExperiment, heavy_ball_paths
 from course_lib.experiments.newton import newton_optimum
 from course_lib.experiments.overparameterization import PerturbedInits, default_subset
@@ -55,7 +62,7 @@ from course_lib.seeding import set_seed
 from course_lib.widgets import momentum_demo, overparameterization_demo, surface_demo
 from course_lib.widgets.common import show_figure
 from course_lib.widgets.momentum import draw_momentum
-from course_lib.widgets.surfaces import draw_surface_runs
+from course_lib.widgets.surfaces import draw_coordinates, draw_surface_runs
 
 generator = set_seed(42)
 device = get_device()
@@ -104,7 +111,8 @@ print(inspect.getsource(SGD))
 #
 # which is **convex** in $(W, b)$: log-sum-exp is convex and $z$ is linear in the parameters. A
 # convex loss has no local minima other than the global ones, so whatever goes wrong below is about
-# the *speed* of the optimizer, not about where it ends up.
+# the *speed* of the optimizer, not about where it ends up, *if* it has a minimum to end up in
+# (the end of this section checks).
 #
 # To keep every step cheap we use a fixed subset of 500 training images (the same 500 images are
 # used in section 3).
@@ -186,6 +194,37 @@ fig.suptitle("Rows of W as 28×28 templates (red: evidence for the class, blue: 
 plt.show()
 
 # %% [markdown]
+# **Where is the minimum?** 500 images in 784 dimensions can almost always be separated perfectly by
+# a linear classifier. If some $(W, b)$ classifies every image correctly, then scaling it up,
+# $(tW, tb)$ with $t \to \infty$, makes every margin larger and the cross-entropy smaller, towards 0
+# but never reaching it: the unregularized loss has **no finite minimizer**, and gradient descent
+# would run forever with $\lVert W \rVert$ growing. Adding a small L2 term, $J(W, b) +
+# \tfrac{\lambda}{2}\lVert W \rVert^2$, makes the objective strictly convex in $W$ and the minimizer
+# exists and is unique. Both, on our 500 images (L-BFGS, a quasi-Newton method, runs each to its end):
+
+# %%
+separator = minimize_logistic_loss(X, y, l2=0.0)
+print(f"no L2: training accuracy {separator.accuracy:.0%}, loss {separator.objective:.1e}, ‖W‖ = {separator.weight_norm:.0f}")
+direction = (separator.weight / separator.weight_norm, separator.bias / separator.weight_norm)
+scaled_losses = [F.cross_entropy(X.double() @ (norm * direction[0]).T + norm * direction[1], y).item()
+                 for norm in (5, 10, 20, 40)]
+print("the same classifier scaled to ‖W‖ = 5, 10, 20, 40: loss " + ", ".join(f"{loss:.1e}" for loss in scaled_losses))
+regularized = minimize_logistic_loss(X, y, l2=1e-3)
+print(f"with λ = 1e-3: objective {regularized.objective:.4f}, ‖W‖ = {regularized.weight_norm:.2f}, "
+      f"largest gradient component {regularized.gradient_max:.1e}")
+assert separator.accuracy == 1.0, "the 500 images are linearly separable"
+assert all(np.diff(scaled_losses) < 0) and min(scaled_losses) > 0, "scaling up keeps lowering the loss"
+assert regularized.gradient_max < 1e-3 and regularized.weight_norm < separator.weight_norm / 5
+
+# %% [markdown]
+# Without L2, L-BFGS stops at a loss of about $10^{-12}$ only because the gradient became too small
+# to measure; along the same direction, every doubling of the weights lowers the loss further, and
+# so on forever.
+# With $\lambda = 10^{-3}$ L-BFGS stops at a point where the gradient vanishes (to the printed
+# precision), with weights an order of magnitude smaller. The two-parameter slices below do not need
+# the L2 term: with the other 7 848 parameters frozen, the two free ones cannot separate the images
+# by themselves, so their loss has a minimum, which we compute to machine precision and check.
+#
 # **Think!** The trouser template is mostly a pair of vertical stripes with a gap. Why is the gap
 # blue rather than just white?
 
@@ -203,9 +242,16 @@ plt.show()
 # two — one weight $w$ and one bias $b$ — and study the loss as a function of those two:
 # $J(w, b)$ is a 2-D surface we can plot. `LogisticSlice` does this for the same 500 images; it
 # evaluates a whole grid of $(w, b)$ values in one vectorized call.
+#
+# The weight belongs to one pixel (near the neckline, feeding the class "Shirt"); the bias to the
+# class "Bag". One more change makes the problem as badly conditioned as real networks often are: we
+# multiply that one pixel by 3, as if it had not been standardized with the others (notebook 01
+# standardizes every input for exactly this reason). The weight's fitted value shrinks by 3 to match,
+# so the model's predictions do not change, but the loss now curves $3^2 = 9$ times more steeply along
+# the weight.
 
 # %%
-problem = LogisticSlice.from_data(data, n_images=500)
+problem = LogisticSlice.course_default(data)
 optimum = newton_optimum(problem)
 window = SliceWindow(optimum.point)
 w_star, b_star = optimum.point
@@ -233,7 +279,7 @@ ax3d.view_init(elev=30, azim=-130)
 plt.show()
 
 # %% [markdown]
-# The surface is a long, shallow valley: steep across the weight axis, nearly flat along the bias
+# The surface is a long, narrow valley: steep across the weight axis, nearly flat along the bias
 # axis.
 #
 # **Finding the optimum with Newton's method.** To measure how far an optimizer is from the
@@ -255,15 +301,17 @@ assert abs(float(grad_w)) <= optimum.tolerance[0] and abs(float(grad_b)) <= opti
 assert min(optimum.curvatures) > 0, "both curvatures positive: a minimum"
 
 # %% [markdown]
-# The Hessian's eigenvalues, the *curvatures* printed above, differ by a factor of about
-# the condition number. Gradient descent is only stable for $\eta < 2/\lambda_{\max}$, and then the
-# flat direction shrinks its error by a factor $(1 - \eta\lambda_{\min})$ per step: with a large
-# condition number, that is close to 1. Watch the distance to the optimum, per parameter, for a few
-# learning rates:
+# The Hessian's eigenvalues, the *curvatures* printed above, differ by the condition number
+# $\kappa = \lambda_{\max}/\lambda_{\min}$, above 100 here. Gradient descent is only stable for
+# $\eta < 2/\lambda_{\max}$, and then the flat direction shrinks its error by a factor
+# $(1 - \eta\lambda_{\min}) > 1 - 2/\kappa$ per step: with $\kappa \approx 113$, at best about 2 %
+# per step. Watch the distance to the optimum, per parameter, for a few learning rates over 200 steps:
 
 # %%
-learning_rates = [0.3, 1.0, 3.0, 10.0]
-gd_paths = heavy_ball_paths(problem, learning_rates, 0.0, window.start, num_steps=101)
+print(f"condition number κ = {optimum.condition_number:.0f}; GD is stable for lr < 2/λ_max = {optimum.stable_lr:.2f}")
+assert optimum.condition_number > 100
+learning_rates = [0.1, 0.3, 1.0, 2.0]
+gd_paths = heavy_ball_paths(problem, learning_rates, 0.0, window.start, num_steps=201)
 fig, axes = plt.subplots(1, len(learning_rates), figsize=(14, 3.4), sharey=True)
 for ax, lr, path in zip(axes, learning_rates, gd_paths, strict=True):
     ax.semilogy(np.abs(path[:, 0] - w_star), label="weight")
@@ -274,25 +322,31 @@ axes[0].set_ylabel("|parameter − optimum|")
 axes[0].legend()
 plt.show()
 gd_errors = np.abs(gd_paths[:, :, :2] - [w_star, b_star])
-weight_error, bias_error = gd_errors[1, -1]
-print(f"GD with lr = 1 after 100 steps: weight off by {weight_error:.1e} (closest on the way: "
-      f"{gd_errors[1, :, 0].min():.1e}), bias off by {bias_error:.1e}")
+weight_error, bias_error = gd_errors[2, -1]
+bias_shrink = gd_errors[2, -1, 1] / gd_errors[2, -2, 1]
+print(f"GD with lr = 1 after 200 steps: weight off by {weight_error:.1e} (closest on the way: "
+      f"{gd_errors[2, :, 0].min():.1e}), bias off by {bias_error:.1e}, the bias error shrinking "
+      f"{1 - bias_shrink:.1%} per step")
 error_ratio = gd_errors[1:, -20:, 0] / gd_errors[1:, -20:, 1]
-print(f"weight error / bias error over the last 20 steps for lr = 1, 3, 10: "
+print(f"weight error / bias error over the last 20 steps for lr = 0.3, 1, 2: "
       f"between {error_ratio.min():.1e} and {error_ratio.max():.1e}")
+print(f"best of the four after 200 steps: {gd_errors[:, -1].max(axis=1).min():.1e} from the optimum")
 assert weight_error < 1e-2 * bias_error
-assert weight_error > 10 * gd_errors[1, :, 0].min(), "the weight error should level off, not keep shrinking"
-assert 1e-3 < error_ratio.min() and error_ratio.max() < 1e-2, "the weight should follow the valley floor"
+assert weight_error > 10 * gd_errors[2, :, 0].min(), "the weight error should level off, not keep shrinking"
+assert 3e-4 < error_ratio.min() and error_ratio.max() < 3e-3, "the weight should follow the valley floor"
+assert 0.98 < bias_shrink < 1, "the bias crawls"
+assert gd_errors[:, -1].max(axis=1).min() > 1e-2, "no learning rate gets GD close in 200 steps"
 
 # %% [markdown]
 # Gradient descent takes the same learning rate in both directions. The weight (high curvature)
 # moves fast at first, but only until it reaches the floor of the valley. That floor is slightly
 # tilted: the best weight for a given bias is not $w^*$ unless the bias is $b^*$ too. So from then
 # on the weight simply follows the floor. Its error stops falling (with lr = 1 it dips once, where
-# the weight passes $w^*$, then levels off at about $4\cdot10^{-3}$) and from then on shrinks only
-# as fast as the bias error, staying a few hundred times smaller than it. The bias (low curvature) crawls, about 1 % closer per step with
-# lr = 1, so the weight waits for it. Raising the learning rate helps the bias, until the weight
-# direction becomes unstable at $\eta \approx 2/\lambda_{\max}$.
+# the weight passes $w^*$, then levels off) and from then on shrinks only as fast as the bias error,
+# staying about a thousand times smaller than it. The bias (low curvature) crawls, under 1 % closer
+# per step with lr = 1, so the weight waits for it. Raising the learning rate helps the bias, until
+# the weight direction becomes unstable at $\eta = 2/\lambda_{\max} \approx 2.2$: after 200 steps
+# none of the four learning rates has GD within $10^{-2}$ of the optimum.
 #
 # ## 4. Momentum
 #
@@ -311,10 +365,21 @@ assert 1e-3 < error_ratio.min() and error_ratio.max() < 1e-2, "the weight should
 # same way (along the flat valley) add up to a step about $1/(1-\beta)$ times larger, while
 # gradients that flip sign (across the steep walls) cancel.
 #
-# **Exercise: `momentum_update`.** Compute the gradient of `loss` with respect to `params` (use
-# `torch.autograd.grad`, so nothing accumulates in `.grad` between calls), then update each
-# velocity in `grad_vel` and each parameter **in place** (e.g. `vel.mul_(…)`, `par += …` inside
-# `torch.no_grad()`), so that the velocities are still there at the next call.
+# ### Exercise: `momentum_update`
+#
+# - **What to write:** one heavy-ball step for a list of parameters. Compute the gradient of `loss`
+#   with respect to `params`, then change every velocity in `grad_vel` and every parameter **in
+#   place**, so the velocities are still there at the next call.
+# - **The math:** for each parameter $w$ and its own velocity $v$: $v \leftarrow \beta v - \eta \nabla J(w)$,
+#   then $w \leftarrow w + v$.
+# - **Signature:** `momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8) -> None`; `grad_vel[i]`
+#   has the shape of `params[i]`.
+# - **Example:** `momentum_update(problem.loss(w, b), [w, b], [torch.zeros(()), torch.zeros(())], lr=1.0, beta=0.9)`
+# - **The check tries:** five small regression problems (the last with three parameters of one shape),
+#   three successive calls on each, four settings of `lr` and `beta` and the defaults, and compares
+#   parameters and velocities with course_lib's reference after every call.
+# - **Tools:** `torch.autograd.grad` (gradients without touching `.grad`), `torch.no_grad()`, and the
+#   in-place tensor methods (`Tensor.mul_`, `Tensor.add_`, …).
 
 # %%
 def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
@@ -362,7 +427,7 @@ assert np.allclose(autograd_path, closed_form_path, atol=1e-9)
 # right panel shows both paths over the loss surface.
 #
 # **Your task:** tune the learning rate and $\beta$ so that momentum gets within $10^{-6}$ of the
-# optimum, in both parameters, within 100 steps. Then look at what GD does with the same learning
+# optimum, in both parameters, within 200 steps. Then look at what GD does with the same learning
 # rate.
 
 # %%
@@ -374,10 +439,10 @@ momentum_demo(experiment=momentum_experiment)
 # oscillations, and for which method and parameter?
 
 # %% [markdown] tags=["solution"]
-# The two parameters have curvatures about an order of magnitude apart, so one learning rate cannot
+# The two parameters have curvatures more than a hundred times apart, so one learning rate cannot
 # suit both: small enough for the steep weight direction means painfully slow along the flat bias
 # direction. GD's weight error falls quickly to the valley floor and then waits for the bias,
-# whose error shrinks by only about one percent per step. Momentum accumulates the consistent gradient along the flat
+# whose error shrinks by under one percent per step. Momentum accumulates the consistent gradient along the flat
 # direction (the effective step there grows towards η/(1−β)), so the bias catches up. The price is
 # oscillation: with large β the velocity overshoots and the red path spirals around the optimum
 # (the distance curves go up and down), strongest in the steep weight direction; GD oscillates too
@@ -389,14 +454,14 @@ momentum_demo(experiment=momentum_experiment)
 #
 # **Try the task with the sliders above before you read on:** the next cells give an answer away.
 #
-# A coarse grid search finds one: the final distance after 100 steps for 11 learning rates and 20
+# A coarse grid search finds one: the final distance after 200 steps for 21 learning rates and 20
 # values of $\beta$ at once (the column $\beta = 0$ is plain GD).
 
 # %%
-grid_lrs = np.logspace(-1, 1.5, 11)
+grid_lrs = np.logspace(-1, 1, 21)
 grid_betas = np.round(np.arange(0.0, 0.96, 0.05), 2)
 lr_grid, beta_grid = np.meshgrid(grid_lrs, grid_betas, indexing="ij")
-final = heavy_ball_paths(problem, lr_grid.ravel(), beta_grid.ravel(), window.start, num_steps=101)[:, -1, :2]
+final = heavy_ball_paths(problem, lr_grid.ravel(), beta_grid.ravel(), window.start, num_steps=201)[:, -1, :2]
 final_distance = np.abs(final - [w_star, b_star]).max(axis=1).reshape(lr_grid.shape)
 
 fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -407,27 +472,59 @@ ax.set_yticks(range(len(grid_lrs))[::2], [f"{lr:.2g}" for lr in grid_lrs[::2]])
 ax.set_xlabel("momentum β (0 = gradient descent)")
 ax.set_ylabel("learning rate")
 ax.grid(False)
-fig.colorbar(image, label="log10 distance to the optimum after 100 steps")
+fig.colorbar(image, label="log10 distance to the optimum after 200 steps")
 plt.show()
 
-TUNED_LR, TUNED_BETA = 10.0, 0.5
-gd_steps, momentum_steps = momentum_experiment.steps_to_tolerance(TUNED_LR, TUNED_BETA, 1e-6, num_steps=101)
+TUNED_LR, TUNED_BETA = 2.5, 0.75
+gd_steps, momentum_steps = momentum_experiment.steps_to_tolerance(TUNED_LR, TUNED_BETA, 1e-6, num_steps=201)
 print(f"lr = {TUNED_LR}, β = {TUNED_BETA}: momentum within 1e-6 at step {momentum_steps}; "
-      f"GD with the same lr: {gd_steps or 'not within 100 steps'}")
-assert momentum_steps is not None and momentum_steps <= 100 and gd_steps is None
+      f"GD with the same lr: {gd_steps or 'not within 200 steps'}")
+assert momentum_steps is not None and momentum_steps <= 200 and gd_steps is None
 
 best_gd = np.nanmin(final_distance[:, 0])
 best_momentum = np.nanmin(final_distance[:, 1:])
-print(f"best over the grid after 100 steps: GD {best_gd:.1e}, momentum {best_momentum:.1e}")
-assert best_momentum < 1e-3 * best_gd
+print(f"best over the grid after 200 steps: GD {best_gd:.1e}, momentum {best_momentum:.1e}")
+assert best_momentum < 1e-6 < 1e-2 < best_gd
 
 # %% [markdown]
-# The bright band runs diagonally: a larger learning rate wants a smaller β. With the best learning
-# rate for GD (close to $2/(\lambda_{\min}+\lambda_{\max})$) GD also gets close, but momentum with a
-# tuned β beats the best GD by many orders of magnitude. The picture at the tuned setting:
+# The bright band runs diagonally: a larger learning rate wants a smaller β. Even at its best
+# learning rate GD stays more than $10^{-2}$ away, while momentum with a tuned β gets within
+# $10^{-6}$: with the best settings, heavy-ball momentum shrinks the error by about
+# $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$ per step near the optimum, GD only by
+# $(\kappa - 1)/(\kappa + 1)$ (Polyak, 1964). The picture at the tuned setting:
 
 # %%
-show_figure(draw_momentum(momentum_experiment, TUNED_LR, TUNED_BETA, 100))
+show_figure(draw_momentum(momentum_experiment, TUNED_LR, TUNED_BETA, 200))
+
+# %% [markdown]
+# ### Two ways to write momentum
+#
+# The heavy-ball form above scales the gradient by $\eta$ inside the velocity. Many texts (and
+# course_lib's `SGDMomentum`, as in the UvA tutorial, and Adam's first moment, which you write next)
+# use an exponential moving average instead: $m_t = \beta m_{t-1} + (1-\beta) g_t$, $w_t = w_{t-1} - \eta m_t$.
+# Multiply the EMA by $-\eta$ and compare: $v_t := -\eta m_t$ satisfies
+# $v_t = \beta v_{t-1} - \eta(1-\beta) g_t$, which is heavy-ball with learning rate $\eta(1-\beta)$.
+# The two forms trace **the same path** when the heavy-ball learning rate is $\eta(1-\beta)$; in the
+# EMA form, $\eta$ is the size of a step once the velocity has built up, independent of $\beta$.
+#
+# **PyTorch's convention is the third one to know.** `torch.optim.SGD(lr=η, momentum=β)` keeps a
+# buffer $b_t = \beta b_{t-1} + g_t$ and steps $w_t = w_{t-1} - \eta\, b_t$: heavy-ball without the
+# factor $(1-\beta)$, so with a steady gradient its step grows to $\eta g/(1-\beta)$, ten times the
+# EMA form's at $\beta = 0.9$. A learning rate tuned for one form must be rescaled for the other:
+# torch's $\eta$ equals the EMA form's $\eta(1-\beta)$.
+
+# %%
+eta, beta = 2.0, 0.9
+ema_path = run_trajectory(lambda params: SGDMomentum(params, lr=eta, momentum=beta), problem.loss,
+                          init=window.start, num_steps=100, dtype=torch.float64)
+heavy_ball_path = heavy_ball_paths(problem, eta * (1 - beta), beta, window.start, num_steps=100)[0]
+print(f"EMA momentum (η = {eta}) vs heavy ball (η(1−β) = {eta * (1 - beta):.2f}): largest difference "
+      f"{np.abs(ema_path - heavy_ball_path).max():.1e}")
+torch_path = run_trajectory(lambda params: torch.optim.SGD(params, lr=eta * (1 - beta), momentum=beta), problem.loss,
+                            init=window.start, num_steps=100, dtype=torch.float64)
+print(f"torch.optim.SGD(lr = η(1−β), momentum = β) vs the EMA form: largest difference "
+      f"{np.abs(ema_path - torch_path).max():.1e}")
+assert np.allclose(ema_path, heavy_ball_path, atol=1e-10) and np.allclose(ema_path, torch_path, atol=1e-10)
 
 # %% [markdown]
 # ## 5. RMSprop: a learning rate per parameter
@@ -438,11 +535,28 @@ show_figure(draw_momentum(momentum_experiment, TUNED_LR, TUNED_BETA, 100))
 # $$s_t = \alpha s_{t-1} + (1-\alpha)\, g_t^2, \qquad w_{t+1} = w_t - \eta \frac{g_t}{\sqrt{s_t + \epsilon}},$$
 #
 # where squaring, square root and division act element by element and $\epsilon$ (e.g. $10^{-8}$)
-# keeps the division safe when $s_t$ is tiny. A parameter with large gradients (steep direction)
-# takes smaller steps, one with small gradients (flat direction) larger ones.
+# keeps the division safe when $s_t$ is tiny. A parameter whose recent gradients are large takes
+# smaller steps, one whose gradients are small takes larger ones. That is the *size of the
+# gradient*, not the curvature: a steep straight slope has large gradients and no curvature, and
+# near an optimum a strongly curved direction has small gradients. RMSprop evens out gradient sizes;
+# it does not measure curvature the way Newton's method does.
 #
-# **Exercise: `rmsprop_update`.** As for momentum: compute the gradient of `loss`, then update each
-# running average in `grad_sq` and each parameter in place.
+# **Where ε sits.** This exercise (like the Neuromatch tutorial it follows) puts ε inside the square
+# root, $\sqrt{s_t + \epsilon}$. `torch.optim.RMSprop` and `torch.optim.Adam`, and course_lib's
+# `RMSprop` and `Adam` classes, put it outside, $\sqrt{s_t} + \epsilon$. The two differ only when
+# $s_t$ is as small as ε; keep the form your code is compared with.
+#
+# ### Exercise: `rmsprop_update`
+#
+# - **What to write:** one RMSprop step for a list of parameters: compute the gradient of `loss`,
+#   then change every running average in `grad_sq` and every parameter **in place**.
+# - **The math:** for each parameter $w$, its gradient $g$ and its own average $s$:
+#   $s \leftarrow \alpha s + (1-\alpha) g^2$, then $w \leftarrow w - \eta\, g / \sqrt{s + \epsilon}$, element by element.
+# - **Signature:** `rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8) -> None`.
+# - **Example:** `rmsprop_update(problem.loss(w, b), [w, b], [torch.zeros(()), torch.zeros(())], lr=0.1, alpha=0.9)`
+# - **The check tries:** the same five problems as for momentum, three calls each, four settings and
+#   the defaults, and names the usual slips (g instead of g², α and 1 − α swapped, no square root, …).
+# - **Tools:** as for momentum, plus `torch.sqrt`.
 
 # %%
 def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
@@ -477,7 +591,7 @@ for _ in range(101):
     rmsprop_path.append((w.item(), b.item()))
     rmsprop_step(problem.loss(w, b), [w, b], squares, lr=0.1, alpha=0.9)
 rmsprop_distance = np.abs(np.array(rmsprop_path) - [w_star, b_star])
-gd_distance = np.abs(gd_paths[1, :, :2] - [w_star, b_star])
+gd_distance = np.abs(gd_paths[2, :101, :2] - [w_star, b_star])
 
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name, distance, color in [("GD, lr = 1", gd_distance, "black"), ("RMSprop, lr = 0.1", rmsprop_distance, "C2")]:
@@ -538,11 +652,25 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# **Exercise: `Adam`.** The constructor is given: it stores the hyper-parameters and, for each
-# parameter, the step count $t$ and the two moments, in dicts keyed by the parameter. Write
-# `update_param(p)`: advance $t$, update $m$ and $v$ with `p.grad` (in place, or by storing the new
-# tensors back in the dicts), bias-correct them and change `p` in place. `step()` from
-# `OptimizerTemplate` already runs it under `torch.no_grad()` for every parameter with a gradient.
+# ### Exercise: `Adam`
+#
+# - **What to write:** the method `update_param(p)` of the class below. The constructor is given: it
+#   stores the hyper-parameters and, per parameter, the step count $t$ (`param_step`) and the two
+#   moments (`param_momentum`, `param_2nd_momentum`), in dicts keyed by the parameter. `step()` from
+#   `OptimizerTemplate` calls `update_param(p)` under `torch.no_grad()` for every parameter with a
+#   gradient.
+# - **The math:** $t \leftarrow t + 1$; $m \leftarrow \beta_1 m + (1-\beta_1) g$; $v \leftarrow \beta_2 v + (1-\beta_2) g^2$;
+#   $\hat m = m/(1-\beta_1^t)$, $\hat v = v/(1-\beta_2^t)$; $w \leftarrow w - \eta\, \hat m/(\sqrt{\hat v} + \epsilon)$,
+#   with $g$ = `p.grad` (ε outside the square root here, as in `torch.optim.Adam`).
+# - **Signature:** `Adam(params, lr, beta1=0.9, beta2=0.999, eps=1e-8)`; `update_param(self, p) -> None`
+#   changes `p` and its state in place (or stores new tensors back in the dicts).
+# - **Example:** `optimizer = Adam([w], lr=0.1)`, then per step `optimizer.zero_grad()`, `loss.backward()`,
+#   `optimizer.step()`.
+# - **The check tries:** two linear problems whose gradients it controls (default betas, and
+#   β₁ = 0.8, β₂ = 0.95, ε = 1e-7) for four steps and a small regression for five, against
+#   course_lib's Adam after every step, and names the usual slips (no bias correction, betas swapped,
+#   state not kept between steps, …).
+# - **Tools:** the dicts' entries for `p`, in-place tensor methods, `torch.sqrt` (or `Tensor.sqrt`).
 
 # %%
 class Adam(OptimizerTemplate):
@@ -570,26 +698,6 @@ class Adam(OptimizerTemplate):
 
 # %%
 adam_works = check_adam(Adam)
-
-# %% [markdown]
-# ### Two ways to write momentum
-#
-# The heavy-ball form above scales the gradient by $\eta$ inside the velocity. Many texts (and
-# course_lib's `SGDMomentum`, as in the UvA tutorial, and Adam's first moment) use an exponential
-# moving average instead: $m_t = \beta m_{t-1} + (1-\beta) g_t$, $w_t = w_{t-1} - \eta m_t$.
-# Multiply the EMA by $-\eta$ and compare: $v_t := -\eta m_t$ satisfies
-# $v_t = \beta v_{t-1} - \eta(1-\beta) g_t$, which is heavy-ball with learning rate $\eta(1-\beta)$.
-# The two forms trace **the same path** when the heavy-ball learning rate is $\eta(1-\beta)$; in the
-# EMA form, $\eta$ is the size of a step once the velocity has built up, independent of $\beta$.
-
-# %%
-eta, beta = 2.0, 0.9
-ema_path = run_trajectory(lambda params: SGDMomentum(params, lr=eta, momentum=beta), problem.loss,
-                          init=window.start, num_steps=100, dtype=torch.float64)
-heavy_ball_path = heavy_ball_paths(problem, eta * (1 - beta), beta, window.start, num_steps=100)[0]
-print(f"EMA momentum (η = {eta}) vs heavy ball (η(1−β) = {eta * (1 - beta):.2f}): largest difference "
-      f"{np.abs(ema_path - heavy_ball_path).max():.1e}")
-assert np.allclose(ema_path, heavy_ball_path, atol=1e-10)
 
 # %% [markdown]
 # ## 7. Surfaces that need momentum, and surfaces that need adaptive steps
@@ -622,18 +730,37 @@ def show_paths(surface_name, num_steps=100):
 
 # %%
 curvature_paths = show_paths("pathological curvature")
-for name, path in curvature_paths.items():
-    print(f"{name:9s} last 20 steps: max |w1| = {np.abs(path[-20:, 0]).max():.3f}; final loss {path[-1, 2]:.4f}")
-assert np.abs(curvature_paths["SGD"][-20:, 0]).max() > 1.0 and curvature_paths["SGD"][-1, 2] > 0.5
-for name in ("Momentum", "Adam"):
-    assert np.abs(curvature_paths[name][-20:, 0]).max() < 0.1 and curvature_paths[name][-1, 2] < 0.01
 
 # %% [markdown]
-# SGD jumps from wall to wall: once it reaches the ravine, the steep $w_1$ gradient sends it across,
-# and it never settles, so it hardly descends along $w_2$. With momentum the alternating $w_1$
-# gradients cancel in the velocity, while the small but steady $w_2$ gradient accumulates: it
-# slides down the floor of the ravine. Adam normalizes each coordinate's step, so the steep wall no
-# longer dictates the step size.
+# The paths overlap on the surface, so look at each coordinate against the step:
+
+# %%
+show_figure(draw_coordinates(curvature_paths))
+for name, path in curvature_paths.items():
+    print(f"{name:9s} w2: {path[0, 1]:+.1f} → {path[-1, 1]:+.1f}; last 20 steps: max |w1| = "
+          f"{np.abs(path[-20:, 0]).max():.3f}; final loss {path[-1, 2]:.4f} (tanh(w1)² = {np.tanh(path[-1, 0])**2:.3f})")
+sgd_w1 = curvature_paths["SGD"][:, 0]
+thrown_out = np.flatnonzero((np.abs(sgd_w1[:-1]) < 1.5) & (np.abs(sgd_w1[1:]) > 3))
+print(f"SGD is thrown from near the ravine (|w1| < 1.5) to |w1| > 3 at steps {thrown_out.tolist()}")
+assert curvature_paths["SGD"][-1, 1] < -5, "SGD does descend along w2"
+assert len(thrown_out) >= 2 and np.abs(sgd_w1[-20:]).min() > 1.0, "its w1 keeps being thrown out of the ravine"
+assert np.tanh(sgd_w1[-1]) ** 2 > 0.9, "SGD's loss stays near 1 because of w1, out on the flat part of tanh²"
+for name in ("Momentum", "Adam"):
+    assert np.abs(curvature_paths[name][-20:, 0]).max() < 0.1 and curvature_paths[name][-1, 2] < 0.01
+    assert curvature_paths[name][-1, 1] < curvature_paths["SGD"][-1, 1] - 5, f"{name} gets much further along w2"
+
+# %% [markdown]
+# SGD does move along the ravine: its $w_2$ falls from 5 to below $-6$ in 100 steps. What keeps its
+# loss near 1 is $w_1$. With a learning rate of 10, every time $w_1$ comes near the ravine the steep
+# wall (the gradient of $\tanh^2$, largest around $|w_1| \approx 0.7$) throws it far out, to
+# $|w_1| > 3$, onto the flat part of $\tanh^2$ where the loss is almost 1 and the gradient almost 0;
+# from there it creeps back, mostly down the gentle $0.01\,|w_1|$ slope, until the next throw. Along
+# $w_2$ it keeps going, but ever more slowly, since $\sigma'(w_2)$ fades as $w_2$ falls. Momentum
+# averages the alternating $w_1$ kicks away in its velocity, so $w_1$ settles at 0, while the steady
+# $w_2$ gradient accumulates: the velocity keeps it moving along the floor even as $\sigma'(w_2)$
+# fades, to $w_2 \approx -13$. Adam divides each coordinate's step by the size of its recent
+# gradients, so the steep wall no longer decides how far $w_1$ jumps, and the tiny $w_2$ gradient
+# still gives full-size steps.
 #
 # ### Steep optima
 #
@@ -762,3 +889,22 @@ assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()
 # step size. Learning-rate schedules and warm-up use knowledge of how training usually evolves, and
 # averaging the parameters of past steps smooths out noise. Each costs extra computation or memory
 # per step, which is why first-order methods with a little memory dominate deep learning.
+
+# %% [markdown]
+# ## References
+#
+# * Polyak, B. T. (1964). Some methods of speeding up the convergence of iteration methods. *USSR
+#   Computational Mathematics and Mathematical Physics* 4(5). (Heavy-ball momentum and its rate.)
+# * Sutskever, I., Martens, J., Dahl, G. & Hinton, G. (2013). On the importance of initialization and
+#   momentum in deep learning. ICML.
+# * Tieleman, T. & Hinton, G. (2012). Lecture 6.5, RMSprop. *Neural Networks for Machine Learning*, Coursera.
+# * Kingma, D. P. & Ba, J. (2015). Adam: A method for stochastic optimization. ICLR.
+# * Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed., Springer. (Newton's method,
+#   L-BFGS, condition numbers.)
+# * Wilson, A. C. et al. (2017). The marginal value of adaptive gradient methods in machine learning. NeurIPS.
+# * Keskar, N. S. et al. (2017). On large-batch training for deep learning: generalization gap and
+#   sharp minima. ICLR.
+# * Lippe, P. (2021). *UvA Deep Learning Tutorial 4: Optimization and Initialization.* University of
+#   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0).
+# * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:
+#   Optimization techniques.* https://deeplearning.neuromatch.io (CC BY 4.0).

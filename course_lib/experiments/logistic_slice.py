@@ -1,6 +1,8 @@
 """A real-data 2-D loss surface: logistic regression on FashionMNIST with all but two parameters frozen.
 
 - ``fit_logistic_regression``: the 784→10 softmax regression whose parameters are frozen;
+- ``minimize_logistic_loss``: the same regression minimized to its end (L-BFGS), with an optional L2
+  term, to ask whether a finite minimizer exists at all;
 - ``LogisticSlice``: J(w, b) when only one weight w and one bias b move: its value, gradient and
   Hessian, in closed form and vectorized over many (w, b) at once;
 - ``SliceWindow``: the part of the (w, b) plane the course looks at, and where paths start.
@@ -19,7 +21,10 @@ from torch import Tensor
 
 from course_lib.experiments.surfaces import surface_grid
 
-__all__ = ["LogisticSlice", "SliceWindow", "fit_logistic_regression"]
+__all__ = ["COURSE_PIXEL_SCALE", "LogisticFit", "LogisticSlice", "SliceWindow", "fit_logistic_regression",
+           "minimize_logistic_loss"]
+
+COURSE_PIXEL_SCALE = 3.0
 
 
 def _as_float64(value) -> Tensor:
@@ -44,6 +49,49 @@ def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int = 10, steps: 
         weight.sub_(error.T @ x, alpha=lr)
         bias.sub_(error.sum(dim=0), alpha=lr)
     return weight, bias
+
+
+@dataclass(frozen=True)
+class LogisticFit:
+    """Where L-BFGS stopped on J(W, b) + (l2/2)·‖W‖²: weight (C, D), bias (C,), the objective there,
+    the largest |gradient| component, the training accuracy and ‖W‖."""
+
+    weight: Tensor
+    bias: Tensor
+    objective: float
+    gradient_max: float
+    accuracy: float
+    weight_norm: float
+
+
+def minimize_logistic_loss(x: Tensor, y: Tensor, l2: float = 0.0, num_classes: int = 10,
+                           max_iter: int = 100) -> LogisticFit:
+    """L-BFGS (strong Wolfe line search, float64, from zeros) on the mean cross-entropy plus (l2/2)·‖W‖².
+
+    x: (N, D), y: (N,). With ``l2 > 0`` the objective is strictly convex in W and has exactly one
+    minimizer, which L-BFGS approaches; with ``l2 = 0`` and separable data the loss only approaches
+    its infimum 0 as ‖W‖ grows, and the run stops where the gradient underflows its tolerance.
+    """
+    x = x.detach().reshape(len(y), -1).to("cpu", torch.float64)
+    y = y.detach().to("cpu")
+    weight = torch.zeros(num_classes, x.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(num_classes, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=int(max_iter), tolerance_grad=1e-12,
+                                  tolerance_change=0.0, history_size=20, line_search_fn="strong_wolfe")
+
+    def objective() -> Tensor:
+        optimizer.zero_grad()
+        value = torch.nn.functional.cross_entropy(x @ weight.T + bias, y) + 0.5 * l2 * weight.pow(2).sum()
+        value.backward()
+        return value
+
+    optimizer.step(objective)
+    value = objective().detach()
+    gradient_max = float(torch.cat([weight.grad.flatten(), bias.grad]).abs().max())
+    with torch.no_grad():
+        accuracy = float(((x @ weight.T + bias).argmax(dim=1) == y).double().mean())
+    return LogisticFit(weight.detach(), bias.detach(), float(value), gradient_max, accuracy,
+                       float(weight.detach().norm()))
 
 
 class LogisticSlice:
@@ -104,11 +152,14 @@ class LogisticSlice:
     @classmethod
     def from_data(cls, data=None, n_images: int = 500, weight_index: tuple[int, int] = DEFAULT_WEIGHT_INDEX,
                   bias_index: int = DEFAULT_BIAS_INDEX, seed: int = 42, fit_steps: int = 200,
-                  fit_lr: float = 0.05) -> LogisticSlice:
+                  fit_lr: float = 0.05, pixel_scale: float = 1.0) -> LogisticSlice:
         """The slice for ``n_images`` training images drawn with ``seed`` from ``data`` (FashionMNISTTensors).
 
         The frozen parameters come from ``fit_logistic_regression`` (``fit_steps`` steps of size
-        ``fit_lr`` from zeros) on those images. ``data=None`` loads FashionMNIST.
+        ``fit_lr`` from zeros) on those images. ``pixel_scale`` multiplies the free weight's pixel
+        (input p) after that fit, as if that one input were not standardized; the free weight then
+        meets a curvature ``pixel_scale²`` times larger, and its fitted value is divided by
+        ``pixel_scale``, so the model's predictions are unchanged. ``data=None`` loads FashionMNIST.
         """
         if data is None:
             from course_lib.data import load_fashion_mnist
@@ -122,7 +173,18 @@ class LogisticSlice:
         x = data.train_x[chosen].reshape(n_images, -1).to("cpu", torch.float64)
         y = data.train_y[chosen].to("cpu")
         weight, bias = fit_logistic_regression(x, y, num_classes=len(data.classes), steps=fit_steps, lr=fit_lr)
+        pixel_scale = float(pixel_scale)
+        if not pixel_scale > 0:
+            raise ValueError(f"pixel_scale must be positive, got {pixel_scale}")
+        x[:, weight_index[1]] *= pixel_scale
+        weight[:, weight_index[1]] /= pixel_scale
         return cls(x, y, weight, bias, weight_index, bias_index)
+
+    @classmethod
+    def course_default(cls, data=None) -> LogisticSlice:
+        """The slice notebook 03 and its momentum demo study: 500 images, the default weight and bias,
+        the weight's pixel scaled by ``COURSE_PIXEL_SCALE`` (a condition number above 100)."""
+        return cls.from_data(data, pixel_scale=COURSE_PIXEL_SCALE)
 
     def __repr__(self) -> str:
         return (f"LogisticSlice(n_images={self.n_images}, weight=W[{self.weight_class}, {self.pixel}], "

@@ -5,7 +5,8 @@
    sentence instead of an error deep inside the network;
 2. ``train_for_seconds``: plain SGD with the course's one training step (``train_step``) on
    minibatches from the sampler until the time budget is spent, recording (seconds, minibatch loss);
-3. ``MinibatchRace``: one seeded starting network, every run from a copy of it, cached by
+3. ``minibatch_gradient_noise``: how far minibatch gradients land from the full gradient, per batch size;
+4. ``MinibatchRace``: one seeded starting network, every run from a copy of it, cached by
    (batch size, learning rate, seconds); the sampler draws from the global generators, so each run
    does so inside ``seeded`` (the caller's random state is left alone).
 """
@@ -77,6 +78,34 @@ def train_for_seconds(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, 
             if has_diverged(value):
                 break
     return np.asarray(record, dtype=float).reshape(-1, 2)
+
+
+def flat_gradient(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """∇_w of the mean cross-entropy of ``model`` on (x: (B, ...), y: (B,)), all parameters in one vector (P,).
+
+    Uses ``torch.autograd.grad``, so the model's ``.grad`` fields are left alone.
+    """
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, parameters)])
+
+
+def minibatch_gradient_noise(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, sampler: Sampler,
+                             batch_sizes, draws: int = 20, seed: int = 0) -> np.ndarray:
+    """Mean ‖g_B − ∇J‖² over ``draws`` minibatches per batch size B: (len(batch_sizes),).
+
+    ∇J is the gradient on all of x: (N, ...), y: (N,); g_B on ``sampler(x, y, B)``, which draws inside
+    ``seeded(seed)`` (the caller's random state is left alone). For IID draws the expectation is σ²/B.
+    """
+    sample = checked_sampler(sampler)
+    full = flat_gradient(model, x, y)
+    noise = []
+    with seeded(seed):
+        for batch_size in batch_sizes:
+            errors = [(flat_gradient(model, *sample(x, y, int(batch_size))) - full).square().sum().item()
+                      for _ in range(int(draws))]
+            noise.append(float(np.mean(errors)))
+    return np.asarray(noise)
 
 
 class MinibatchRace:

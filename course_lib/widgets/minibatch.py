@@ -48,6 +48,20 @@ def parse_run_settings(batch_text: str, lr_text: str, num_examples: int) -> tupl
     return batch_sizes, lrs
 
 
+def draw_gradient_noise(batch_sizes: Sequence[int], noise: np.ndarray, slope: float) -> plt.Figure:
+    """Mean ‖g_B − ∇J‖² against the batch size B on log-log axes, with the 1/B line through the first point."""
+    sizes = np.asarray(batch_sizes, dtype=float)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.loglog(sizes, noise, marker="o", label=f"measured (slope {slope:.2f})")
+    ax.loglog(sizes, noise[0] * sizes[0] / sizes, "--", label="∝ 1/B")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel(r"mean $\|g_B - \nabla J\|^2$")
+    ax.set_title("How noisy is a minibatch gradient?")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def plot_loss_against_time(runs: Sequence[tuple[int, float, np.ndarray]], seconds: float) -> plt.Figure:
     """Minibatch loss against wall-clock seconds; runs: (batch_size, lr, (steps, 2) record) each."""
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -69,25 +83,28 @@ def plot_loss_against_time(runs: Sequence[tuple[int, float, np.ndarray]], second
 def minibatch_demo(sample_fn: Sampler | None = None, x: torch.Tensor | None = None,
                    y: torch.Tensor | None = None, time_budgets: Sequence[float] = TIME_BUDGETS,
                    time_budget: float | None = None, hidden_sizes=(100, 100),
-                   seed: int = 42) -> widgets.interactive:
+                   seed: int = 42, race: MinibatchRace | None = None) -> widgets.interactive:
     """Text boxes for batch sizes and learning rates plus a time budget → loss against seconds.
 
-    ``sample_fn(x, y, num_points)`` draws the minibatches: pass the result of
-    ``student_or_reference`` (course_lib's ``sample_minibatch`` when None). x: (N, 1, 28, 28),
-    y: (N,); by default the FashionMNIST training set. ``time_budget`` is the starting budget per
-    run (added to ``time_budgets`` if missing). With at most ``MAX_RUNS`` runs of at most 0.5 s each,
+    ``race``: the ``MinibatchRace`` to draw from (share the notebook's, so its cells and the demo use
+    one cache); otherwise one is built on x: (N, 1, 28, 28), y: (N,) (by default the FashionMNIST
+    training set) with ``sample_fn(x, y, num_points)`` (the result of ``student_or_reference``;
+    course_lib's ``sample_minibatch`` when None). ``time_budget`` is the starting budget per run
+    (added to ``time_budgets`` if missing). With at most ``MAX_RUNS`` runs of at most 0.5 s each,
     an update takes under 3 s; a setting tried before is answered from the cache.
     """
-    if x is None or y is None:
-        from course_lib.data import load_fashion_mnist
+    if race is None:
+        if x is None or y is None:
+            from course_lib.data import load_fashion_mnist
 
-        data = load_fashion_mnist()
-        x, y = data.train_x, data.train_y
-    race = MinibatchRace(x, y, **({"sampler": sample_fn} if sample_fn is not None else {}),
-                         hidden_sizes=hidden_sizes, seed=seed)
+            data = load_fashion_mnist()
+            x, y = data.train_x, data.train_y
+        race = MinibatchRace(x, y, **({"sampler": sample_fn} if sample_fn is not None else {}),
+                             hidden_sizes=hidden_sizes, seed=seed)
+    num_examples = len(race.x)
 
     def show(batch_sizes, learning_rates, seconds):
-        sizes, lrs = parse_run_settings(batch_sizes, learning_rates, len(x))
+        sizes, lrs = parse_run_settings(batch_sizes, learning_rates, num_examples)
         seconds = parse_number(seconds, "seconds per run", minimum=0.0, maximum=MAX_SECONDS)
         runs = [(size, lr, race.run(size, lr, seconds)) for size, lr in zip(sizes, lrs, strict=True)]
         fig = plot_loss_against_time(runs, seconds)

@@ -106,14 +106,14 @@ def draw_momentum(experiment: MomentumExperiment, lr: float, beta: float, num_st
 def _default_experiment() -> MomentumExperiment:
     from course_lib.experiments.logistic_slice import LogisticSlice
 
-    return MomentumExperiment(LogisticSlice.from_data())
+    return MomentumExperiment(LogisticSlice.course_default())
 
 
 def momentum_demo(experiment: MomentumExperiment | None = None, lr: float = 1.0, beta: float = 0.9,
-                  num_steps: int = 100) -> widgets.interactive:
+                  num_steps: int = 200) -> widgets.interactive:
     """Sliders for the learning rate (log scale), β and the number of steps; GD and momentum side by side.
 
-    The task: find (lr, β) for which momentum gets within 1e-6 of the optimum in 100 steps.
+    The task in notebook 03: find (lr, β) for which momentum gets within 1e-6 of the optimum in 200 steps.
     """
     experiment = experiment or _default_experiment()
 

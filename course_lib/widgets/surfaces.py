@@ -140,3 +140,19 @@ def surface_demo(runs: SurfaceRuns | None = None, surface: str = "pathological c
                                     continuous_update=False),
         view=widgets.ToggleButtons(options=["2-D", "3-D"], value="2-D", description="view"),
     )
+
+
+def draw_coordinates(paths: Mapping[str, np.ndarray]) -> Figure:
+    """w₁ and w₂ against the step, one line per optimizer: paths {optimizer: (T, 3) rows [w1, w2, J]}."""
+    figure = Figure(figsize=(12, 3.6), layout="constrained")
+    axes = figure.subplots(1, 2, sharex=True)
+    for index, (name, path) in enumerate(paths.items()):
+        steps = np.arange(len(path))
+        for ax, column in zip(axes, (0, 1), strict=True):
+            ax.plot(steps, path[:, column], color=f"C{index}", lw=1.3, label=name)
+    for ax, label in zip(axes, ("w₁ (across the ravine)", "w₂ (along the ravine)"), strict=True):
+        ax.set_xlabel("step")
+        ax.set_ylabel(label)
+        ax.axhline(0.0, color="grey", lw=0.6)
+    axes[0].legend(fontsize="small")
+    return figure
