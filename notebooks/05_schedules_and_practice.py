@@ -36,7 +36,6 @@ import torch
 from course_lib.carry_over import load_passed
 from course_lib.checks import check_adam, check_adamw, check_clip_grad_norm, check_warmup_cosine_lr
 from course_lib.clipping import clip_grad_norm as reference_clip_grad_norm
-from course_lib.config import is_quick
 from course_lib.data import load_fashion_mnist
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
@@ -49,7 +48,6 @@ from course_lib.experiments.normalization import (
     output_after_rescaling,
 )
 from course_lib.experiments.schedules import (
-    START_NORM,
     START_PEAK_LR,
     START_WARMUP_STEPS,
     ScheduleExperiment,
@@ -220,7 +218,7 @@ assert np.allclose(layer_warm.lr, schedule_curve(my_warmup_cosine, schedule_expe
 
 # %%
 first_layer = schedule_experiment.fresh_model("layer").linear_layers()[0].weight
-typical = first_layer.detach().pow(2).mean().sqrt().item()
+typical = math.sqrt(first_layer.detach().pow(2).mean().item())
 print(f"typical first-layer weight at initialization: {typical:.3f}; Adam's first step moves every weight by "
       f"{peak:.2f}, {peak / typical:.0f} times as much")
 assert peak / typical > 10

@@ -55,7 +55,7 @@ MISTAKES = (
                     lambda s, T, p, W, lo: p * s / W if s < W else reference(s, T, p, W, lo)),
     ScheduleMistake("the warmup lasts one step too long: it covers the steps with step < warmup_steps, so step "
                     "warmup_steps already belongs to the cosine part",
-                    lambda s, T, p, W, lo: p * (s + 1) / W if s <= W else reference(s, T, p, W, lo)),
+                    lambda s, T, p, W, lo: p * (s + 1) / W if s <= W and W > 0 else reference(s, T, p, W, lo)),
     ScheduleMistake("the cosine ignores min_lr: it must decay from peak_lr to min_lr, "
                     "min_lr + 0.5 · (peak_lr − min_lr) · (1 + cos(…))",
                     lambda s, T, p, W, lo: _warm(s, W, p, lambda: p * _cosine((s - W) / max(1, T - W)))),
