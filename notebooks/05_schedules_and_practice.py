@@ -500,7 +500,7 @@ assert np.median(np.flatnonzero(clipped_at[3.0].grad_norm > 3.0)) < clipping_exp
 assert clipped_at[0.3].clipped_fraction() > 0.95 and clipped_at[0.3].val_acc > clipped_at[3.0].val_acc
 
 # %% [markdown]
-# Without clipping, the first steps overshoot, the gradient norm climbs into the hundreds and the
+# Without clipping, the first steps overshoot, the gradient norm grows by orders of magnitude and the
 # run diverges within its first few dozen steps. Clipping at 3 touches only a small share of the
 # steps, almost all of them at the start, where the gradients are largest, and the run trains. That
 # is clipping as a safeguard: it leaves ordinary steps alone and caps the rare large ones. Zhang et
