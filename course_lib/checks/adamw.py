@@ -1,12 +1,15 @@
 """Self-check for the AdamW exercise: a subclass of (the student's) Adam whose ``update_param`` decays, then steps.
 
 w ← w − η·λ·w; then Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·m̂/(√v̂ + ε). It must match
-``torch.optim.AdamW(params, lr=η, betas=(β₁, β₂), eps=ε, weight_decay=λ)``, the reference here.
+``torch.optim.AdamW(params, lr=η, betas=(β₁, β₂), eps=ε, weight_decay=λ)``. The reference it runs next to is
+``course_lib.optimizers.AdamW``, which ``tests/unit/test_optimizers_adamw.py`` checks against torch's step by
+step (constructing a first torch optimizer in a fresh process costs over a second of imports, and the
+check should answer at once).
 
 1. Four cases on a linear loss Σ c·w whose gradient c is a seeded sequence, the same whatever the
    weights (|c| ≥ 0.1, so ε plays no role): a strong decay (ηλ = 0.025 per step), other betas and ε,
    the default weight_decay, and every default; two parameters, (3, 4) and (5,), four steps each.
-   The student's optimizer and torch's run side by side and are compared after every step.
+   The student's optimizer and the reference run side by side and are compared after every step.
 2. After all steps, a mismatch is replayed against known mistakes (the decay added to the gradient, as L2 in Adam; the
    decay not scaled by η; decayed after the step; divided by √v̂; …) to name the one that was made.
 3. A fifth case trains a small tanh regression for five steps, where gradients depend on the weights.
@@ -32,6 +35,7 @@ from course_lib.checks._runner import (
     snapshot,
 )
 from course_lib.checks._stateful import RegressionProblem
+from course_lib.optimizers import AdamW as ReferenceAdamW
 from course_lib.optimizers import OptimizerTemplate
 
 SIGNATURE = "AdamW(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2)"
@@ -117,10 +121,8 @@ def _require_optimizer_class(cls: object) -> None:
                     "the Adam update come with it")
 
 
-def _torch_hyper(hyper: dict) -> dict:
-    settings = {**DEFAULTS, **hyper}
-    return {"lr": settings["lr"], "betas": (settings["beta1"], settings["beta2"]), "eps": settings["eps"],
-            "weight_decay": settings["weight_decay"], "foreach": False}
+def _reference(params: list[torch.Tensor], hyper: dict) -> ReferenceAdamW:
+    return ReferenceAdamW(params, **{**DEFAULTS, **hyper})
 
 
 def _construct(cls: type, params: list[torch.Tensor], hyper: dict) -> OptimizerTemplate:
@@ -160,9 +162,9 @@ def _linear_problem(seed: int) -> tuple[list[torch.Tensor], list[list[torch.Tens
     return start, gradients
 
 
-def _run_torch(start, gradients, hyper) -> list[list[torch.Tensor]]:
+def _run_reference(start, gradients, hyper) -> list[list[torch.Tensor]]:
     params = [w.clone().requires_grad_() for w in start]
-    optimizer = torch.optim.AdamW(params, **_torch_hyper(hyper))
+    optimizer = _reference(params, hyper)
     return [_take_step(optimizer, params, _linear_loss(g), student=False) for g in gradients]
 
 
@@ -171,7 +173,7 @@ def _settings_text(hyper: dict) -> str:
 
 
 def _diagnose_linear(hyper, start, gradients, trajectory, expected, step) -> str:
-    """Why the student's trajectory (all steps) first differs from torch's at ``step``."""
+    """Why the student's trajectory (all steps) first differs from the reference at ``step``."""
     previous = start if step == 0 else trajectory[step - 1]
     if all_equal(trajectory[step], previous):
         return (f"the parameters did not change in step {step + 1}: decay p in place (p.mul_(…) or p.data -= …), "
@@ -190,7 +192,7 @@ def _diagnose_linear(hyper, start, gradients, trajectory, expected, step) -> str
 
 def _check_linear_case(cls, case_number: int, hyper: dict) -> None:
     start, gradients = _linear_problem(seed=555 + case_number)
-    expected = _run_torch(start, gradients, hyper)
+    expected = _run_reference(start, gradients, hyper)
     params = [w.clone().requires_grad_() for w in start]
     optimizer = _construct(cls, params, hyper)
     trajectory = [_take_step(optimizer, params, _linear_loss(g), student=True) for g in gradients]
@@ -204,7 +206,7 @@ def _check_regression_case(cls) -> None:
     hyper = {"lr": 0.03, "beta1": 0.85, "beta2": 0.99, "eps": 1e-12, "weight_decay": 0.3}
     params, reference_params = problem.fresh_params(), problem.fresh_params()
     optimizer = _construct(cls, params, hyper)
-    reference = torch.optim.AdamW(reference_params, **_torch_hyper(hyper))
+    reference = _reference(reference_params, hyper)
     for step in range(REGRESSION_STEPS):
         got = _take_step(optimizer, params, problem.loss, student=True)
         expected = _take_step(reference, reference_params, problem.loss, student=False)
