@@ -340,9 +340,9 @@ assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 # weight_decay=1e-2)`. Write `update_param(p)`: first decay $p \leftarrow p - \eta\lambda p$, in
 # place, then take the Adam step of the parent class. For example, with $\eta = 0.1$ and
 # $\lambda = 0.5$, a weight of 2.0 first becomes $2.0 \cdot (1 - 0.05) = 1.9$. Hint: `super()` reaches
-# the parent class's method. The check runs your optimizer next to `torch.optim.AdamW` for several
-# steps on five cases (a strong decay, other betas, the default `weight_decay`, all defaults, and a
-# small regression) and must match it at every step.
+# the parent class's method. The check runs your optimizer for several steps on five cases (a strong
+# decay, other betas, the default `weight_decay`, all defaults, and a small regression) next to a
+# reference that makes exactly the updates of `torch.optim.AdamW`, and it must match at every step.
 
 # %%
 Adam = load_passed("Adam", check_adam, ReferenceAdam, where="notebook 03")
@@ -423,10 +423,10 @@ assert max(accuracy.values()) - min(accuracy.values()) < 0.02
 
 # %% [markdown]
 # With L2 inside Adam, the first-layer weights with the smallest gradient history shrank the most
-# and the groups with larger gradients less and less; across layers, the logits layer, whose weights
-# get the largest gradients, barely shrank. AdamW shrank every group of the first layer by about the
-# same factor, whatever its gradients, and its layers by similar factors (the spread that remains
-# comes from training itself, not from the decay). That is the point of decoupling: the strength of
+# and the groups with larger gradients less and less; across layers, the first layer shrank most and
+# the logits layer barely at all. AdamW shrank every group of the first layer by about the same
+# factor, whatever its gradients, and its layers by similar factors (the spread that remains cannot
+# come from the decay, which multiplies every weight by the same factor). That is the point of decoupling: the strength of
 # the regularization is the same for every weight and does not depend on the optimizer's
 # statistics. On this small problem neither setting changes the validation accuracy by even two
 # points; Loshchilov & Hutter (2019) show that on image classification the decoupled version also
@@ -635,7 +635,7 @@ assert 0.5 * floor < default_curve[6:].min() and default_curve[6:].max() < 2 * f
 assert all(0.5 < v < 2 for v in depth_stats["Kaiming"][:-1])
 
 # %% [markdown]
-# From the fourth layer on, most of the variance in a default-initialized network is the biases'
+# From the fifth layer on, most of the variance in a default-initialized network is the biases'
 # own, $1/(3\cdot256)$ added in every layer whatever its input, while the part passed on from the
 # input shrinks by another factor of six per layer. At 8 hidden layers, trained like the runs above:
 
@@ -706,6 +706,8 @@ for label, record in records.items():
           f"{record.grad_norm[0].mean():.3g}, final loss {record.loss[-1]:.3g}")
 healthy, never_zeroed, bad_init, too_high = records["B"], records["A"], records["C"], records["D"]
 assert 3e-4 < ratio_summary(healthy) < 1e-2 and healthy.steps == monitoring.steps
+assert np.mean((healthy.update_ratio > 3e-4) & (healthy.update_ratio < 3e-2)) > 0.95
+assert np.allclose(too_high.update_ratio[0], 10 * healthy.update_ratio[0], rtol=1e-3)
 assert ratio_summary(too_high, slice(0, 10)) > 10 * ratio_summary(healthy, slice(0, 10)) and too_high.steps < monitoring.steps
 assert ratio_summary(bad_init, slice(0, 20)) < ratio_summary(healthy, slice(0, 20)) / 10
 assert bad_init.grad_norm[0].max() < healthy.grad_norm[0].min() / 100 and bad_init.loss[:20].min() > 2.25
