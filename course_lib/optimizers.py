@@ -253,3 +253,44 @@ def sgd_step(params: Iterable[torch.Tensor], lr: float) -> None:
                 continue
             p.add_(p.grad, alpha=-lr)
             p.grad = None
+
+
+# Added for notebook 05 (appended so that the table above stays as it is):
+# ``AdamW(lr, …, weight_decay=λ)`` ≡ ``torch.optim.AdamW(lr, betas, eps, weight_decay=λ)``: w ← w(1 − ηλ), then Adam;
+# ``AdamL2(lr, …, weight_decay=λ)`` ≡ ``torch.optim.Adam(lr, betas, eps, weight_decay=λ)``: g ← g + λw, then Adam.
+__all__ += ["AdamW", "AdamL2"]
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``: decay first, w ← w − η·λ·w, then the Adam step.
+
+    The decay is decoupled from the gradient: it never enters m or v, so every weight shrinks by the same
+    factor (1 − ηλ) per step. torch multiplies λ by the learning rate η (the paper multiplies it by the
+    schedule's factor η_t/η instead, so its λ is about η times torch's).
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 1e-2):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.weight_decay = _check_epsilon(weight_decay, "weight_decay")
+
+    def update_param(self, p: torch.Tensor) -> None:
+        p.mul_(1.0 - self.lr * self.weight_decay)
+        super().update_param(p)
+
+
+class AdamL2(Adam):
+    """Adam on the loss J + (λ/2)‖w‖²: the gradient becomes g + λw before m and v see it (in place, in p.grad).
+
+    This is ``torch.optim.Adam(weight_decay=λ)``. The decay λw is divided by √v̂ like any gradient, so
+    weights whose gradients were large decay less.
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 1e-2):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.weight_decay = _check_epsilon(weight_decay, "weight_decay")
+
+    def update_param(self, p: torch.Tensor) -> None:
+        p.grad.add_(p, alpha=self.weight_decay)
+        super().update_param(p)

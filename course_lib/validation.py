@@ -47,6 +47,14 @@ def parse_number_list(text, name: str, **limits) -> list[float]:
     return [parse_number(part, name, **limits) for part in parts]
 
 
+def parse_positive(value, name: str, maximum: float | None = None) -> float:
+    """A number > 0 (and at most ``maximum``), from a number or numeric text; CourseInputError otherwise."""
+    number = parse_number(value, name, minimum=0.0, maximum=maximum)
+    if number == 0:
+        raise CourseInputError(f"{name}: must be positive, got 0.")
+    return number
+
+
 def parse_choice(value, options: Sequence | Mapping, name: str):
     """``value`` when it is one of ``options`` (for a mapping: one of its keys, or one of its values,
     which is returned); CourseInputError naming the choices otherwise."""

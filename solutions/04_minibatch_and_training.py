@@ -40,9 +40,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from course_lib.carry_over import load_passed
 from tqdm.auto import tqdm
 
+from course_lib.carry_over import load_passed
 from course_lib.challenge import compare_with_benchmark, load_benchmark
 from course_lib.checks import check_adam, check_sample_minibatch, check_sgd_step
 from course_lib.config import is_quick, quick_or_full
@@ -145,21 +145,16 @@ minibatch_demo(race=race, time_budget=TIME_BUDGET)
 # in section 1).
 #
 # **Predict, then run.** Raise the learning rate from 0.05 to 0.4 (type `0.4` in the learning-rate box).
-# Which runs get better, which get worse? Then compare with the cell below.
+# Which runs get better, which get worse? Then compare with the cell below, which runs the same
+# number of steps for each setting, so that the answer does not depend on how fast your computer is.
 
 # %%
-pairs = {(batch, lr): race.run(batch, lr, TIME_BUDGET) for batch in (20, 1000) for lr in (0.05, 0.4)}
-
-
-def settled_loss(batch):
-    """Mean minibatch loss over the second half of the steps both learning rates completed, per lr."""
-    steps = min(len(pairs[batch, 0.05]), len(pairs[batch, 0.4]))
-    return {lr: float(pairs[batch, lr][steps // 2:steps, 1].mean()) for lr in (0.05, 0.4)}
-
-
-settled = {batch: settled_loss(batch) for batch in (20, 1000)}
+STEPS = quick_or_full(40, 100)
+settled = {batch: {lr: float(race.run_steps(batch, lr, STEPS)[STEPS // 2:, 1].mean()) for lr in (0.05, 0.4)}
+           for batch in (20, 1000)}
 for batch, losses in settled.items():
-    print(f"batch {batch:4d}: loss after equal numbers of steps, lr 0.05 → {losses[0.05]:.2f}, lr 0.4 → {losses[0.4]:.2f}")
+    print(f"batch {batch:4d}: mean loss over steps {STEPS // 2}–{STEPS}, lr 0.05 → {losses[0.05]:.2f}, "
+          f"lr 0.4 → {losses[0.4]:.2f}")
 assert settled[20][0.4] > settled[20][0.05], "the smallest batch should do worse with the larger step"
 assert settled[1000][0.4] < settled[1000][0.05], "the largest batch should do better with the larger step"
 

@@ -28,7 +28,7 @@ from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.seeding import seeded
 from course_lib.training import has_diverged, train_step
-from course_lib.validation import parse_number
+from course_lib.validation import parse_number, parse_positive
 
 MAX_LEARNING_RATE = 100.0
 MAX_SECONDS = 10.0
@@ -122,6 +122,7 @@ class MinibatchRace:
         with seeded(self.seed):
             self.initial_model = MLP(input_size=x[0].numel(), hidden_sizes=hidden_sizes).to(x.device)
         self._timed_run = lru_cache(maxsize=cache_size)(self._train)
+        self._counted_run = lru_cache(maxsize=cache_size)(self._counted)
 
     def _train(self, batch_size: int, lr: float, seconds: float) -> np.ndarray:
         with seeded(self.seed):
@@ -137,3 +138,17 @@ class MinibatchRace:
         if lr == 0 or seconds == 0:
             raise CourseInputError("the learning rate and the time budget must be positive.")
         return self._timed_run(batch_size, lr, seconds)
+
+    def run_steps(self, batch_size: int, lr: float, steps: int) -> np.ndarray:
+        """(steps, 2) rows [seconds, minibatch loss] of a run of exactly ``steps`` SGD steps (fewer if it
+        diverges): unlike ``run``, what it computes does not depend on how fast the machine is."""
+        batch_size = int(parse_number(batch_size, f"batch size (at most the {len(self.x)} training examples)",
+                                      minimum=1, maximum=len(self.x), integer=True))
+        lr = parse_positive(lr, "learning rate", maximum=MAX_LEARNING_RATE)
+        steps = int(parse_number(steps, "steps", minimum=1, maximum=100_000, integer=True))
+        return self._counted_run(batch_size, lr, steps)
+
+    def _counted(self, batch_size: int, lr: float, steps: int) -> np.ndarray:
+        with seeded(self.seed):
+            return train_for_seconds(copy.deepcopy(self.initial_model), self.x, self.y, batch_size, lr, 0.0,
+                                     self.sampler, min_steps=steps)

@@ -16,6 +16,10 @@ _DEMO_MODULES = {
     "minibatch_demo": "minibatch",
     "compare_optimizers_demo": "compare_optimizers",
     "weight_decay_demo": "weight_decay",
+    "schedule_demo": "schedules",
+    "adamw_demo": "decoupled_decay",
+    "clipping_demo": "clipping",
+    "normalization_demo": "normalization",
 }
 
 __all__ = sorted(_DEMO_MODULES)

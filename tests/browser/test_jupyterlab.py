@@ -29,13 +29,15 @@ ARTIFACTS = REPO / "test-artifacts" / "browser"
 
 # Demos with a slider and a plot, per student notebook (from notebooks/*.py and course_lib/widgets/):
 # 01 weight_decay_demo; 02 init_explorer; 03 momentum_demo, surface_demo, overparameterization_demo;
-# 04 compare_optimizers_demo (computation_cost_demo has a dropdown only, minibatch_demo text boxes).
+# 04 compare_optimizers_demo (computation_cost_demo has a dropdown only, minibatch_demo text boxes);
+# 05 schedule_demo, adamw_demo, clipping_demo, normalization_demo.
 # A notebook missing here, or a count that changed, fails the test: update this table with the notebook.
 SLIDER_DEMOS = {
     "01_training_loop.ipynb": 1,
     "02_initialization.ipynb": 1,
     "03_optimizers.ipynb": 3,
     "04_minibatch_and_training.ipynb": 1,
+    "05_schedules_and_practice.ipynb": 4,
 }
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -158,7 +158,7 @@ def test_a_diverging_optimizer_is_one_sentence():
 def test_out_of_range_settings_are_rejected(runs, lrs, steps):
     with pytest.raises(CourseInputError):
         runs.paths("steep optima", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2, **lrs}, steps)
-    with pytest.raises(CourseInputError, match="Unknown surface"):
+    with pytest.raises(CourseInputError, match="surface: .saddle. is not one of"):
         runs.paths("saddle", {"SGD": 0.5, "Momentum": 1.0, "Adam": 0.2}, 10)
 
 

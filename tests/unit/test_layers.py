@@ -13,7 +13,7 @@ import course_lib.widgets as demos
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "course_lib"
 UI_PACKAGES = ("ipywidgets", "matplotlib", "seaborn", "IPython", "course_lib.widgets", "course_lib.plotting")
-VIEW_PREFIXES = ("draw_", "plot_", "show_")
+VIEW_PREFIXES = ("draw_", "plot_", "show_", "watch_")
 
 
 def module_name(path: Path) -> str:
