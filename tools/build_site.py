@@ -69,7 +69,9 @@ ALT_TEXT_FILE = "_alt_text.json"
 REMOTE_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 GENERIC_TEXT_RE = re.compile(r"^<.*>$", re.DOTALL)
-MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "ui", "a11y", "adaptors")
+# MathJax 3: the TeX-to-HTML combined file, the TeX extensions it loads on demand, its fonts, and the
+# menu's accessibility tools (explorer, speech with its rule maps) that a reader can switch on.
+MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "ui", "a11y", "adaptors", "sre")
 
 PUBLIC_NOTE = """:::{{note}}
 **{title}** as a student first sees it: the student notebook, run top to bottom{mode_words}, with the
@@ -318,9 +320,12 @@ def localize_markdown(source: str) -> str:
 
 
 def note_cell(settings: Settings, title: str) -> nbformat.NotebookNode:
-    mode_words = " in quick mode (smaller subsets and fewer epochs)" if settings.mode == "quick" else ""
+    quick = settings.mode == "quick" and settings.execute
+    mode_words = " in quick mode (smaller subsets and fewer epochs)" if quick else ""
     template = PUBLIC_NOTE if settings.edition == "public" else INSTRUCTOR_NOTE
-    return nbformat.v4.new_markdown_cell(template.format(title=title, mode_words=mode_words))
+    cell = nbformat.v4.new_markdown_cell(template.format(title=title, mode_words=mode_words))
+    cell.id = "course-site-note"  # a fixed id: the staged notebook's bytes change only when its content does
+    return cell
 
 
 def prepare_chapter(path: Path, executed: nbformat.NotebookNode, settings: Settings) -> Chapter:
@@ -463,7 +468,7 @@ def build_assets(site_src: Path, assets: Path) -> Path:
         subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=site_src, check=True)
         stamp.write_text(_digest(lock))
-    recipe = _digest(lock, site_src / "build_js.mjs", site_src / "widgets_entry.js")
+    recipe = _digest(lock, site_src / "build_js.mjs", site_src / "widgets_entry.js") + repr(MATHJAX_PARTS)
     built = assets / ".recipe-sha256"
     if built.exists() and built.read_text() == recipe:
         return assets
