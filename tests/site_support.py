@@ -9,6 +9,7 @@ positive control.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -124,12 +125,18 @@ class _PageParser(HTMLParser):
             self.heading[1] += data
 
 
-def read_page(path: Path) -> Page:
+@functools.lru_cache(maxsize=256)
+def _read_page(path: Path, mtime_ns: int) -> Page:
     page = Page(path=path)
     parser = _PageParser(page)
     parser.feed(path.read_text(encoding="utf-8"))
     page.text = html.unescape(" ".join(parser.text))
     return page
+
+
+def read_page(path: Path) -> Page:
+    """The parsed page (parsed once per session for each version of the file; do not modify it)."""
+    return _read_page(Path(path), Path(path).stat().st_mtime_ns)
 
 
 def words(text: str) -> str:

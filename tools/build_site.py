@@ -259,9 +259,12 @@ def execute_cached(paths: list[Path], settings: Settings) -> dict[Path, nbformat
                 text, seconds = future.result()
                 executed = nbformat.reads(text, as_version=4)
                 log(f"{path.relative_to(ROOT)}: executed in {seconds:.0f} s")
-                cache.cache_notebook_bundle(
+                record = cache.cache_notebook_bundle(
                     CacheBundleIn(nb=executed, uri=str(path)), check_validity=False, overwrite=True
                 )
+                for old in cache.list_cache_records():  # one execution per notebook is kept
+                    if old.uri == str(path) and old.pk != record.pk:
+                        cache.remove_cache(old.pk)
                 results[path] = executed
     return {path: results[path] for path in paths}
 

@@ -4,18 +4,21 @@ HTTP server with every other address blocked.
 One browser, one context for all chapters (the ``public_site`` fixture builds the site once per
 session). Per chapter: no console error and no uncaught page error, no request to another site, every
 widget view of the page rendered from the stored widget state, every demo's plot decoded and painted
-with a text alternative, and the page's math typeset by the local MathJax. Screenshots of each chapter's
+with a text alternative, and the page's math typeset by the local MathJax; and the offline full-text
+search finds a chapter. Screenshots of each chapter's
 first demo go to ``test-artifacts/site/``.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from site_support import read_page
 
 from .lab_driver import CHROMIUM, CHROMIUM_ARGS, require_browser
 
@@ -163,4 +166,20 @@ def test_a_blocked_request_and_a_script_error_would_be_caught(public_site, site_
         assert any("deliberate" in error for error in errors), errors
     finally:
         del outside[before:]
+        page.close()
+
+
+def test_full_text_search_finds_a_chapter(public_site, site_browser):
+    """Sphinx's offline search: a word of the first chapter's title finds that chapter."""
+    base, context, _ = site_browser
+    first = public_site.notebooks[0]
+    title = read_page(public_site.chapter(first)).headings[0][1]
+    word = max(re.findall(r"[A-Za-z]{4,}", title), key=len)
+    page, errors = open_page(context, f"{base}/search.html?q={word}")
+    try:
+        page.wait_for_function("() => document.querySelectorAll('#search-results li').length > 0")
+        links = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.href)")
+        assert any(first.stem in link for link in links), links
+        assert not errors, errors
+    finally:
         page.close()
