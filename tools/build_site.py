@@ -190,6 +190,9 @@ def run_notebook(notebook: nbformat.NotebookNode, cwd: Path, timeout: int) -> nb
             client.execute()
         except CellExecutionError as error:
             raise RuntimeError(f"{error.ename}: {error.evalue}") from error
+        finally:
+            if manager.has_kernel:  # nbclient leaves a kernel manager it was given running
+                manager.shutdown_kernel(now=True)
     return executed
 
 
