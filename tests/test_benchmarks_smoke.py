@@ -76,12 +76,3 @@ def test_notebook_resources_reports_wall_time_and_memory_per_notebook():
     assert [target["what"] for target in result["targets"]] == ["quick suite wall time (s)"]
     assert isinstance(result["targets_met"], bool) and "conditions" in result
 
-
-@pytest.mark.slow
-def test_site_build_reports_a_build_and_a_rebuild_that_executes_nothing(public_site):
-    """Quick mode, after the session's site fixture filled the execution cache: two cached builds."""
-    result = run_benchmark("site_build.py", "--mode", "quick")
-    assert result["benchmark"] == "site_build"
-    assert result["build_s"] > 0 and result["rebuild_s"] > 0
-    assert result["rebuild_executed_notebooks"] == 0
-    assert isinstance(result["targets_met"], bool)

@@ -25,11 +25,12 @@ Pipeline (one function per step):
 6. `stage`                 write the Sphinx sources into `build/site/<edition>-<mode>/src`, only the files
                            whose bytes changed (unchanged files keep their mtime, so Sphinx re-reads
                            only what changed), and remove stale ones.
-7. `sphinx_build`          `sphinx-build -W --keep-going -c site_src` into the output folder (`site/`, or
-                           `site-instructor/`, or `build/site/<edition>-quick/html` in quick mode), with
-                           doctrees kept between builds.
+7. `sphinx_build`          `sphinx-build -W --keep-going -c site_src` into `build/site/<edition>-<mode>/html`,
+                           with doctrees kept between builds.
 8. `publish_sources`       the page's "download .ipynb" serves the notebook as in the repository (the
                            clean student notebook, or the solution notebook), not the staged copy.
+9. `mirror`                copy the changed files into the output folder (`site/`, `site-instructor/`;
+                           quick mode builds stay in `build/site/<edition>-quick/html`).
 
 Usage: python tools/build_site.py [--edition public|instructor] [--mode full|quick] [--out DIR]
                                   [--jobs N] [--no-execute] [--fresh]
@@ -123,7 +124,7 @@ class Settings:
         if self.out is not None:
             return self.out
         if self.mode == "quick":
-            return self.work_dir / "html"
+            return self.work_dir / "html"  # the test site stays where Sphinx wrote it
         return ROOT / ("site" if self.edition == "public" else "site-instructor")
 
 
@@ -560,6 +561,24 @@ def publish_sources(chapters: list[Chapter], out: Path) -> None:
     (out / ".nojekyll").touch()
 
 
+def mirror(source: Path, target: Path) -> None:
+    """Make `target` a copy of `source`: copy new and changed files, remove the ones `source` lacks."""
+    wanted = set()
+    for path in source.rglob("*"):
+        relative = path.relative_to(source)
+        wanted.add(relative)
+        destination = target / relative
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        elif not destination.exists() or destination.stat().st_size != path.stat().st_size \
+                or destination.read_bytes() != path.read_bytes():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+    for path in sorted(target.rglob("*"), reverse=True):
+        if path.relative_to(target) not in wanted:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
 def build(settings: Settings) -> Path:
     """Run the whole pipeline; return the output folder."""
     started = time.perf_counter()
@@ -572,9 +591,12 @@ def build(settings: Settings) -> Path:
     staging = settings.work_dir / "src"
     written = stage(staged_files(ROOT, chapters, settings), staging)
     log(f"staged {len(written)} changed source file(s) in {staging.relative_to(ROOT)}")
+    html_dir = settings.work_dir / "html"  # myst-nb writes images next to Sphinx's output folder
+    sphinx_build(staging, html_dir, settings.work_dir / "doctrees", assets, settings)
+    publish_sources(chapters, html_dir)
     out = settings.out_dir
-    sphinx_build(staging, out, settings.work_dir / "doctrees", assets, settings)
-    publish_sources(chapters, out)
+    if out.resolve() != html_dir.resolve():
+        mirror(html_dir, out)
     log(f"{settings.edition} edition ({settings.mode} mode) built in {out} in {time.perf_counter() - started:.1f} s")
     return out
 
