@@ -9,7 +9,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.course-installed
 QUICK_ENV := OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: setup system-packages data lab check test lint notebooks solutions links bench clean
+.PHONY: setup system-packages data lab check test lint notebooks solutions links site bench clean
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
@@ -68,8 +68,16 @@ test: data
 	$(QUICK_ENV) $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=600 -p no:randomly --durations=15 tests notebooks solutions
 
+# The course website (see README, "Course website"): executes the notebooks in full mode (cached in
+# .site-cache/, so a rebuild with nothing changed takes seconds) and builds site/ with Sphinx -W.
+# make site EDITION=instructor builds the solution notebooks into site-instructor/ (do not publish it).
+EDITION ?= public
+SITE_JOBS ?= 1
+site: data
+	$(PY) -m tools.build_site --edition $(EDITION) --mode full --jobs $(SITE_JOBS)
+
 bench: data
 	$(PY) benchmarks/training_throughput.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts build site site-instructor .site-cache site_src/node_modules

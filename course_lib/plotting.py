@@ -27,6 +27,7 @@ from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from course_lib.experiments.surfaces import surface_grid
+from course_lib.figure_text import register_figure_descriptions
 
 __all__ = [
     "use_course_style",
@@ -51,9 +52,11 @@ METRIC_LABELS = {
 
 
 def use_course_style() -> None:
-    """The course's look: seaborn's white grid, colour-blind palette, readable font sizes."""
+    """The course's look: seaborn's white grid, colour-blind palette, readable font sizes; inside a
+    kernel, every displayed figure also carries a text description (``course_lib.figure_text``)."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     plt.rcParams.update({"figure.dpi": 100, "axes.titlesize": "medium", "figure.autolayout": False})
+    register_figure_descriptions()
 
 
 def _layer_name(module_name: str) -> str:

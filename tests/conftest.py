@@ -4,6 +4,8 @@
 - ``small_fashion``: a 2000/500/500 subset of it, for tests that train.
 - ``tmp_data_dir`` / ``tmp_checkpoint_dir``: empty directories that ``course_lib.config`` points to
   for the duration of one test (through ``COURSE_DATA_DIR`` / ``COURSE_CHECKPOINT_DIR``).
+- ``public_site`` / ``instructor_site``: the course website's two editions, built once per session in
+  quick mode (``tests/site_support.py``), for ``tests/test_site.py`` and the browser test.
 """
 
 from __future__ import annotations
@@ -42,3 +44,19 @@ def tmp_checkpoint_dir(tmp_path, monkeypatch):
     path.mkdir()
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def public_site():
+    """The public edition, built once per session in quick mode by the same pipeline as make site."""
+    from site_support import build_edition
+
+    return build_edition("public", "--jobs", "2")
+
+
+@pytest.fixture(scope="session")
+def instructor_site():
+    """The instructor edition from the solutions' stored outputs (nothing executed)."""
+    from site_support import build_edition
+
+    return build_edition("instructor", "--no-execute")

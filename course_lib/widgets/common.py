@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from course_lib.errors import one_line_message
+from course_lib.figure_text import describe_figure
 
 MESSAGE_STYLE = "color: #b00020; font-family: sans-serif;"
 WIDGET_DPI = 80
@@ -118,19 +119,23 @@ def figure_png(fig, dpi: int = WIDGET_DPI) -> bytes:
     return buffer.getvalue()
 
 
-def display_png(png: bytes) -> None:
-    """Show PNG bytes in the current output area (inside a kernel; elsewhere there is nowhere to show)."""
+def display_png(png: bytes, alt: str | None = None) -> None:
+    """Show PNG bytes in the current output area (inside a kernel; elsewhere there is nowhere to show).
+
+    ``alt`` (what the plot shows, see ``course_lib.figure_text``) goes into the output's image
+    metadata, where the course website's widget renderer reads it as the image's text alternative.
+    """
     if in_ipython_kernel():
         from IPython.display import Image, display
 
-        display(Image(data=png, format="png"))
+        display(Image(data=png, format="png", alt=alt or None))
 
 
 def show_figure(fig) -> None:
     """Display ``fig`` as a PNG in the current output area (inside a kernel) and close it."""
     try:
         if in_ipython_kernel():
-            display_png(figure_png(fig))
+            display_png(figure_png(fig), alt=describe_figure(fig))
     finally:
         plt.close(fig)
 
@@ -176,7 +181,7 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
             return None
         ui.last_figure, ui.last_png = fig, png
         if fig is not None:
-            display_png(png)
+            display_png(png, alt=describe_figure(fig))
             plt.close(fig)
         return fig
 

@@ -1,0 +1,79 @@
+// The course site's widget renderer: draws every widget of a page from the widget state that the
+// executed notebook stored, with @jupyter-widgets/html-manager, bundled here so no page needs a CDN.
+//
+// Differences from html-manager's own embed.js:
+// - only the built-in widget modules (base, controls, output) load; any other module is an error
+//   shown in place of the widget, never a request to a CDN;
+// - an image in a widget's output gets the text alternative its output stored
+//   (metadata["image/png"].alt, set by course_lib's demos), so the plot is described to a screen reader.
+import { HTMLManager } from '@jupyter-widgets/html-manager/lib/htmlmanager';
+import { RenderedImage } from '@jupyterlab/rendermime';
+import '@lumino/widgets/style/index.css';
+
+const STATE_TYPE = 'application/vnd.jupyter.widget-state+json';
+const VIEW_TYPE = 'application/vnd.jupyter.widget-view+json';
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif'];
+
+class DescribedImage extends RenderedImage {
+  async render(model) {
+    await super.render(model);
+    const metadata = model.metadata[this.mimeType] || {};
+    const image = this.node.querySelector('img');
+    if (image && metadata.alt) image.alt = String(metadata.alt);
+  }
+}
+
+function createManager() {
+  const manager = new HTMLManager();
+  manager.renderMime.addFactory(
+    { safe: true, mimeTypes: IMAGE_TYPES, createRenderer: (options) => new DescribedImage(options) },
+    0,
+  );
+  return manager;
+}
+
+async function renderState(state) {
+  const manager = createManager();
+  const models = await manager.set_state(state);
+  const byId = new Map(models.map((model) => [model.model_id, model]));
+  const views = Array.from(document.querySelectorAll(`script[type="${VIEW_TYPE}"]`));
+  await Promise.all(views.map(async (tag) => {
+    const model = byId.get(JSON.parse(tag.textContent).model_id);
+    if (model === undefined || tag.parentElement === null) return;
+    const host = document.createElement('div');
+    host.className = 'widget-subarea';
+    tag.parentElement.insertBefore(host, tag);
+    const view = await manager.create_view(model);
+    await manager.display_view(view, host);
+  }));
+}
+
+// The widget libraries typeset labels with MathJax 2's MathJax.Hub.Queue; the site loads MathJax 3.
+function bridgeMathJax() {
+  const mathjax = window.MathJax;
+  if (!mathjax || mathjax.Hub) return;
+  mathjax.Hub = {
+    Queue: (command) => {
+      const element = Array.isArray(command) ? command[2] : undefined;
+      const ready = (mathjax.startup && mathjax.startup.promise) || Promise.resolve();
+      ready.then(() => {
+        if (typeof mathjax.typesetPromise === 'function') return mathjax.typesetPromise(element ? [element] : undefined);
+        return undefined;
+      }).catch(() => {});
+    },
+  };
+}
+
+async function renderWidgets() {
+  bridgeMathJax();
+  const tags = document.querySelectorAll(`script[type="${STATE_TYPE}"]`);
+  await Promise.all(Array.from(tags).map((tag) => renderState(JSON.parse(tag.textContent))));
+  document.documentElement.dataset.widgetsRendered = 'true';
+}
+
+if (!window._jupyter_widget_embedder) {
+  window._jupyter_widget_embedder = true;
+  const start = () => renderWidgets().catch((error) => console.error('widgets could not be rendered:', error));
+  if (document.readyState === 'complete') start();
+  else window.addEventListener('load', start);
+}

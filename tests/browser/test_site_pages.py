@@ -1,0 +1,185 @@
+"""What a reader of the course website sees, offline: every chapter opened in Chromium from a local
+HTTP server with every other address blocked.
+
+One browser, one context for all chapters (the ``public_site`` fixture builds the site once per
+session). Per chapter: no console error and no uncaught page error, no request to another site, every
+widget view of the page rendered from the stored widget state, every demo's plot decoded and painted
+with a text alternative, and the page's math typeset by the local MathJax; and the offline full-text
+search finds a chapter. Screenshots of each chapter's
+first demo go to ``test-artifacts/site/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from site_support import read_page
+
+from .lab_driver import CHROMIUM, CHROMIUM_ARGS, require_browser
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "site"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGE_STATE_JS = """
+() => {
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
+  const rendered = document.querySelectorAll('.widget-subarea').length;
+  const images = Array.from(document.querySelectorAll('.widget-subarea img')).map(image => ({
+    alt: image.alt || '', width: image.naturalWidth, complete: image.complete,
+  }));
+  const demos = Array.from(document.querySelectorAll('.widget-subarea .widget-interact')).map(demo => ({
+    sliders: demo.querySelectorAll('.widget-slider, .noUi-target').length,
+    images: demo.querySelectorAll('img').length,
+  }));
+  return {
+    views, rendered, images, demos,
+    hasState: document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]') !== null,
+    widgetsDone: document.documentElement.dataset.widgetsRendered === 'true',
+    mathSource: document.querySelectorAll('span.math, div.math').length,
+    mathRendered: document.querySelectorAll('mjx-container').length,
+    mathErrors: document.querySelectorAll('mjx-merror').length,
+    brokenImages: Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0).map(i => i.src.slice(-60)),
+  };
+}
+"""
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_browser(public_site):
+    """(base URL, browser context with the network blocked, attempted outside requests) for the public site."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(public_site.html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    outside: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith(base + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route("**/*", only_local)
+            try:
+                yield base, context, outside
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def open_page(context, url: str) -> tuple[object, list[str]]:
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(f"console {message.type}: {message.text}")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.goto(url, wait_until="load")
+    return page, errors
+
+
+def test_every_chapter_shows_its_demos_plots_offline(public_site, site_browser):
+    base, context, outside = site_browser
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems, demo_plots = [], 0
+    pages = ["index.html", "references.html"] + [
+        public_site.chapter(notebook).relative_to(public_site.html).as_posix() for notebook in public_site.notebooks
+    ]
+    for relative in pages:
+        if not (public_site.html / relative).exists():
+            continue
+        page, errors = open_page(context, f"{base}/{relative}")
+        try:
+            state = page.evaluate(PAGE_STATE_JS)
+            if state["hasState"]:
+                page.wait_for_function("document.documentElement.dataset.widgetsRendered === 'true'")
+                page.wait_for_function(
+                    "() => Array.from(document.querySelectorAll('.widget-subarea img')).every(i => i.complete)")
+            if state["mathSource"]:
+                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+                page.evaluate("() => MathJax.startup.promise")
+            state = page.evaluate(PAGE_STATE_JS)
+            where = relative
+            problems += [f"{where}: {error}" for error in errors]
+            if state["rendered"] != state["views"]:
+                problems.append(f"{where}: {state['rendered']} of {state['views']} widget views rendered")
+            for demo_number, demo in enumerate(state["demos"], start=1):
+                if demo["sliders"] and not demo["images"]:
+                    problems.append(f"{where}: demo #{demo_number} has sliders but shows no plot")
+            for image in state["images"]:
+                if not image["width"]:
+                    problems.append(f"{where}: a widget plot did not decode")
+                if len(image["alt"].strip()) < 8:
+                    problems.append(f"{where}: a widget plot has no text alternative ({image['alt']!r})")
+            demo_plots += len(state["images"])
+            if state["brokenImages"]:
+                problems.append(f"{where}: images that did not load: {state['brokenImages']}")
+            if state["mathSource"] and (not state["mathRendered"] or state["mathErrors"]):
+                problems.append(f"{where}: math not typeset ({state['mathRendered']} rendered, "
+                                f"{state['mathErrors']} errors, {state['mathSource']} formulas)")
+            if state["images"]:
+                first = page.locator(".widget-subarea img").first
+                first.scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / f"{Path(relative).stem}-widget.png"))
+        finally:
+            page.close()
+    assert not outside, f"pages asked for outside resources: {sorted(set(outside))[:20]}"
+    assert not problems, "\n".join(problems)
+    assert demo_plots > 0, "no chapter showed a demo's plot"
+
+
+def test_a_blocked_request_and_a_script_error_would_be_caught(public_site, site_browser):
+    """The checks above can fail: an outside image is blocked and recorded, a thrown error is seen."""
+    base, context, outside = site_browser
+    page, errors = open_page(context, f"{base}/index.html")
+    try:
+        before = len(outside)
+        page.evaluate("""() => new Promise(resolve => {
+            const image = new Image(); image.onerror = resolve; image.onload = resolve;
+            image.src = 'https://cdn.jsdelivr.net/npm/nothing.png';
+        })""")
+        page.evaluate("() => setTimeout(() => { throw new Error('deliberate'); }, 0)")
+        page.wait_for_timeout(200)
+        assert outside[before:] == ["https://cdn.jsdelivr.net/npm/nothing.png"]
+        assert any("deliberate" in error for error in errors), errors
+    finally:
+        del outside[before:]
+        page.close()
+
+
+def test_full_text_search_finds_a_chapter(public_site, site_browser):
+    """Sphinx's offline search: a word of the first chapter's title finds that chapter."""
+    base, context, _ = site_browser
+    first = public_site.notebooks[0]
+    title = read_page(public_site.chapter(first)).headings[0][1]
+    word = max(re.findall(r"[A-Za-z]{4,}", title), key=len)
+    page, errors = open_page(context, f"{base}/search.html?q={word}")
+    try:
+        page.wait_for_function("() => document.querySelectorAll('#search-results li').length > 0")
+        links = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.href)")
+        assert any(first.stem in link for link in links), links
+        assert not errors, errors
+    finally:
+        page.close()
