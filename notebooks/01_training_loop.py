@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 01_training_loop
+# ---
+
 # %% [markdown]
 # # 01 · The training loop
 #
@@ -24,7 +30,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import copy
 import time
 
@@ -268,7 +274,7 @@ print("after net.zero_grad():", net.hidden.weight.grad)
 # parameters **in place** and inside `torch.no_grad()`, so that the update itself is not recorded by
 # autograd.
 
-# %%
+# %% course={"exercise": "sgd_step"}
 def sgd_step(params, lr):
     """One SGD step, then zero_grad: p ← p − lr·p.grad for each p with a grad; then p.grad ← None.
 

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 02_initialization
+# ---
+
 # %% [markdown]
 # # 02 · Initialization
 #
@@ -27,7 +33,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import math
 
 import matplotlib.pyplot as plt
@@ -420,7 +426,7 @@ assert np.ptp(seed_runs["Linear 5"]) > 2 * max(np.ptp(seed_runs[layer]) for laye
 # `(out_features, in_features)` = $(d_y, d_x)$. Change the weights without recording the operation
 # for autograd (`with torch.no_grad():` and in-place methods such as `uniform_` and `zero_`).
 
-# %%
+# %% course={"exercise": "xavier_init"}
 def xavier_init(model):
     """Glorot & Bengio (2010): W ~ U(−a, a), a = √(6/(d_x + d_y)), for every nn.Linear; b = 0. Returns model."""
     raise NotImplementedError("Exercise: xavier_init")
@@ -565,7 +571,7 @@ xavier_tanh_stats = inspect_layers(fresh_model("tanh", xavier), "Xavier, tanh", 
 # Initialize the first `nn.Linear` of `model` with $N(0, 1/d_x)$ and every later one with
 # $N(0, 2/d_x)$ (normal distributions), set the biases to zero, and return the model.
 
-# %%
+# %% course={"exercise": "kaiming_init"}
 def kaiming_init(model):
     """He et al. (2015): W ~ N(0, 2/d_x) for Linear layers fed by a ReLU, N(0, 1/d_x) for the first; b = 0."""
     raise NotImplementedError("Exercise: kaiming_init")

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 03_optimizers
+# ---
+
 # %% [markdown]
 # # 03 · Optimizers
 #
@@ -26,7 +32,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import inspect
 import math
 
@@ -301,7 +307,7 @@ assert 1e-3 < error_ratio.min() and error_ratio.max() < 1e-2, "the weight should
 # velocity in `grad_vel` and each parameter **in place** (e.g. `vel.mul_(…)`, `par += …` inside
 # `torch.no_grad()`), so that the velocities are still there at the next call.
 
-# %%
+# %% course={"exercise": "momentum_update"}
 def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
     """One heavy-ball step: v ← βv − η∇J(w); w ← w + v, for each (parameter, velocity) pair, in place.
 
@@ -417,7 +423,7 @@ show_figure(draw_momentum(momentum_experiment, TUNED_LR, TUNED_BETA, 100))
 # **Exercise: `rmsprop_update`.** As for momentum: compute the gradient of `loss`, then update each
 # running average in `grad_sq` and each parameter in place.
 
-# %%
+# %% course={"exercise": "rmsprop_update"}
 def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
     """One RMSprop step: s ← αs + (1−α)g²; w ← w − η·g/√(s+ε), element-wise and in place.
 
@@ -513,7 +519,7 @@ plt.show()
 # tensors back in the dicts), bias-correct them and change `p` in place. `step()` from
 # `OptimizerTemplate` already runs it under `torch.no_grad()` for every parameter with a gradient.
 
-# %%
+# %% course={"exercise": "Adam"}
 class Adam(OptimizerTemplate):
     """Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)."""
 

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 04_minibatch_and_training
+# ---
+
 # %% [markdown]
 # # 04 · Minibatch SGD and training for real
 #
@@ -26,7 +32,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import copy
 import itertools
 import time
@@ -134,7 +140,7 @@ assert pass_times[1].sum() > 10 * pass_times[0].sum(), "2000 images should cost 
 # `input_data` has shape `(N, ...)` and `target_data` shape `(N,)`. Hint: `torch.randint`; keep the
 # indices on the same device as the data.
 
-# %%
+# %% course={"exercise": "sample_minibatch"}
 def sample_minibatch(input_data, target_data, num_points=100):
     """IID minibatch: indices i_1..i_B ~ Uniform{0..N−1}; returns (input_data[i], target_data[i])."""
     raise NotImplementedError("Exercise: sample_minibatch")
