@@ -33,9 +33,13 @@ class ServerError(Exception):
     """The fork server could not start; ``str(error)`` says so in one line."""
 
 
+SERVER_COMMAND = (sys.executable, "-m", "course_lib.grading.server")
+
+
 class ForkServer:
-    def __init__(self, setups: dict[str, list[str]], limits: Limits, workers: int):
-        self.setups, self.limits, self.workers = setups, limits, workers
+    def __init__(self, setups: dict[str, list[str]], limits: Limits, workers: int,
+                 command: tuple[str, ...] = SERVER_COMMAND):
+        self.setups, self.limits, self.workers, self.command = setups, limits, workers, command
         self._hello: dict | None = None
         self.restarts = 0
         self._start()
@@ -43,7 +47,7 @@ class ForkServer:
     def _start(self) -> None:
         self._hello = None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course_lib.grading.server"],
+            list(self.command),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, **SERVER_ENVIRONMENT},
         )
         start = {"warm": self.setups, "limits": asdict(self.limits), "workers": self.workers}

@@ -295,3 +295,32 @@ def test_bad_input_gets_one_clear_line_and_exit_status_2(tmp_path, capsys):
                                str(tmp_path)]) == 2
     assert "no course notebooks" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# the fork server's client --------------------------------------------------------------------------
+
+
+def test_a_submission_that_kills_the_server_gets_a_crashed_row_and_the_others_are_graded():
+    from course_lib.grading.client import ForkServer
+
+    jobs = [Job(number, student, "01_training_loop", f"{student}.ipynb", [], [JobExercise("sgd_step", 1, code="x")])
+            for number, student in enumerate(["first", "killer", "last"])]
+    server = ForkServer({}, Limits(), workers=1, command=(sys.executable, str(FIXTURES / "fake_server.py")))
+    rows: list[Row] = []
+    server.run(jobs, rows.append)
+    server.close()
+
+    by_student = {row.student: row for row in rows}
+    assert sorted(by_student) == ["first", "killer", "last"] and len(rows) == 3
+    assert by_student["first"].status == by_student["last"].status == GRADED
+    assert by_student["killer"].status == CRASHED and "died twice" in by_student["killer"].note
+    assert by_student["killer"].exercises[0].points == 0 and server.restarts == 2
+
+
+def test_dask_missing_is_one_clear_line(monkeypatch):
+    from course_lib.grading.client import ServerError
+    from course_lib.grading.dask_backend import DaskBackend
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ServerError, match="--dask needs the optional packages dask and distributed"):
+        DaskBackend("tcp://127.0.0.1:1", {}, Limits())
