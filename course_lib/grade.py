@@ -112,7 +112,8 @@ def collect_submissions(args: argparse.Namespace) -> Found:
         if absent:
             found.notes.append(f"in the roster but nothing submitted: {', '.join(absent)}")
     if found.collection.ignored:
-        found.notes.append(f"ignored {len(found.collection.ignored)} files that are not notebooks")
+        count = len(found.collection.ignored)
+        found.notes.append(f"ignored {count} {'file that is not a notebook' if count == 1 else 'files that are not notebooks'}")
     return found
 
 
