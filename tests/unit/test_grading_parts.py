@@ -324,3 +324,19 @@ def test_dask_missing_is_one_clear_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ServerError, match="--dask needs the optional packages dask and distributed"):
         DaskBackend("tcp://127.0.0.1:1", {}, Limits())
+
+
+def test_one_file_per_student_and_notebook_is_graded_the_others_are_named(tmp_path, course):
+    from course_lib.grade import make_jobs
+
+    folder = tmp_path / "class" / "ann"
+    planted.write_py(planted.solution("01_training_loop"), folder / "a.py")
+    planted.write_ipynb(planted.blank("01_training_loop"), folder / "b" / "first.ipynb")
+    planted.write_ipynb(planted.solution("01_training_loop"), folder / "c" / "second.ipynb")
+    identified = [read_and_identify(file, course) for file in collect([tmp_path / "class"]).files]
+
+    jobs, rows = make_jobs(identified, {"sgd_step": 1})
+
+    (job,) = jobs
+    assert rows == [] and job.file.endswith("c/second.ipynb")
+    assert "also submitted, not graded:" in job.note and "a.py" in job.note and "first.ipynb" in job.note
