@@ -179,6 +179,7 @@ def _cases() -> list[Case]:
              _file("environment.ipynb", lambda: planted.append_to_cell(sol("01_training_loop"), "sgd_step", f"""
                  import os
                  assert "{SECRET}" not in os.environ, "the instructor's environment leaked"
+                 assert b"{SECRET}" not in open("/proc/self/environ", "rb").read(), "leaked at start-up"
                  assert os.environ["HOME"] == os.getcwd()
                  """)), points=FULL["01_training_loop"]),
         Case("corrupt", "corrupt.ipynb", _raw("corrupt.ipynb", json.dumps(planted.blank("01_training_loop")).encode()[:300]),

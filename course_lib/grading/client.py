@@ -25,8 +25,16 @@ from course_lib.grading.records import CRASHED, Job, Row, finish_row
 from course_lib.grading.sandbox import Limits
 
 MAX_ATTEMPTS = 2
+# The server starts with only these variables (and its children inherit this start-up environment,
+# which /proc/self/environ shows): none of the instructor's, only what running Python needs.
+KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "LD_LIBRARY_PATH", "TMPDIR")
 SERVER_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "",
                       "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
+
+
+def server_environment() -> dict[str, str]:
+    kept = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
+    return {**kept, **SERVER_ENVIRONMENT}
 
 
 class ServerError(Exception):
@@ -48,7 +56,7 @@ class ForkServer:
         self._hello = None
         self.process = subprocess.Popen(
             list(self.command),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, **SERVER_ENVIRONMENT},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=server_environment(),
         )
         start = {"warm": self.setups, "limits": asdict(self.limits), "workers": self.workers}
         self._write([start])
@@ -63,13 +71,13 @@ class ForkServer:
 
     def hello(self) -> dict:
         """``{"exercises": {id: points}, "warnings": [...]}`` once the server is warm."""
-        if self._hello is None:
+        while self._hello is None:
             line = self.process.stdout.readline()
             if not line:
                 code = self.process.wait()
                 raise ServerError(f"the grading process stopped while starting (exit status {code}); "
                                   f"try: {sys.executable} -c 'import course_lib.checks'")
-            self._hello = json.loads(line)["hello"]
+            self._hello = _message(line).get("hello")
         return self._hello
 
     def run(self, jobs: list[Job], on_row: Callable[[Row], None]) -> None:
@@ -83,7 +91,7 @@ class ForkServer:
                                       daemon=True)
             writer.start()
             for line in self.process.stdout:
-                message = json.loads(line)
+                message = _message(line)
                 if "started" in message:
                     started.add(message["started"])
                 elif "row" in message:
@@ -119,6 +127,15 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _message(line: bytes) -> dict:
+    """One protocol line; anything else (there should be nothing else) is ignored."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) else {}
 
 
 def _server_died(job: Job) -> Row:

@@ -33,12 +33,22 @@ from course_lib.grading.records import Job, Row
 from course_lib.grading.runner import one_line
 from course_lib.grading.sandbox import Limits, Scheduler
 
+_PROTOCOL_FD = 1
+
+
+def protect_protocol() -> None:
+    """Keep the grader's pipe for the protocol only: move it off file descriptor 1, and send whatever
+    else writes to fd 1 (a library's C code, say) to stderr instead."""
+    global _PROTOCOL_FD
+    _PROTOCOL_FD = os.dup(1)
+    os.dup2(2, 1)
+
 
 def write_line(message: dict) -> None:
-    """One JSON line on stdout (file descriptor 1, unbuffered)."""
+    """One JSON line to the grader (unbuffered)."""
     data = (json.dumps(message) + "\n").encode()
     while data:
-        data = data[os.write(1, data):]
+        data = data[os.write(_PROTOCOL_FD, data):]
 
 
 def read_start() -> tuple[dict[str, list[str]], Limits, int, bytes]:
@@ -128,6 +138,7 @@ def serve(scheduler: Scheduler, pending: bytes = b"") -> None:
 
 
 def main() -> int:
+    protect_protocol()
     setups, limits, workers, pending = read_start()
     write_line({"hello": warm_up(setups)})
 
