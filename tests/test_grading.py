@@ -33,6 +33,8 @@ import pytest
 from course_lib import grade as grade_command
 from course_lib.grading.records import STATUSES
 
+pytestmark = pytest.mark.slow  # a grader run: several seconds (make test runs it, make check does not)
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 sys.path.insert(0, str(FIXTURES))
 import planted  # noqa: E402  (tests/fixtures/grading/planted.py)

@@ -16,6 +16,8 @@ import pytest
 
 from course_lib import grade as grade_command
 
+pytestmark = pytest.mark.slow  # a grader run: several seconds (make test runs it, make check does not)
+
 distributed = pytest.importorskip("distributed")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"

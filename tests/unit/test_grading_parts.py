@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import signal
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -340,3 +341,10 @@ def test_one_file_per_student_and_notebook_is_graded_the_others_are_named(tmp_pa
     (job,) = jobs
     assert rows == [] and job.file.endswith("c/second.ipynb")
     assert "also submitted, not graded:" in job.note and "a.py" in job.note and "first.ipynb" in job.note
+
+
+def test_the_course_grade_script_is_installed():
+    script = Path(sys.executable).parent / "course-grade"
+    assert script.exists(), "reinstall course_lib (make setup) to get the course-grade command"
+    completed = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 0 and completed.stdout.startswith("usage: course-grade")
