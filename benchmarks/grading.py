@@ -165,13 +165,16 @@ def main(argv: list[str] | None = None) -> dict:
         folder, out = Path(scratch) / "class", Path(scratch) / "grades"
         plan = make_class(folder, args.submissions, notebooks)
         progress(f"generated {len(plan)} submissions of {', '.join(notebooks)}")
+        grader_load = round(os.getloadavg()[0], 2)
         wall_s, printed = run_grader(folder, out, args.jobs)
         progress(printed.strip())
         grades = check_grades(out, plan)
         rate = len(plan) / wall_s
         progress(f"grader: {len(plan)} submissions in {wall_s:.1f} s = {rate:.1f}/s; all correct: {grades['all_correct']}")
         chosen = args.baseline_paths or baseline_sample(folder, plan, args.baseline_sample)
+        baseline_load = round(os.getloadavg()[0], 2)
         baseline = run_baseline([path.resolve() for path in chosen], args.jobs, args.timeout)
+        baseline["load_avg_1min_before"] = baseline_load
 
     speedup = round(rate / baseline["submissions_per_s"], 1) if baseline["submissions_per_s"] else None
     if speedup:
@@ -186,7 +189,8 @@ def main(argv: list[str] | None = None) -> dict:
         "submissions": len(plan),
         "kinds": {kind: sum(planned["kind"] == kind for planned in plan.values()) for kind in KINDS},
         "jobs": args.jobs,
-        "grader": {"wall_s": round(wall_s, 2), "submissions_per_s": round(rate, 2), **grades},
+        "grader": {"wall_s": round(wall_s, 2), "submissions_per_s": round(rate, 2), **grades,
+                   "load_avg_1min_before": grader_load},
         "baseline": baseline,
         "speedup": speedup,
         "targets": targets,

@@ -12,8 +12,9 @@ Notebooks import the pieces they need, one module per idea:
 - ``surfaces``    2-D loss surfaces and a trajectory runner
 - ``training``    training and evaluation loops with cached results
 - ``plotting``    distribution grids, surfaces, trajectories, training curves
-- ``checks``      self-checks for every exercise
+- ``checks``      self-checks for every exercise, and ``checks.EXERCISES``, the registry the grader uses
 - ``widgets``     the interactive demos
+- ``grade``       ``course-grade``, the instructors' grading command (its parts live in ``grading/``)
 """
 
 __version__ = "0.1.0"

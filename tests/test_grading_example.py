@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # a grader run: several seconds (make test runs i
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "grading"
 COMMAND = ("course-grade tests/fixtures/grading/example_class --roster tests/fixtures/grading/example_roster.csv "
-           "--out grades --timeout 5")
+           "--out grades --timeout 3")
 EXPECTED = {  # (student, notebook) → (status, total, max)
     ("Alice Martin", "01_training_loop"): ("graded", 1, 1),
     ("Alice Martin", "03_optimizers"): ("graded", 3, 3),
