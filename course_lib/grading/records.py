@@ -52,10 +52,6 @@ class Job:
     exercises: list[JobExercise]
     note: str = ""
 
-    @property
-    def label(self) -> str:
-        return f"{self.student}/{self.notebook}"
-
     def needs_running(self) -> bool:
         """False when no exercise has student code to run (every one missing or an unchanged stub)."""
         return any(exercise.code is not None for exercise in self.exercises)

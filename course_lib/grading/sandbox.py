@@ -80,9 +80,13 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _mapped_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[0]) * resource.getpagesize()
+def _mapped_bytes() -> int | None:
+    """This process's address-space size (Linux); None where /proc is missing (macOS: no memory limit)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        return None
 
 
 def isolate(limits: Limits, scratch: str, keep_fd: int) -> None:
@@ -103,8 +107,10 @@ def isolate(limits: Limits, scratch: str, keep_fd: int) -> None:
     os.environ.clear()
     os.environ.update({**CHILD_ENVIRONMENT, "HOME": scratch, "TMPDIR": scratch})
     tempfile.tempdir = scratch
-    address_space = _mapped_bytes() + limits.memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    mapped = _mapped_bytes()
+    if mapped is not None:
+        address_space = mapped + limits.memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     cpu = int(limits.timeout_s) + CPU_GRACE_S
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20,) * 2)
