@@ -192,6 +192,8 @@ def run_jobs(backend, jobs: list[Job]) -> list[Row]:
 
 def clear_feedback(out: Path) -> None:
     """Remove the feedback of an earlier run in ``out`` (only if it holds nothing but our .md files)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
     folder = out / "feedback"
     if not folder.exists():
         return
@@ -236,7 +238,10 @@ def grade(args: argparse.Namespace) -> int:
         raise
     backend.close()
     exercise_ids = [exercise for exercise in course.exercise_ids() if exercise in hello["exercises"]]
-    feedback_files = write_reports(rows, exercise_ids, args.out)
+    try:
+        feedback_files = write_reports(rows, exercise_ids, args.out)
+    except OSError as error:
+        raise InputError(f"cannot write the grades to {args.out}: {error}") from None
     print_summary(rows, exercise_ids, time.perf_counter() - started, args, found.notes, feedback_files)
     return 0
 

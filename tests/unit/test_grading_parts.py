@@ -296,6 +296,9 @@ def test_bad_input_gets_one_clear_line_and_exit_status_2(tmp_path, capsys):
                                str(tmp_path)]) == 2
     assert "no course notebooks" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+    (tmp_path / "taken").write_text("")
+    assert grade_command.main([str(tmp_path / "a.ipynb"), "--out", str(tmp_path / "taken")]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err
 
 
 # the fork server's client --------------------------------------------------------------------------
