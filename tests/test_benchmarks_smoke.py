@@ -81,13 +81,15 @@ def test_notebook_resources_reports_wall_time_and_memory_per_notebook():
 def test_grading_reports_the_grader_rate_the_baseline_and_correct_grades():
     fixture = BENCHMARKS.parent / "tests" / "fixtures" / "benchmarks" / "tiny.ipynb"
     result = run_benchmark("grading.py", "--submissions", "6", "--notebooks", "03_optimizers", "-j", "2",
-                           "--baseline-paths", str(fixture))
+                           "--baseline-paths", str(fixture), "--grader-runs", "1")
     assert result["benchmark"] == "grading"
     assert result["submissions"] == 6 and result["kinds"] == {"solution": 2, "blank": 2, "wrong": 2}
     grader = result["grader"]
     assert grader["all_correct"] is True and grader["mismatches"] == [] and grader["rows"] == 6
     assert grader["ran_in_a_process"] == 4, "blank notebooks need no process; the other four do"
     assert grader["wall_s"] > 0 and grader["submissions_per_s"] > 0 and grader["median_process_ms"] > 0
+    (run,) = grader["runs"]
+    assert run["wall_s"] == grader["wall_s"] and "load_avg_1min_before" in run
     baseline = result["baseline"]
     assert baseline["sample"] == 1 and baseline["submissions_per_s"] > 0
     (notebook,) = baseline["notebooks"].values()
