@@ -11,9 +11,8 @@ What is measured, in one run:
 3. **baseline** ("the obvious way"): ``--baseline-sample`` of those submissions (one per notebook,
    default 4) executed top to bottom with nbclient (``NotebookClient.execute``), each in a fresh
    kernel, in quick mode (``COURSE_QUICK=1``: the full mode trains for minutes, so quick mode
-   flatters the baseline) with a fresh checkpoint directory. They run one after the other (two
-   kernels started together hung in our runs), and the baseline rate credits ``J`` kernels side by
-   side with perfect scaling: J × sample ÷ the summed wall time (flattering the baseline again).
+   flatters the baseline) with a fresh checkpoint directory. They run one after the other, and
+   the baseline rate credits ``J`` kernels side by side with perfect scaling: J × sample ÷ the summed wall time (flattering the baseline again).
 
 Grader runs and baseline notebooks alternate (grader, notebook 1, grader, …, notebook N, grader),
 so that load from other processes falls on both alike; the grader's figure is the median of its
@@ -94,14 +93,17 @@ def check_grades(out: Path, plan: dict[str, dict]) -> dict:
             "ran_in_a_process": len(ran), "median_process_ms": round(1e3 * ran[len(ran) // 2], 1) if ran else None}
 
 
-# The baseline runner: nbclient's NotebookClient in a process of its own per notebook (`jupyter execute`
-# hung on notebook 03 here, and nbclient clients do not share a process safely across threads).
+# The baseline runner: nbclient's NotebookClient in a process of its own per notebook, with a kernel
+# on IPC sockets. Over TCP, kernels on this shared machine now and then hung, waiting forever: the
+# ports a client picks for its kernel are free when picked, and another process can take them.
 NBCLIENT_RUNNER = """
 import sys, nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 path, timeout = sys.argv[1], int(sys.argv[2])
 notebook = nbformat.read(path, as_version=4)
-NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": "."}}).execute()
+kernel = KernelManager(kernel_name="python3", transport="ipc")
+NotebookClient(notebook, km=kernel, timeout=timeout, resources={"metadata": {"path": "."}}).execute()
 """
 
 
@@ -139,8 +141,7 @@ def measure(folder: Path, plan: dict[str, dict], chosen: list[Path], jobs: int, 
     """Grader runs interleaved with the baseline's notebooks (grader, notebook 1, grader, notebook 2, …,
     grader), so that load from other processes falls on both alike; returns (grader, baseline) figures.
 
-    The baseline's notebooks run one at a time (two kernels started together hung in our runs), and
-    its rate credits ``jobs`` kernels side by side with perfect scaling, which flatters it."""
+    The baseline's notebooks run one at a time, and its rate credits ``jobs`` kernels side by side with perfect scaling, which flatters it."""
     runs, notebooks = [], {}
     with tempfile.TemporaryDirectory(prefix="course-bench-ckpt-") as checkpoints:
         baseline_environment(checkpoints)
