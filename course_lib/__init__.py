@@ -17,10 +17,11 @@ Notebooks import the pieces they need, one module per idea:
 - ``experiments``  each demo's computation, one module per topic (no UI imports)
 - ``widgets``      each demo's picture and controls, one module per topic, on top of ``experiments``
 - ``plotting``     figures shared by the notebooks: distribution grids, surfaces, training curves
-- ``checks``       self-checks for every exercise
+- ``checks``       self-checks for every exercise, and ``checks.EXERCISES``, the registry the grader uses
 - ``exercises``    ``student_or_reference``: go on with the student's code once it passes
 - ``carry_over``   exercises a later notebook builds on (saved when they pass, checked again on load)
 - ``challenge``    the bonus challenge's benchmark in notebook 04
+- ``grade``        ``course-grade``, the instructors' grading command (its parts live in ``grading/``)
 """
 
 __version__ = "0.1.0"

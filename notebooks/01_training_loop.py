@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 01_training_loop
+# ---
+
 # %% [markdown]
 # # 01 · The training loop
 #
@@ -24,7 +30,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import copy
 import time
 
@@ -32,9 +38,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torchvision
-from course_lib.carry_over import save_passed
 from torch import nn
 
+from course_lib.carry_over import save_passed
 from course_lib.checks import check_sample_minibatch, check_sgd_step
 from course_lib.config import quick_or_full
 from course_lib.data import (
@@ -286,7 +292,7 @@ print("after net.zero_grad():", net.hidden.weight.grad)
 # - **Tools:** `torch.no_grad()`, so the update itself is not recorded by autograd, and in-place
 #   arithmetic on tensors (the parameter must stay the same tensor the model holds).
 
-# %%
+# %% course={"exercise": "sgd_step"}
 def sgd_step(params, lr):
     """One SGD step, then zero_grad: p ← p − lr·p.grad for each p with a grad; then p.grad ← None.
 
@@ -355,7 +361,7 @@ assert all(p.grad is None for p in net.parameters())
 # - **Tools:** PyTorch's random-integer sampling functions, and indexing a tensor with a tensor of
 #   indices. Draw from the global generator (no seed of your own), so each call gives new rows.
 
-# %%
+# %% course={"exercise": "sample_minibatch"}
 def sample_minibatch(input_data, target_data, num_points=100):
     """IID minibatch: indices i_1..i_B ~ Uniform{0..N−1}; returns (input_data[i], target_data[i])."""
     raise NotImplementedError("Exercise: sample_minibatch")

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 02_initialization
+# ---
+
 # %% [markdown]
 # # 02 · Initialization
 #
@@ -32,7 +38,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import math
 
 import matplotlib.pyplot as plt
@@ -450,7 +456,7 @@ assert np.ptp(seed_runs["Linear 5"]) > 2 * max(np.ptp(seed_runs[layer]) for laye
 # - **Tools:** `model.modules()`, `torch.no_grad()`, and the in-place random fills of a tensor
 #   (`Tensor.uniform_`, `Tensor.zero_`).
 
-# %%
+# %% course={"exercise": "xavier_init"}
 def xavier_init(model):
     """Glorot & Bengio (2010): W ~ U(−a, a), a = √(6/(d_x + d_y)), for every nn.Linear; b = 0. Returns model."""
     raise NotImplementedError("Exercise: xavier_init")
@@ -602,7 +608,7 @@ xavier_tanh_stats = inspect_layers(fresh_model("tanh", xavier), "Xavier, tanh", 
 #   and names a factor of 2 in the wrong place or a fan-out used for a fan-in.
 # - **Tools:** as for Xavier, with `Tensor.normal_`.
 
-# %%
+# %% course={"exercise": "kaiming_init"}
 def kaiming_init(model):
     """He et al. (2015): W ~ N(0, 2/d_x) for Linear layers fed by a ReLU, N(0, 1/d_x) for the first; b = 0."""
     raise NotImplementedError("Exercise: kaiming_init")

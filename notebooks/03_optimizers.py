@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 03_optimizers
+# ---
+
 # %% [markdown]
 # # 03 · Optimizers
 #
@@ -33,7 +39,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import inspect
 import math
 
@@ -379,7 +385,7 @@ assert gd_errors[:, -1].max(axis=1).min() > 1e-2, "no learning rate gets GD clos
 # - **Tools:** `torch.autograd.grad` (gradients without touching `.grad`), `torch.no_grad()`, and the
 #   in-place tensor methods (`Tensor.mul_`, `Tensor.add_`, …).
 
-# %%
+# %% course={"exercise": "momentum_update"}
 def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
     """One heavy-ball step: v ← βv − η∇J(w); w ← w + v, for each (parameter, velocity) pair, in place.
 
@@ -542,7 +548,7 @@ assert np.allclose(ema_path, heavy_ball_path, atol=1e-10) and np.allclose(ema_pa
 #   the defaults, and names the usual slips (g instead of g², α and 1 − α swapped, no square root, …).
 # - **Tools:** as for momentum, plus `torch.sqrt`.
 
-# %%
+# %% course={"exercise": "rmsprop_update"}
 def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
     """One RMSprop step: s ← αs + (1−α)g²; w ← w − η·g/√(s+ε), element-wise and in place.
 
@@ -650,7 +656,7 @@ plt.show()
 #   state not kept between steps, …).
 # - **Tools:** the dicts' entries for `p`, in-place tensor methods, `torch.sqrt` (or `Tensor.sqrt`).
 
-# %%
+# %% course={"exercise": "Adam"}
 class Adam(OptimizerTemplate):
     """Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)."""
 

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 04_minibatch_and_training
+# ---
+
 # %% [markdown]
 # # 04 · Minibatch SGD and training for real
 #
@@ -31,7 +37,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import copy
 import itertools
 import time

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   course:
+#     notebook: 05_schedules_and_practice
+# ---
+
 # %% [markdown]
 # # 05 · Schedules, AdamW, clipping, normalization, and watching training
 #
@@ -26,7 +32,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import math
 
 import numpy as np
@@ -131,7 +137,7 @@ show_figure(draw_schedule_shapes(shapes, "five schedules, T = 200 steps, peak 0.
 # five schedules: with and without warmup, with and without $\eta_{\min}$, a warmup as long as the
 # whole run, and the default `min_lr`.
 
-# %%
+# %% course={"exercise": "warmup_cosine_lr"}
 def warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
     """η = η_peak·(step+1)/W while step < W, then η_min + ½(η_peak − η_min)(1 + cos(π(step − W)/max(1, T − W)))."""
     raise NotImplementedError("Exercise: warmup_cosine_lr")
@@ -344,7 +350,7 @@ assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 # decay, other betas, the default `weight_decay`, all defaults, and a small regression) next to a
 # reference that makes exactly the updates of `torch.optim.AdamW`, and it must match at every step.
 
-# %%
+# %% course={"exercise": "AdamW"}
 Adam = load_passed("Adam", check_adam, ReferenceAdam, where="notebook 03")
 
 
@@ -459,7 +465,7 @@ assert max(accuracy.values()) - min(accuracy.values()) < 0.02
 # a list that needs clipping, a `max_norm` far above the norm, a generator with a parameter that has
 # no gradient, tiny norms where the $10^{-6}$ matters, and an all-zero gradient.
 
-# %%
+# %% course={"exercise": "clip_grad_norm"}
 def clip_grad_norm(params, max_norm):
     """Scale all gradients together so that ‖g‖ ≤ max_norm: factor max_norm/(‖g‖ + 1e-6); return ‖g‖ before."""
     raise NotImplementedError("Exercise: clip_grad_norm")

@@ -24,7 +24,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import copy
 import time
 
@@ -32,9 +32,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torchvision
-from course_lib.carry_over import save_passed
 from torch import nn
 
+from course_lib.carry_over import save_passed
 from course_lib.checks import check_sample_minibatch, check_sgd_step
 from course_lib.config import quick_or_full
 from course_lib.data import (

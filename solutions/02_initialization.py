@@ -32,7 +32,7 @@ if "google.colab" in sys.modules:
 
     output.enable_custom_widget_manager()
 
-# %%
+# %% tags=["grading-setup"]
 import math
 
 import matplotlib.pyplot as plt

@@ -85,3 +85,26 @@ def test_check_latency_times_every_check_on_its_reference():
     assert result["benchmark"] == "check_latency" and result["baseline_ms"] > 0
     assert set(result["results"]) == set(checks.__all__)
     assert isinstance(result["meets_target"], bool)
+
+
+@pytest.mark.slow
+def test_grading_reports_the_grader_rate_the_baseline_and_correct_grades():
+    fixture = BENCHMARKS.parent / "tests" / "fixtures" / "benchmarks" / "tiny.ipynb"
+    result = run_benchmark("grading.py", "--submissions", "6", "--notebooks", "03_optimizers", "-j", "2",
+                           "--baseline-paths", str(fixture), "--grader-runs", "1")
+    assert result["benchmark"] == "grading"
+    assert result["submissions"] == 6 and result["kinds"] == {"solution": 2, "blank": 2, "wrong": 2}
+    grader = result["grader"]
+    assert grader["all_correct"] is True and grader["mismatches"] == [] and grader["rows"] == 6
+    assert grader["ran_in_a_process"] == 4, "blank notebooks need no process; the other four do"
+    assert grader["wall_s"] > 0 and grader["submissions_per_s"] > 0 and grader["median_process_ms"] > 0
+    (run,) = grader["runs"]
+    assert run["wall_s"] == grader["wall_s"] and "load_avg_1min_before" in run
+    baseline = result["baseline"]
+    assert baseline["sample"] == 1 and baseline["submissions_per_s"] > 0
+    (notebook,) = baseline["notebooks"].values()
+    assert notebook["ok"] is True and notebook["error"] is None
+    assert result["speedup"] > 0
+    assert [target["what"] for target in result["targets"]] == ["grader submissions per second",
+                                                               "speedup over nbclient"]
+    assert isinstance(result["targets_met"], bool) and "conditions" in result

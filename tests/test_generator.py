@@ -39,6 +39,7 @@ ERROR_CASES = {
     "near_miss_in_raw": (5, "solution marker in a raw cell ('BEGIN SOLUTON')"),
     "solution_tagged_code_cell": (4, "a code cell is tagged 'solution'"),
     "invalid_stub": (3, "the student stub would be invalid Python"),
+    "two_exercises_in_one_cell": (3, "one exercise per code cell: this cell's regions belong to 'first', 'second'"),
 }
 
 
@@ -133,6 +134,39 @@ def test_generated_notebooks_have_kernelspec_pairing_and_no_outputs(fixture_root
         assert notebook.metadata.jupytext["formats"] == "ipynb,py:percent"
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
         assert code and all(cell.outputs == [] and cell.execution_count is None for cell in code)
+
+
+def test_both_notebooks_carry_the_grading_metadata(fixture_root):
+    for path in (fixture_root / "notebooks" / "01_fixture.ipynb", fixture_root / "solutions" / "01_fixture.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        assert notebook.metadata.course == {"notebook": "01_fixture"}
+        exercises = [cell.metadata.course["exercise"] for cell in notebook.cells if "course" in cell.metadata]
+        # `double` is named by its def; the region inside Counter.increment by its BEGIN SOLUTION name
+        assert exercises == ["double", "counter step"], path
+
+
+def test_exercise_id_is_the_outermost_def_or_class_around_an_unnamed_region(tmp_path):
+    source = tmp_path / "01_class.py"
+    source.write_text("# %%\nclass Adam:\n    def update_param(self, p):\n        # BEGIN SOLUTION\n"
+                      "        return p\n        # END SOLUTION\n")
+    root = make_root(tmp_path / "repo", source)
+    assert generate(root) == 0
+
+    (cell,) = nbformat.read(root / "notebooks" / "01_class.ipynb", as_version=4).cells
+    assert cell.metadata.course == {"exercise": "Adam"}
+    assert cell.source.endswith('raise NotImplementedError("Exercise: Adam.update_param")')
+
+
+def test_student_py_keeps_the_grading_metadata_and_the_solution_py_pair_does_not(fixture_root):
+    import jupytext
+
+    student = jupytext.read(fixture_root / "notebooks" / "01_fixture.py")
+    assert student.metadata["course"] == {"notebook": "01_fixture"}
+    assert [cell.metadata["course"]["exercise"] for cell in student.cells if "course" in cell.metadata] == [
+        "double", "counter step"]
+    solution = nbformat.read(fixture_root / "solutions" / "01_fixture.ipynb", as_version=4)
+    paired_text = jupytext.writes(solution, fmt="py:percent")
+    assert "course=" not in paired_text and "notebook: 01_fixture" not in paired_text, "saving the solution notebook in JupyterLab must not edit its source"
 
 
 def test_solution_notebook_keeps_every_source_cell(fixture_root):

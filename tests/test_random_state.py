@@ -25,28 +25,12 @@ from nbclient import NotebookClient
 
 import course_lib.widgets as demos
 from course_lib import checks
-from course_lib.clipping import clip_grad_norm
-from course_lib.data import sample_minibatch
-from course_lib.init import init_kaiming, init_xavier
-from course_lib.optimizers import Adam, AdamW, momentum_update, rmsprop_update, sgd_step
-from course_lib.schedules import warmup_cosine_lr
 from tests.test_widget_fuzz import SELECTIONS, small_demo
 
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCES = {
-    "check_adam": Adam,
-    "check_kaiming_init": init_kaiming,
-    "check_momentum_update": momentum_update,
-    "check_rmsprop_update": rmsprop_update,
-    "check_sample_minibatch": sample_minibatch,
-    "check_sgd_step": sgd_step,
-    "check_xavier_init": init_xavier,
-    "check_adamw": AdamW,
-    "check_clip_grad_norm": clip_grad_norm,
-    "check_warmup_cosine_lr": warmup_cosine_lr,
-}
+REFERENCES = {exercise.check.__name__: exercise.reference for exercise in checks.EXERCISES.values()}
 
 
 def global_states() -> tuple:

@@ -7,7 +7,8 @@ Pipeline (one function per step):
 3. `find_regions`        locate `# BEGIN SOLUTION [name]` … `# END SOLUTION` regions in code cells; refuse
                          near-miss markers (`# BEGIN SOLUTON`, `#BEGIN-SOLUTION`, `# to_remove`, …), an END
                          without BEGIN, nested or unterminated regions, markers (or near misses) in
-                         markdown and raw cells, and code or raw cells tagged `solution`.
+                         markdown and raw cells, and code or raw cells tagged `solution`; name each
+                         exercise cell's exercise (rule below), one exercise per cell.
 4. `build_solution`      the paired `solutions/NN_name.ipynb` (kernelspec python3), keeping the outputs
                          stored by `make solutions` where they still belong to the code (rule below).
 5. `build_student`       the student notebook: each region becomes a stub with the region's indentation,
@@ -25,6 +26,15 @@ compared, in order, with the code cells of the stored one. Outputs and execution
 the leading code cells whose source is unchanged; from the first added, removed or edited code cell on,
 every code cell has no outputs (its inputs may now produce something else). Markdown edits never drop
 outputs. `make solutions` (tools.run_solutions) refreshes all outputs.
+
+Grading metadata (read by `course-grade`, never by students): every generated .ipynb carries
+`metadata["course"] = {"notebook": "NN_name"}`, and each exercise cell (a code cell holding a region)
+`metadata["course"] = {"exercise": "<id>"}`, in the solution and the student notebook alike. The id
+is the region's name (`# BEGIN SOLUTION name`) if given, else the outermost def/class around the
+region (`Adam` for a region inside `Adam.update_param`: the object its check receives), else the
+region's number. The student `.py` keeps both (a YAML header and `course={...}` on the cell line), so a
+submitted .py is graded like the .ipynb; the solution notebook's jupytext filters leave them out of
+its paired `solutions/NN_name.py`, which stays the hand-written source.
 
 A region whose stub would run at import time (no enclosing `def`) gets the nbval tag `raises-exception`
 in the student notebook, so the student notebook still runs top to bottom under `pytest --nbval-lax`.
@@ -56,6 +66,13 @@ JUPYTEXT_METADATA = {
     "notebook_metadata_filter": "-all",
     "cell_metadata_filter": "tags,-all",
 }
+# The student notebook's .py keeps the grading metadata (see module doc); the solution's does not.
+STUDENT_JUPYTEXT_METADATA = {
+    **JUPYTEXT_METADATA,
+    "notebook_metadata_filter": "course,-all",
+    "cell_metadata_filter": "tags,course,-all",
+}
+COURSE_KEY = "course"
 EXECUTED_METADATA_KEYS = ("language_info", "widgets")
 SOLUTION_TAG = "solution"
 RAISES_TAG = "raises-exception"
@@ -93,6 +110,7 @@ class Source:
     notebook: nbformat.NotebookNode
     first_lines: list[int | None]
     regions: dict[int, list[Region]] = field(default_factory=dict)
+    exercises: dict[int, str] = field(default_factory=dict)
 
     def line_of(self, cell_index: int, line_in_cell: int) -> int | None:
         start = self.first_lines[cell_index]
@@ -232,8 +250,35 @@ def _check_raw_cell(source: Source, index: int) -> None:
             )
 
 
+def exercise_id(lines: list[str], region: Region, number: int) -> str:
+    """The region's exercise id: its name, else the outermost def/class around it, else its number."""
+    names, _ = _enclosing_names(lines, region.begin, region.indent)
+    return region.name or (names[0] if names else str(number))
+
+
+def _name_exercises(source: Source) -> None:
+    """Fill `source.exercises` (cell index → exercise id); a cell's regions must all belong to one exercise."""
+    number = 0
+    for index, regions in source.regions.items():
+        lines = source.notebook.cells[index].source.splitlines()
+        ids = []
+        for region in regions:
+            number += 1
+            ids.append(exercise_id(lines, region, number))
+        if len(set(ids)) > 1:
+            raise AuthoringError(
+                source.path,
+                source.line_of(index, regions[0].begin),
+                f"one exercise per code cell: this cell's regions belong to {', '.join(map(repr, dict.fromkeys(ids)))}; "
+                "split it into one cell per exercise (course-grade grades a cell as one exercise)",
+            )
+        if ids:
+            source.exercises[index] = ids[0]
+
+
 def find_regions(source: Source) -> Source:
-    """Fill `source.regions` (cell index → regions); raise AuthoringError on any malformed marker."""
+    """Fill `source.regions` (cell index → regions) and `source.exercises` (cell index → exercise id);
+    raise AuthoringError on any malformed marker."""
     for index, cell in enumerate(source.notebook.cells):
         if SOLUTION_TAG in cell.metadata.get("tags", []) and cell.cell_type != "markdown":
             raise AuthoringError(
@@ -248,6 +293,7 @@ def find_regions(source: Source) -> Source:
             _check_markdown_cell(source, index)
         elif cell.cell_type == "raw":
             _check_raw_cell(source, index)
+    _name_exercises(source)
     return source
 
 
@@ -264,15 +310,25 @@ def _cell_id(cell: nbformat.NotebookNode, taken: set[str]) -> str:
     return candidate
 
 
-def _clean_notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
-    """A notebook with the course metadata, stable cell ids, and no outputs."""
+def _clean_notebook(
+    source: Source, cells: list[nbformat.NotebookNode], jupytext_metadata: dict
+) -> nbformat.NotebookNode:
+    """A notebook with the course and grading metadata, stable cell ids, and no outputs.
+
+    `cells` correspond one to one to `source.notebook.cells` (the student's are transformed copies).
+    """
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata = nbformat.from_dict({"jupytext": dict(JUPYTEXT_METADATA), "kernelspec": dict(KERNELSPEC)})
+    notebook.metadata = nbformat.from_dict({
+        COURSE_KEY: {"notebook": source.path.stem},
+        "jupytext": dict(jupytext_metadata),
+        "kernelspec": dict(KERNELSPEC),
+    })
     taken: set[str] = set()
-    for cell in cells:
-        fresh = nbformat.from_dict(
-            {"cell_type": cell.cell_type, "metadata": dict(cell.metadata), "source": cell.source}
-        )
+    for index, cell in enumerate(cells):
+        metadata = {key: value for key, value in cell.metadata.items() if key != COURSE_KEY}
+        if index in source.exercises:
+            metadata[COURSE_KEY] = {"exercise": source.exercises[index]}
+        fresh = nbformat.from_dict({"cell_type": cell.cell_type, "metadata": metadata, "source": cell.source})
         if cell.cell_type == "code":
             fresh.outputs, fresh.execution_count = [], None
         fresh.id = _cell_id(fresh, taken)
@@ -312,7 +368,7 @@ def read_stored(path: Path) -> nbformat.NotebookNode | None:
 
 def build_solution(source: Source, stored: nbformat.NotebookNode | None) -> nbformat.NotebookNode:
     """The solution notebook: every source cell, plus the still-valid stored outputs."""
-    notebook = _clean_notebook(list(source.notebook.cells))
+    notebook = _clean_notebook(source, list(source.notebook.cells), JUPYTEXT_METADATA)
     keep_stored_outputs(notebook, stored)
     return notebook
 
@@ -376,7 +432,7 @@ def build_student(source: Source) -> nbformat.NotebookNode:
             cells.append(stub)
         else:
             cells.append(cell)
-    return _clean_notebook(cells)
+    return _clean_notebook(source, cells, STUDENT_JUPYTEXT_METADATA)
 
 
 # 6. check_student_code ------------------------------------------------------------------------------

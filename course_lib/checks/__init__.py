@@ -5,17 +5,37 @@ compares it with the reference in course_lib, and names the mistake when it reco
 raises for a wrong answer, and it restores the global random state, so a check cell changes nothing
 that later cells compute. Shared machinery: ``_runner`` (calling and printing), ``_stateful``
 (updates that keep a state tensor per parameter).
+
+``EXERCISES`` (exercise id → ``registry.Exercise``) is what the instructors' grader runs: one line per
+exercise, with course_lib's reference answer and the points it is worth.
 """
 
+from course_lib import data, init, optimizers
 from course_lib.checks.adam import check_adam
 from course_lib.checks.adamw import check_adamw
 from course_lib.checks.clipping import check_clip_grad_norm
 from course_lib.checks.initialization import check_kaiming_init, check_xavier_init
 from course_lib.checks.minibatch import check_sample_minibatch
 from course_lib.checks.momentum import check_momentum_update
+from course_lib.checks.registry import Exercise, registry
 from course_lib.checks.rmsprop import check_rmsprop_update
 from course_lib.checks.schedules import check_warmup_cosine_lr
 from course_lib.checks.sgd import check_sgd_step
+from course_lib.clipping import clip_grad_norm as reference_clip_grad_norm
+from course_lib.schedules import warmup_cosine_lr as reference_warmup_cosine_lr
+
+EXERCISES = registry(
+    Exercise(check_sgd_step, reference=optimizers.sgd_step),
+    Exercise(check_xavier_init, reference=init.init_xavier),
+    Exercise(check_kaiming_init, reference=init.init_kaiming),
+    Exercise(check_momentum_update, reference=optimizers.momentum_update),
+    Exercise(check_rmsprop_update, reference=optimizers.rmsprop_update),
+    Exercise(check_adam, reference=optimizers.Adam),
+    Exercise(check_sample_minibatch, reference=data.sample_minibatch),
+    Exercise(check_warmup_cosine_lr, reference=reference_warmup_cosine_lr),
+    Exercise(check_adamw, reference=optimizers.AdamW),
+    Exercise(check_clip_grad_norm, reference=reference_clip_grad_norm),
+)
 
 __all__ = [
     "check_adam",

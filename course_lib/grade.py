@@ -1,0 +1,262 @@
+"""course-grade: from a folder of submitted notebooks to a grade sheet and per-student feedback.
+
+    course-grade SUBMISSION... --out DIR [-j N] [--timeout SECONDS] [--memory MB] [--roster CSV]
+                 [--dask ADDRESS] [--course DIR]
+    python -m course_lib.grade ...        (the same)
+
+Grading runs each submission's exercise cells (after the course's own ``grading-setup`` cells) and
+course_lib's check for each exercise (``course_lib.checks.EXERCISES``), never the student's check
+cells and never the rest of the notebook: no training runs while grading. Each exercise is worth
+its registry ``points`` (1 by default): all of them when the check passes, 0 otherwise.
+
+Pipeline (one function per step; the parts live in ``course_lib.grading``):
+
+1. ``parse_arguments``       the command line;
+2. ``load_course``           the course's trusted copy of each notebook (``notebooks/`` of this checkout);
+3. ``collect_submissions``   notebook files in files, folders and zips; students named by the roster
+                             or by the top-level file or folder name;
+4. ``start_backend``         a warm fork server (or the Dask workers' ones): it imports torch and
+                             course_lib while the next step reads the submissions;
+5. ``read_submissions``      parse and identify each file (metadata, else title): a course notebook, or a
+                             row ``unreadable`` / ``not a course notebook``;
+6. ``make_jobs``             one job per (student, notebook); missing and unchanged exercise cells are
+                             decided here, without running anything;
+7. ``run_jobs``              each job in a fresh process forked from the warm server, isolated and
+                             limited (``course_lib.grading.sandbox``), with a progress bar;
+8. ``write_reports``         grades.csv, grades.json, feedback/<student>/<notebook>.md;
+9. ``print_summary``         counts per status, mean points per exercise, slowest submissions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.grading.client import ForkServer, ServerError
+from course_lib.grading.course import Course, CourseError, load_course
+from course_lib.grading.identify import Identified, make_job, read_and_identify
+from course_lib.grading.records import Job, Row, decided_row
+from course_lib.grading.report import summary, write_reports
+from course_lib.grading.sandbox import Limits
+from course_lib.grading.submissions import Collection, InputError, apply_roster, collect, read_roster
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# 1. parse_arguments ------------------------------------------------------------------------------------
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="course-grade",
+        description="Grade submitted course notebooks with course_lib's self-checks: grades.csv, grades.json "
+                    "and feedback/<student>/<notebook>.md in --out.")
+    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                        help=".ipynb or jupytext .py files, folders (searched recursively) and .zip downloads; "
+                             "in a folder or zip each top-level entry is one student")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write the grades")
+    parser.add_argument("-j", "--jobs", type=_positive(int), default=default_workers(), metavar="N",
+                        help="submissions graded at once (default: the number of cores, here %(default)s)")
+    parser.add_argument("--timeout", type=_positive(float), default=60.0, metavar="SECONDS",
+                        help="wall-clock limit per submission (default %(default)g)")
+    parser.add_argument("--memory", type=_positive(int), default=2048, metavar="MB",
+                        help="memory a submission may allocate beyond the grader's own (default %(default)s)")
+    parser.add_argument("--roster", type=Path, metavar="CSV",
+                        help="students: a CSV with a header; any column is matched against file and folder names, "
+                             "the 'student' column (else the first) names the student")
+    parser.add_argument("--dask", metavar="ADDRESS", help="grade on this Dask cluster (e.g. tcp://host:8786)")
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course's generated student notebooks (default: notebooks/ of this checkout)")
+    return parser.parse_args(argv)
+
+
+# 2. load_course: course_lib.grading.course.load_course ------------------------------------------------
+
+
+# 3. collect_submissions -------------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    collection: Collection
+    notes: list[str] = field(default_factory=list)
+
+
+def collect_submissions(args: argparse.Namespace) -> Found:
+    """Every notebook file to grade, with its student's name (see course_lib.grading.submissions)."""
+    found = Found(collect(args.submissions))
+    if args.roster:
+        unmatched, absent = apply_roster(found.collection, read_roster(args.roster))
+        if unmatched:
+            found.notes.append(f"not in the roster (named by their file or folder): {', '.join(unmatched)}")
+        if absent:
+            found.notes.append(f"in the roster but nothing submitted: {', '.join(absent)}")
+    if found.collection.ignored:
+        count = len(found.collection.ignored)
+        found.notes.append(f"ignored {count} {'file that is not a notebook' if count == 1 else 'files that are not notebooks'}")
+    return found
+
+
+# 4. start_backend -------------------------------------------------------------------------------------
+
+
+def start_backend(args: argparse.Namespace, course: Course):
+    """The warm fork server (local) or the Dask workers; both warm up in the background."""
+    limits = Limits(timeout_s=args.timeout, memory_mb=args.memory)
+    if args.dask:
+        from course_lib.grading.dask_backend import DaskBackend
+
+        return DaskBackend(args.dask, course.setups(), limits)
+    return ForkServer(course.setups(), limits, workers=args.jobs)
+
+
+# 5. read_submissions ----------------------------------------------------------------------------------
+
+
+def read_submissions(found: Found, course: Course) -> tuple[list[Identified], list[Row]]:
+    """Identified course notebooks, and rows for the files that are not (unreadable, not a course notebook)."""
+    identified, rows = [], []
+    for file in found.collection.files:
+        result = read_and_identify(file, course)
+        (rows if isinstance(result, Row) else identified).append(result)
+    return identified, rows
+
+
+# 6. make_jobs -----------------------------------------------------------------------------------------
+
+
+def _pick(candidates: list[Identified]) -> Identified:
+    """One file per (student, notebook): an .ipynb before a .py, then the last in path order."""
+    chosen = max(candidates, key=lambda item: (item.file.name.lower().endswith(".ipynb"), item.file.path))
+    others = [item.file.path for item in candidates if item is not chosen]
+    if others:
+        chosen.notes.append(f"also submitted, not graded: {', '.join(others)} (one file per notebook is graded: "
+                            f"an .ipynb before a .py, then the last in path order)")
+    return chosen
+
+
+def make_jobs(identified: list[Identified], points: dict[str, int]) -> tuple[list[Job], list[Row]]:
+    """Jobs to run, and rows already decided (no student code to run: every exercise missing or a stub)."""
+    groups: dict[tuple[str, str], list[Identified]] = {}
+    for item in identified:
+        groups.setdefault((item.file.student, item.notebook.id), []).append(item)
+    jobs, rows = [], []
+    for number, candidates in enumerate(groups.values()):
+        job = make_job(number, _pick(candidates), points)
+        if job.needs_running():
+            jobs.append(job)
+        else:
+            rows.append(decided_row(job))
+    return jobs, rows
+
+
+# 7. run_jobs ------------------------------------------------------------------------------------------
+
+
+def run_jobs(backend, jobs: list[Job]) -> list[Row]:
+    """Grade every job in its own process; a progress bar on stderr when it is a terminal."""
+    from tqdm.auto import tqdm
+
+    rows: list[Row] = []
+    with tqdm(total=len(jobs), desc="grading", unit="submission", file=sys.stderr, disable=None) as bar:
+        def on_row(row: Row) -> None:
+            rows.append(row)
+            bar.update(1)
+
+        backend.run(jobs, on_row)
+    return rows
+
+
+# 8. write_reports: course_lib.grading.report.write_reports --------------------------------------------
+
+
+def clear_feedback(out: Path) -> None:
+    """Remove the feedback of an earlier run in ``out`` (only if it holds nothing but our .md files)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    folder = out / "feedback"
+    if not folder.exists():
+        return
+    strangers = [path for path in folder.rglob("*") if path.is_file() and path.suffix != ".md"]
+    if strangers:
+        raise InputError(f"{folder} holds files that are not feedback ({strangers[0]}); choose another --out")
+    shutil.rmtree(folder)
+
+
+# 9. print_summary -------------------------------------------------------------------------------------
+
+
+def print_summary(rows: list[Row], exercise_ids: list[str], seconds: float, args: argparse.Namespace,
+                  notes: list[str], feedback_files: int) -> None:
+    workers = f"Dask cluster {args.dask}" if args.dask else f"{args.jobs} processes"
+    lines = summary(rows, exercise_ids, seconds, workers)
+    lines += [f"  note: {note}" for note in notes]
+    lines.append(f"Wrote {args.out / 'grades.csv'}, {args.out / 'grades.json'} and {feedback_files} feedback files "
+                 f"in {args.out / 'feedback'}")
+    print("\n".join(lines), flush=True)
+
+
+def grade(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    course = load_course(args.course)
+    found = collect_submissions(args)
+    clear_feedback(args.out)
+    backend = start_backend(args, course)
+    try:
+        identified, rows = read_submissions(found, course)
+        hello = backend.hello()
+        for warning in hello["warnings"]:
+            print(f"course-grade: warning: {warning}", file=sys.stderr)
+        unregistered = [exercise for exercise in course.exercise_ids() if exercise not in hello["exercises"]]
+        if unregistered:
+            print(f"course-grade: warning: no check in course_lib.checks.EXERCISES for {', '.join(unregistered)}; "
+                  "not graded", file=sys.stderr)
+        jobs, decided = make_jobs(identified, hello["exercises"])
+        rows += decided + run_jobs(backend, jobs)
+    except BaseException:
+        backend.abort()
+        raise
+    backend.close()
+    exercise_ids = [exercise for exercise in course.exercise_ids() if exercise in hello["exercises"]]
+    try:
+        feedback_files = write_reports(rows, exercise_ids, args.out)
+    except OSError as error:
+        raise InputError(f"cannot write the grades to {args.out}: {error}") from None
+    print_summary(rows, exercise_ids, time.perf_counter() - started, args, found.notes, feedback_files)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    try:
+        return grade(args)
+    except (InputError, CourseError, ServerError) as error:
+        print(f"course-grade: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("course-grade: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
