@@ -124,16 +124,18 @@ def _cases() -> list[Case]:
         Case("segfault", "01_training_loop",
              _file("segfault.ipynb", lambda: planted.append_to_cell(sol("01_training_loop"), "sgd_step",
                                                                      "import ctypes\nctypes.string_at(0)")),
-             status="crashed", points={"sgd_step": 0}, note="the submission's process was killed by SIGSEGV while running the exercise cell for sgd_step"),
+             status="crashed", points={"sgd_step": 0, "sample_minibatch": 0},
+             note="the submission's process was killed by SIGSEGV while running the exercise cell for sgd_step"),
         Case("sys_exit", "03_optimizers",
              _file("sys_exit.ipynb", lambda: planted.append_to_cell(sol("03_optimizers"), "momentum_update",
                                                                      "import sys\nsys.exit(3)")),
              points=_with_points("03_optimizers", momentum_update=0),
              sentences={"momentum_update": "the exercise cell called sys.exit(3)"}),
-        Case("os_exit", "04_minibatch_and_training",
-             _file("os_exit.ipynb", lambda: planted.append_to_cell(sol("04_minibatch_and_training"),
-                                                                    "sample_minibatch", "import os\nos._exit(0)")),
-             status="crashed", points={"sample_minibatch": 0}, note="the submission's process exited (status 0)"),
+        Case("os_exit", "05_schedules_and_practice",
+             _file("os_exit.ipynb", lambda: planted.append_to_cell(sol("05_schedules_and_practice"),
+                                                                    "clip_grad_norm", "import os\nos._exit(0)")),
+             status="crashed", points={"warmup_cosine_lr": 1, "AdamW": 1, "clip_grad_norm": 0},
+             note="the submission's process exited (status 0)"),
         Case("memory_in_cell", "02_initialization",
              _file("memory_in_cell.ipynb", lambda: planted.append_to_cell(sol("02_initialization"), "xavier_init",
                                                                           "hog = torch.empty(5 * 10**9)  # 20 GB")),
@@ -142,7 +144,8 @@ def _cases() -> list[Case]:
         Case("memory_in_check", "01_training_loop",
              _file("memory_in_check.ipynb", lambda: planted.replace_body(sol("01_training_loop"), "sgd_step",
                                                                          "hog = bytearray(20 * 10**9)")),
-             status="memory limit", points={"sgd_step": 0}, sentences={"sgd_step": "your code raised MemoryError"}),
+             status="memory limit", points={"sgd_step": 0, "sample_minibatch": 1},
+             sentences={"sgd_step": "your code raised MemoryError"}),
         Case("flood", "01_training_loop",
              _file("flood.ipynb", lambda: planted.append_to_cell(sol("01_training_loop"), "sgd_step", """
                  import os
@@ -191,19 +194,19 @@ def _cases() -> list[Case]:
              note="no course notebook is titled 'My own experiments'"),
         Case("homework final (1)", "02_initialization",
              _file("homework final (1).ipynb", lambda: sol("02_initialization")), points=FULL["02_initialization"]),
-        Case("lost_metadata", "04_minibatch_and_training",
-             _file("lost_metadata.ipynb", lambda: planted.strip_course_metadata(sol("04_minibatch_and_training"))),
-             points=FULL["04_minibatch_and_training"], note="identified by its title",
-             sentences={"sample_minibatch": "the cell had lost its exercise id"}),
+        Case("lost_metadata", "05_schedules_and_practice",
+             _file("lost_metadata.ipynb", lambda: planted.strip_course_metadata(sol("05_schedules_and_practice"))),
+             points=FULL["05_schedules_and_practice"], note="identified by its title",
+             sentences={"warmup_cosine_lr": "the cell had lost its exercise id"}),
         Case("zipped", "03_optimizers", _zip("zipped.zip", {
             "zipped/week 3/final/03_optimizers.ipynb": lambda: sol("03_optimizers"),
             "zipped/week 1/01_training_loop.py": lambda: sol("01_training_loop"),
             "zipped/week 1/notes.txt": lambda: {}}), points=FULL["03_optimizers"]),
         Case("zipped", "01_training_loop", lambda folder: None, points=FULL["01_training_loop"]),
-        Case("twin_a", "04_minibatch_and_training", _file("twin_a.ipynb", lambda: sol("04_minibatch_and_training")),
-             points=FULL["04_minibatch_and_training"]),
-        Case("twin_b", "04_minibatch_and_training", _file("twin_b.ipynb", lambda: sol("04_minibatch_and_training")),
-             points=FULL["04_minibatch_and_training"]),
+        Case("twin_a", "05_schedules_and_practice", _file("twin_a.ipynb", lambda: sol("05_schedules_and_practice")),
+             points=FULL["05_schedules_and_practice"]),
+        Case("twin_b", "05_schedules_and_practice", _file("twin_b.ipynb", lambda: sol("05_schedules_and_practice")),
+             points=FULL["05_schedules_and_practice"]),
     ]
     return cases
 
@@ -288,15 +291,15 @@ def test_a_bulk_download_zip_names_students_by_its_top_level_folders(graded):
 
 
 def test_grading_the_same_submission_twice_gives_the_same_points_and_sentences(graded):
-    first = graded.rows[("twin_a", "04_minibatch_and_training")]
-    second = graded.rows[("twin_b", "04_minibatch_and_training")]
+    first = graded.rows[("twin_a", "05_schedules_and_practice")]
+    second = graded.rows[("twin_b", "05_schedules_and_practice")]
     assert first["exercises"] == second["exercises"]
 
 
 def test_grades_csv_loads_in_pandas_with_the_documented_columns(graded):
     sheet = pd.read_csv(graded.out / "grades.csv")
-    exercises = ["sgd_step", "xavier_init", "kaiming_init", "momentum_update", "rmsprop_update", "Adam",
-                 "sample_minibatch"]
+    exercises = ["sgd_step", "sample_minibatch", "xavier_init", "kaiming_init", "momentum_update", "rmsprop_update",
+                 "Adam", "warmup_cosine_lr", "AdamW", "clip_grad_norm"]
     assert list(sheet.columns) == ["student", "notebook", *exercises, "total", "max", "status", "seconds"]
     assert len(sheet) == len(graded.rows)
     assert set(sheet["status"]) <= set(STATUSES)

@@ -110,7 +110,7 @@ def test_a_jupytext_py_keeps_the_course_metadata(tmp_path):
     path = planted.write_py(planted.solution("01_training_loop"), tmp_path / "anything.py")
     parsed = parse_py(path.read_bytes())
     assert parsed.course_id == "01_training_loop"
-    assert [cell.exercise for cell in parsed.code_cells() if cell.exercise] == ["sgd_step"]
+    assert [cell.exercise for cell in parsed.code_cells() if cell.exercise] == ["sgd_step", "sample_minibatch"]
 
 
 def test_magics_become_pass_and_definitions_are_found():
