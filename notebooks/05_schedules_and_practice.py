@@ -116,9 +116,10 @@ show_figure(draw_schedule_shapes(shapes, "five schedules, T = 200 steps, peak 0.
 # statistics settle, and only then takes the large steps that make progress. The decay at the end
 # gives small, careful steps where the loss surface is narrow.
 #
-# ### Exercise: `warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr=0.0)`
+# ### Exercise: `warmup_cosine_lr`
 #
-# Write the learning rate of linear warmup followed by cosine decay, with `step` counted from 0:
+# - **What to write:** the learning rate of linear warmup followed by cosine decay, at one step.
+# - **The math** ($W$ warmup steps, $T$ steps in all, `step` counted from 0):
 #
 # $$
 # \eta(\text{step}) =
@@ -129,13 +130,14 @@ show_figure(draw_schedule_shapes(shapes, "five schedules, T = 200 steps, peak 0.
 # \end{cases}
 # $$
 #
-# The warmup reaches the peak at its last step ($\text{step} = W - 1$), the cosine starts at the peak
-# at $\text{step} = W$ and reaches $\eta_{\min}$ at $\text{step} = T$, one past the last update. The
-# $\max(1, \cdot)$ keeps the formula finite when the warmup takes all the steps. Return a float. For
-# example, `warmup_cosine_lr(0, 20, 0.1, 5)` is 0.02 and `warmup_cosine_lr(5, 20, 0.1, 5)` is 0.1.
-# Hint: `math.cos` and `math.pi`. The check evaluates your function at every step from 0 to $T$ of
-# five schedules: with and without warmup, with and without $\eta_{\min}$, a warmup as long as the
-# whole run, and the default `min_lr`.
+#   The warmup reaches the peak at its last step ($\text{step} = W - 1$), the cosine starts at the
+#   peak at $\text{step} = W$ and reaches $\eta_{\min}$ at $\text{step} = T$, one past the last update;
+#   the $\max(1, \cdot)$ keeps the formula finite when the warmup takes all the steps.
+# - **Signature:** `warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr=0.0) -> float`
+# - **Example:** `warmup_cosine_lr(0, 20, 0.1, 5)` is 0.02 and `warmup_cosine_lr(5, 20, 0.1, 5)` is 0.1.
+# - **The check tries:** every step from 0 to $T$ of five schedules: with and without warmup, with and
+#   without $\eta_{\min}$, a warmup as long as the whole run, and the default `min_lr`.
+# - **Tools:** `math.cos`, `math.pi`.
 
 # %% course={"exercise": "warmup_cosine_lr"}
 def warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
@@ -341,14 +343,19 @@ assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 #
 # Your `Adam` from notebook 03 was saved when it passed its check there. The first line of the next
 # cell loads it back (`course_lib.carry_over.load_passed`), runs its check again, and uses it if it
-# still passes, otherwise course_lib's `Adam`; it prints which. `AdamW` subclasses it. The
-# constructor is given, with the signature `AdamW(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-# weight_decay=1e-2)`. Write `update_param(p)`: first decay $p \leftarrow p - \eta\lambda p$, in
-# place, then take the Adam step of the parent class. For example, with $\eta = 0.1$ and
-# $\lambda = 0.5$, a weight of 2.0 first becomes $2.0 \cdot (1 - 0.05) = 1.9$. Hint: `super()` reaches
-# the parent class's method. The check runs your optimizer for several steps on five cases (a strong
-# decay, other betas, the default `weight_decay`, all defaults, and a small regression) next to a
-# reference that makes exactly the updates of `torch.optim.AdamW`, and it must match at every step.
+# still passes, otherwise course_lib's `Adam`; it prints which. `AdamW` subclasses it.
+#
+# - **What to write:** the method `update_param(p)` of `AdamW` (the constructor is given).
+# - **The math:** first the decoupled decay $p \leftarrow p - \eta\lambda p$, in place, then the Adam
+#   step of the parent class, with $\eta$ = `lr` and $\lambda$ = `weight_decay`.
+# - **Signature:** `AdamW(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2)`;
+#   `update_param(self, p) -> None`.
+# - **Example:** with $\eta = 0.1$ and $\lambda = 0.5$, a weight of 2.0 first becomes
+#   $2.0 \cdot (1 - 0.05) = 1.9$, and then takes its Adam step.
+# - **The check tries:** several steps on five cases (a strong decay, other betas, the default
+#   `weight_decay`, all defaults, and a small regression) next to a reference that makes exactly the
+#   updates of `torch.optim.AdamW`; it must match at every step.
+# - **Tools:** `super()` reaches the parent class's method; in-place tensor methods.
 
 # %% course={"exercise": "AdamW"}
 Adam = load_passed("Adam", check_adam, ReferenceAdam, where="notebook 03")
@@ -453,17 +460,21 @@ assert max(accuracy.values()) - min(accuracy.values()) < 0.02
 # direction of the step is kept; only its length is capped. PyTorch's `torch.nn.utils.clip_grad_norm_`
 # does this (it computes the factor as `max_norm / (total + 1e-6)` and clamps it at 1).
 #
-# ### Exercise: `clip_grad_norm(params, max_norm)`
+# ### Exercise: `clip_grad_norm`
 #
-# Compute the total norm over every parameter that has a gradient (skip those whose `.grad` is
-# `None`), scale every gradient **in place** by `max_norm / (total + 1e-6)` when `total > max_norm`,
-# and return the total norm *before* clipping, as a float. `params` may be a generator such as
-# `model.parameters()`, which can be looped over only once. For example, two parameters with
-# gradients $(3, 0)$ and $(0, 4)$ have a total norm of 5; with `max_norm=1` both are scaled by
-# $1/(5 + 10^{-6})$ and the function returns 5.0. Hint: `torch.linalg.vector_norm` or `.pow(2).sum()`, and
-# `Tensor.mul_`. The check compares your function with `torch.nn.utils.clip_grad_norm_` on five cases:
-# a list that needs clipping, a `max_norm` far above the norm, a generator with a parameter that has
-# no gradient, tiny norms where the $10^{-6}$ matters, and an all-zero gradient.
+# - **What to write:** gradient clipping by the total norm: measure all gradients together, scale
+#   them all down by the same factor when they are too large, and report the norm you measured.
+# - **The math:** $\text{total} = \sqrt{\sum_p \lVert g_p \rVert^2}$ over every parameter with a gradient
+#   (skip those whose `.grad` is `None`); when $\text{total} > $ `max_norm`, scale every gradient **in
+#   place** by `max_norm / (total + 1e-6)`; return the total *before* clipping, as a float.
+# - **Signature:** `clip_grad_norm(params, max_norm) -> float`; `params` may be a generator such as
+#   `model.parameters()`, which can be looped over only once.
+# - **Example:** two parameters with gradients $(3, 0)$ and $(0, 4)$ have a total norm of 5; with
+#   `max_norm=1` both are scaled by $1/(5 + 10^{-6})$ and the function returns 5.0.
+# - **The check tries:** five cases against `torch.nn.utils.clip_grad_norm_`: a list that needs
+#   clipping, a `max_norm` far above the norm, a generator with a parameter that has no gradient, tiny
+#   norms where the $10^{-6}$ matters, and an all-zero gradient.
+# - **Tools:** `torch.linalg.vector_norm` (or `Tensor.pow` and `sum`), `Tensor.mul_`.
 
 # %% course={"exercise": "clip_grad_norm"}
 def clip_grad_norm(params, max_norm):
