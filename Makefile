@@ -7,6 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.course-installed
+TEST_WORKERS ?= auto
 QUICK_ENV := OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 
 .PHONY: setup system-packages data lab check test lint notebooks solutions links site bench clean
@@ -56,12 +57,11 @@ links: setup
 check: setup
 	$(BIN)/ruff check .
 	$(PY) -m tools.notebook_generator --check
-	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q -m "not slow and not browser" tests
+	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q -n $(TEST_WORKERS) -m "not slow and not browser" tests
 
 # The whole suite in one pytest run on every core (pytest-xdist; a notebook's cells stay together in one
 # worker): unit tests, generator and leak tests, the browser test, every notebook under nbval. Collecting
 # nothing (exit status 5) is a failure here.
-TEST_WORKERS ?= auto
 test: data
 	$(BIN)/ruff check .
 	$(PY) -m tools.notebook_generator --check
