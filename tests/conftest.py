@@ -49,7 +49,7 @@ def tmp_checkpoint_dir(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def public_site():
     """The public edition, built once per session in quick mode by the same pipeline as make site."""
-    from site_support import build_edition
+    from tests.site_support import build_edition
 
     return build_edition("public", "--jobs", "2")
 
@@ -57,6 +57,6 @@ def public_site():
 @pytest.fixture(scope="session")
 def instructor_site():
     """The instructor edition from the solutions' stored outputs (nothing executed)."""
-    from site_support import build_edition
+    from tests.site_support import build_edition
 
     return build_edition("instructor", "--no-execute")

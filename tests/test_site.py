@@ -24,8 +24,8 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from site_support import REPO, read_page, words
-from test_notebook_sync import _non_trivial, _normalized, generator, split_source
+from tests.site_support import REPO, read_page, words
+from tests.test_notebook_sync import _non_trivial, _normalized, generator, split_source
 
 pytestmark = pytest.mark.slow
 
