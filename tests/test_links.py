@@ -63,3 +63,14 @@ def test_links_to_other_repositories_are_left_alone(tmp_path):
     readme.write_text(readme.read_text() + "\nSource: https://github.com/phlippe/uvadlc_notebooks\n")
     links.rewrite_links(root, "a-teacher/their-fork")
     assert "https://github.com/phlippe/uvadlc_notebooks" in readme.read_text()
+
+
+def test_installed_javascript_packages_are_neither_checked_nor_rewritten(tmp_path):
+    root = copy_course(tmp_path)
+    package_readme = root / "site_src" / "node_modules" / "@jupyter" / "react-components" / "README.md"
+    package_readme.parent.mkdir(parents=True)
+    text = "[Binder](https://mybinder.org/v2/gh/jupyterlab-contrib/jupyter-ui-toolkit/main)\n"
+    package_readme.write_text(text)
+    assert not [file for file, _, _ in links.find_links(root) if "node_modules" in file]
+    links.rewrite_links(root, "a-teacher/their-fork")
+    assert package_readme.read_text() == text

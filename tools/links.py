@@ -44,8 +44,13 @@ def repository(root: Path = ROOT) -> str:
     return match.group(1)
 
 
+# Installed or generated trees under the linked patterns (site_src/node_modules after make site): not the course's.
+GENERATED_DIRS = frozenset({"node_modules", ".venv", "__pycache__", ".ipynb_checkpoints", "_build"})
+
+
 def linked_files(root: Path = ROOT) -> list[Path]:
-    files = {path for pattern in LINKED_FILES for path in root.glob(pattern) if path.is_file()}
+    files = {path for pattern in LINKED_FILES for path in root.glob(pattern)
+             if path.is_file() and GENERATED_DIRS.isdisjoint(path.relative_to(root).parts)}
     return sorted(files)
 
 
