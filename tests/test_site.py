@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
+
 from tests.site_support import REPO, read_page, words
 from tests.test_notebook_sync import _non_trivial, _normalized, generator, split_source
 

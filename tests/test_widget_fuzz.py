@@ -6,13 +6,22 @@ reaches the code that must refuse it. Pass = no exception other than ``CourseInp
 (the message is shown in one short line), garbage text is refused, and the defaults render again
 afterwards, down to the PNG a student would see. ``test_the_fuzz_reports_a_demo_that_lets_an_error_escape``
 plants faulty demos to show that ``fuzz_demo`` catches them.
+
+The same pass checks the random state: building a demo and pushing every value through it must leave the
+global generators of torch, NumPy and ``random`` exactly as they were (a demo draws from its own
+generator), so that playing with a slider cannot change what later cells compute. A planted demo that
+draws from torch's global generator proves the comparison can fail.
 """
 
 from __future__ import annotations
 
+import random
+
 import ipywidgets as widgets
 import matplotlib
+import numpy as np
 import pytest
+import torch
 
 import course_lib.widgets as demos
 from course_lib.errors import CourseInputError
@@ -26,14 +35,57 @@ SELECTIONS = (widgets.Dropdown, widgets.ToggleButtons, widgets.RadioButtons, wid
 
 
 def small_demo(name: str) -> widgets.interactive:
-    """Demos that train when built get a smaller experiment; every other demo is built as a student would."""
+    """Demos that train get a smaller experiment (fewer images, one or two epochs: each value pushed through
+    them trains afresh); every other demo is built as a student would."""
+    from course_lib.data import load_fashion_mnist
+
     if name == "weight_decay_demo":
-        from course_lib.data import load_fashion_mnist
         from course_lib.experiments.weight_decay import WeightDecayExperiment
 
         experiment = WeightDecayExperiment(load_fashion_mnist(device="cpu"), n_train=100, n_val=100, epochs=2)
         return demos.weight_decay_demo(experiment=experiment)
+    if name == "schedule_demo":
+        from course_lib.experiments.schedules import ScheduleExperiment
+
+        return demos.schedule_demo(experiment=ScheduleExperiment(load_fashion_mnist(device="cpu"), n_train=1000,
+                                                                 n_val=200, epochs=2))
+    if name == "adamw_demo":
+        from course_lib.experiments.decoupled_decay import DecayComparison
+
+        return demos.adamw_demo(comparison=DecayComparison(load_fashion_mnist(device="cpu"), n_train=500, n_val=200,
+                                                           epochs=1))
+    if name == "clipping_demo":
+        from course_lib.experiments.clipping import ClippingExperiment
+
+        return demos.clipping_demo(experiment=ClippingExperiment(load_fashion_mnist(device="cpu"), n_train=500,
+                                                                 n_val=200, epochs=1))
     return getattr(demos, name)()
+
+
+def global_states() -> tuple:
+    """The global random states of torch, NumPy and ``random``."""
+    return torch.random.get_rng_state().clone(), np.random.get_state()[1].copy(), random.getstate()
+
+
+def random_state_changes(before: tuple) -> list[str]:
+    """Which global generators moved since ``before`` (empty: none)."""
+    torch_state, numpy_state, python_state = global_states()
+    return [name for name, same in (("torch", torch.equal(torch_state, before[0])),
+                                    ("NumPy", np.array_equal(numpy_state, before[1])),
+                                    ("random", python_state == before[2])) if not same]
+
+
+def fuzz_leaving_the_random_state_alone(build, name: str) -> list[str]:
+    """``fuzz_demo`` on the demo ``build()`` returns, plus a problem when building or fuzzing it moved a
+    global random generator."""
+    torch.manual_seed(7), np.random.seed(7), random.seed(7)
+    before = global_states()
+    problems = fuzz_demo(build(), name)
+    moved = random_state_changes(before)
+    if moved:
+        problems.append(f"{name}: building it and moving its controls changed the global random state of "
+                        f"{', '.join(moved)}")
+    return problems
 
 
 def candidate_values(control) -> list:
@@ -86,10 +138,8 @@ def fuzz_demo(ui: widgets.interactive, name: str = "demo") -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", demos.__all__)
-def test_every_control_survives_bad_input(name):
-    ui = small_demo(name)
-    assert isinstance(ui, widgets.interactive)
-    problems = fuzz_demo(ui, name)
+def test_every_control_survives_bad_input_and_leaves_the_random_state_alone(name):
+    problems = fuzz_leaving_the_random_state_alone(lambda: small_demo(name), name)
     assert not problems, "\n".join(problems)
 
 
@@ -110,6 +160,8 @@ def planted_demo(fault: str) -> widgets.interactive:
                 raise CourseInputError("a bad value earlier left this demo unusable")
         if not isinstance(x, int | str) or isinstance(x, bool):
             raise CourseInputError(f"x must be a whole number, got {x!r}")
+        if fault == "draws from the global generator":
+            torch.rand(1)
         return plt.figure()
 
     control = widgets.Text(value="1") if fault == "accepts garbage text" else widgets.IntSlider(value=1, min=0, max=5)
@@ -124,4 +176,9 @@ def test_the_fuzz_reports_a_demo_that_lets_an_error_escape(fault):
 
 
 def test_the_fuzz_passes_a_demo_without_faults():
-    assert fuzz_demo(planted_demo("none"), "clean") == []
+    assert fuzz_leaving_the_random_state_alone(lambda: planted_demo("none"), "clean") == []
+
+
+def test_the_fuzz_reports_a_demo_that_draws_from_the_global_generator():
+    problems = fuzz_leaving_the_random_state_alone(lambda: planted_demo("draws from the global generator"), "careless")
+    assert problems == ["careless: building it and moving its controls changed the global random state of torch"]

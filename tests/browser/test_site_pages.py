@@ -18,6 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from tests.site_support import read_page
 
 from .lab_driver import CHROMIUM, CHROMIUM_ARGS, require_browser
