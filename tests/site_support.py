@@ -9,6 +9,7 @@ positive control.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import html
 import os
@@ -59,18 +60,37 @@ class BuiltSite:
 
 
 def build_edition(edition: str, *extra: str) -> BuiltSite:
-    """Run tools/build_site.py in quick mode; fail the test with the build's output when it fails."""
+    """Run tools/build_site.py in quick mode; fail the test with the build's output when it fails.
+
+    Under pytest-xdist every worker that needs the site asks for it, but the edition is built once per
+    test run: the workers take turns on a lock file, and the first one writes the run's id
+    (``PYTEST_XDIST_TESTRUNUID``) and the build's log next to it; a later worker of the same run reads
+    them instead of building again (a second build would also rewrite pages another worker is reading).
+    """
     import pytest
 
     require_node()
-    command = [sys.executable, "-m", "tools.build_site", "--edition", edition, "--mode", "quick", *extra]
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
-    log = result.stdout + result.stderr
-    if result.returncode != 0:
-        pytest.fail(f"site build failed ({' '.join(command[1:])}):\n{log[-6000:]}", pytrace=False)
     folder = "notebooks" if edition == "public" else "solutions"
     html_dir = REPO / "build" / "site" / f"{edition}-quick" / "html"
-    return BuiltSite(html=html_dir, notebooks=sorted((REPO / folder).glob(NOTEBOOK_PATTERN)), log=log)
+    notebooks = sorted((REPO / folder).glob(NOTEBOOK_PATTERN))
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    marker = html_dir.parent / "test-run.txt"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    with open(html_dir.parent / "test-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if run_id and marker.is_file():
+            built_by, _, log = marker.read_text().partition("\n")
+            if built_by == run_id:
+                return BuiltSite(html=html_dir, notebooks=notebooks, log=log)
+        marker.unlink(missing_ok=True)
+        command = [sys.executable, "-m", "tools.build_site", "--edition", edition, "--mode", "quick", *extra]
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
+        log = result.stdout + result.stderr
+        if result.returncode != 0:
+            pytest.fail(f"site build failed ({' '.join(command[1:])}):\n{log[-6000:]}", pytrace=False)
+        if run_id:
+            marker.write_text(f"{run_id}\n{log}")
+    return BuiltSite(html=html_dir, notebooks=notebooks, log=log)
 
 
 @dataclass

@@ -13,12 +13,10 @@ a line. The instructor edition must contain those lines, which proves the check 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -27,6 +25,7 @@ import pytest
 
 from tests.site_support import REPO, read_page, words
 from tests.test_notebook_sync import _non_trivial, _normalized, generator, split_source
+from tools import build_site
 
 pytestmark = pytest.mark.slow
 
@@ -117,18 +116,9 @@ def leaks(site_html: Path) -> dict[str, list[str]]:
     return found
 
 
-def _load_build_script():
-    spec = importlib.util.spec_from_file_location("build_site", REPO / "tools" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("build_site", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_site_builds_with_warnings_as_errors(public_site):
     """The fixture's build passed sphinx-build -W; the same call fails on a page with one warning."""
     assert (public_site.html / "index.html").is_file()
-    build_site = _load_build_script()
     staging = public_site.html.parent / "warning-check"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "src").mkdir(parents=True)
