@@ -111,10 +111,20 @@ def printed_numbers(executed) -> list[str]:
 
 def execute(notebook, tmp_path: Path):
     """Run ``notebook`` in quick mode; both runs of a test share one checkpoint folder, so the second run
-    reuses the first one's trained models unless its initial weights differ (the cache key holds them)."""
+    reuses the first one's trained models unless its initial weights differ (the cache key holds them).
+
+    nbclient normally mimics a front end for Output widgets: it routes their outputs into widget state
+    and sends state updates back to the kernel while a cell runs. With a cell that moves sliders (each
+    move redraws into an Output widget) that now and then left the client waiting forever for a cell
+    that had finished (the kernel idle, seen twice in four suite runs; jupyter/nbclient#312 reports the
+    same). Only printed text is compared here, so no widget is mimicked and no widget state is kept:
+    what a demo draws lands in its cell's outputs, in both runs alike.
+    """
     work = tmp_path / "saved_models"
     work.mkdir(exist_ok=True)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=False,
+                            resources={"metadata": {"path": str(ROOT)}})
+    client.comm_open_handlers = {"jupyter.widget": lambda message: None}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COURSE_QUICK", "1")
         patch.setenv("COURSE_CHECKPOINT_DIR", str(work))
