@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.course-installed
 TEST_WORKERS ?= auto
-QUICK_ENV := OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
+QUICK_ENV := OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 
 .PHONY: setup system-packages data lab check test lint notebooks solutions links site bench clean
 
@@ -60,8 +60,10 @@ check: setup
 	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q -n $(TEST_WORKERS) -m "not slow and not browser" tests
 
 # The whole suite in one pytest run on every core (pytest-xdist; a notebook's cells stay together in one
-# worker): unit tests, generator and leak tests, the browser test, every notebook under nbval. Collecting
-# nothing (exit status 5) is a failure here.
+# worker, the slowest files start first: tests/xdist_schedule.py): unit tests, generator and leak tests,
+# the browser tests, the website tests, every notebook under nbval. One OpenMP thread per process (pytest
+# workers, kernels): on two cores, two workers with two threads each only wait on each other.
+# Collecting nothing (exit status 5) is a failure here.
 test: data
 	$(BIN)/ruff check .
 	$(PY) -m tools.notebook_generator --check

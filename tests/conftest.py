@@ -15,6 +15,16 @@ import torch
 
 from course_lib.data import FashionMNISTTensors, load_fashion_mnist
 
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (make test): the course's scheduler (tests/xdist_schedule.py); otherwise xdist's."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from tests.xdist_schedule import CourseScheduling
+
+    return CourseScheduling(config, log)
+
+
 # The notebooks under fixtures/ are inputs of the generator, browser and benchmark tests (some broken on
 # purpose); a run that collects notebooks with nbval must not execute them as course notebooks.
 collect_ignore_glob = ["fixtures/*"]
