@@ -59,6 +59,10 @@ def small_demo(name: str) -> widgets.interactive:
 
         return demos.clipping_demo(experiment=ClippingExperiment(load_fashion_mnist(device="cpu"), n_train=500,
                                                                  n_val=200, epochs=1))
+    if name == "overparameterization_demo":
+        from course_lib.experiments.overparameterization import PerturbedInits, default_subset
+
+        return demos.overparameterization_demo(experiment=PerturbedInits(*default_subset(50)))
     return getattr(demos, name)()
 
 

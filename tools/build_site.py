@@ -21,7 +21,8 @@ Pipeline (one function per step):
    `references_page`       `references.md` from every notebook's References cell.
 5. `build_assets`          `npm ci` in `site_src/` when its package-lock.json changed, then the widget
                            renderer bundle (`site_src/build_js.mjs`: @jupyter-widgets/html-manager) and a
-                           copy of MathJax into the static folder, both from the pinned npm packages.
+                           copy of MathJax into the static folder, both from the pinned npm packages;
+                           it runs in a thread while step 2 executes the notebooks.
 6. `stage`                 write the Sphinx sources into `build/site/<edition>-<mode>/src`, only the files
                            whose bytes changed (unchanged files keep their mtime, so Sphinx re-reads
                            only what changed), and remove stale ones.
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import concurrent.futures
 import copy
 import hashlib
 import json
@@ -462,14 +464,20 @@ def _digest(*paths: Path) -> str:
     return digest.hexdigest()
 
 
+def require_node_tools() -> str:
+    """The path of npm; a one-line error before anything runs when Node.js or npm is missing."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise RuntimeError("npm is missing: install Node.js and npm (apt-get install nodejs npm) to build the site")
+    return npm
+
+
 def build_assets(site_src: Path, assets: Path) -> Path:
     """The static folder with the widget bundle and MathJax, rebuilt only when their recipe changed."""
     lock = site_src / "package-lock.json"
     modules = site_src / "node_modules"
     stamp = modules / ".course-lock-sha256"
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is missing: install Node.js and npm (apt-get install nodejs npm) to build the site")
+    npm = require_node_tools()
     if not stamp.exists() or stamp.read_text() != _digest(lock):
         log("npm ci (site_src/package-lock.json changed) ...")
         subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -585,9 +593,13 @@ def build(settings: Settings) -> Path:
     paths = find_notebooks(ROOT, settings.edition)
     if not paths:
         raise RuntimeError(f"no {EDITION_FOLDERS[settings.edition]}/{NOTEBOOK_PATTERN} to build a site from")
-    executed = execute_cached(paths, settings)
-    chapters = [prepare_chapter(path, executed[path], settings) for path in paths]
-    assets = build_assets(SITE_SRC, ROOT / "build" / "site" / "assets")
+    require_node_tools()
+    # The JavaScript assets (npm ci, the bundle) do not depend on the notebooks: prepare them meanwhile.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        assets_ready = pool.submit(build_assets, SITE_SRC, ROOT / "build" / "site" / "assets")
+        executed = execute_cached(paths, settings)
+        chapters = [prepare_chapter(path, executed[path], settings) for path in paths]
+        assets = assets_ready.result()
     staging = settings.work_dir / "src"
     written = stage(staged_files(ROOT, chapters, settings), staging)
     log(f"staged {len(written)} changed source file(s) in {staging.relative_to(ROOT)}")

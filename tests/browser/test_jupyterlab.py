@@ -40,6 +40,10 @@ SLIDER_DEMOS = {
     "05_schedules_and_practice.ipynb": 4,
 }
 
+# How long the inspection waits on the broken fixtures for a plot, a redraw or a widget to render: their
+# faults are permanent, so each wait runs out in full; a short one finds them as surely as a long one.
+FIXTURE_WAIT_S = 2.0
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -93,14 +97,14 @@ def test_a_working_widget_passes(lab):
 
 
 def test_a_broken_widget_is_caught(lab):
-    report = inspect(lab, "broken_widget.ipynb", slider_timeout_s=5.0, settle_s=5.0)
+    report = inspect(lab, "broken_widget.ipynb", slider_timeout_s=FIXTURE_WAIT_S, settle_s=FIXTURE_WAIT_S)
     assert report["sliders_checked"] == 1
     assert any("did not change the plot" in problem for problem in report["problems"]), report
 
 
 def test_unrenderable_widgets_and_tracebacks_in_widget_outputs_are_caught(lab):
     """A widget view whose model is missing, and a demo whose callback raises (traceback in its output)."""
-    report = inspect(lab, "widget_errors.ipynb", slider_timeout_s=5.0, settle_s=5.0)
+    report = inspect(lab, "widget_errors.ipynb", slider_timeout_s=FIXTURE_WAIT_S, settle_s=FIXTURE_WAIT_S)
     problems = "; ".join(report["problems"])
     assert "a widget was not rendered as a widget" in problems and "Error displaying widget" in problems, report
     assert any("traceback inside a widget output" in error and "ValueError: no plot for frequency" in error
