@@ -17,6 +17,7 @@ from course_lib.data import (
     compute_normalization,
     load_fashion_mnist,
     prepare_fashion_mnist,
+    read_idx,
     sample_minibatch,
     split_indices,
     torchvision_loaders,
@@ -226,6 +227,35 @@ def test_loaded_tensors_have_the_documented_shapes_and_scaling(fashion_data):
     assert abs(fashion_data.train_x.mean().item()) < 0.01
     assert fashion_data.train_x.std().item() == pytest.approx(1.0, abs=0.01)
     assert torch.bincount(fashion_data.test_y).tolist() == [1000] * 10
+
+
+def test_the_idx_reader_gives_torchvisions_tensors():
+    from torchvision.datasets import FashionMNIST
+
+    root = prepare_fashion_mnist()
+    raw = root / "FashionMNIST" / "raw"
+    for train, prefix in ((True, "train"), (False, "t10k")):
+        reference = FashionMNIST(root, train=train, download=False)
+        assert torch.equal(read_idx(raw / f"{prefix}-images-idx3-ubyte"), reference.data)
+        assert torch.equal(read_idx(raw / f"{prefix}-labels-idx1-ubyte").to(torch.int64), reference.targets)
+
+
+@pytest.mark.parametrize("damage", ["truncated values", "truncated header", "not idx", "wrong type code"])
+def test_a_damaged_raw_file_gives_one_line_naming_it(tmp_path, damage):
+    good = bytes([0, 0, 0x08, 2]) + (3).to_bytes(4, "big") + (2).to_bytes(4, "big") + bytes(range(6))
+    assert read_idx(_write(tmp_path / "good", good)).tolist() == [[0, 1], [2, 3], [4, 5]]
+    damaged = {"truncated values": good[:-1], "truncated header": good[:9], "not idx": b"<html>rate limited</html>",
+               "wrong type code": good[:2] + bytes([0x0D]) + good[3:]}[damage]
+    path = _write(tmp_path / "train-images-idx3-ubyte", damaged)
+    with pytest.raises(DatasetUnavailableError) as caught:
+        read_idx(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message and "--prepare" in message
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
 
 
 def test_loading_is_cached_per_process(fashion_data, monkeypatch):
