@@ -84,6 +84,61 @@ def train_step(model: Callable[[Tensor], Tensor], optimizer, xb: Tensor, yb: Ten
     return loss.detach(), logits.detach()
 
 
+@dataclass(frozen=True)
+class MinibatchRun:
+    """What ``train_minibatches`` ran: ``losses`` (steps run,) the minibatch loss of each step before it
+    was taken; ``diverged_at``: the step (counted from 1) whose loss ``has_diverged``, None if none."""
+
+    losses: np.ndarray
+    diverged_at: int | None
+
+    def padded_losses(self, total_steps: int) -> np.ndarray:
+        """(total_steps,) the losses, NaN for the steps never taken."""
+        padded = np.full(total_steps, np.nan)
+        padded[: len(self.losses)] = self.losses
+        return padded
+
+
+def train_minibatches(model: Callable[[Tensor], Tensor], optimizer, loader: InMemoryLoader, epochs: int,
+                      max_steps: int | None = None, on_step: Callable[[int, int], None] | None = None,
+                      after_step: Callable[[int, float], None] | None = None,
+                      after_epoch: Callable[[int], None] | None = None) -> MinibatchRun:
+    """The demos' training run: ``train_step`` on each minibatch of ``loader``, ``epochs`` passes (or
+    ``max_steps`` steps), on one CPU thread, stopping at the first loss that ``has_diverged``.
+
+    Per step t = 1, 2, …: the step; ``after_step(t, loss)`` (e.g. a scheduler's step or a log; it also
+    sees the diverged step); ``on_step(t, total)`` (a progress bar; total = epochs · len(loader), or
+    ``max_steps``); then the divergence test. ``after_epoch(e)`` (e = 1, 2, …) runs after each epoch
+    that ended without divergence and before ``max_steps`` ran out (with ``max_steps``, ``epochs`` only
+    bounds the passes: give enough of them).
+    """
+    from course_lib.device import single_cpu_thread
+
+    total = epochs * len(loader) if max_steps is None else int(max_steps)
+    losses: list[float] = []
+    diverged_at = None
+    with single_cpu_thread():
+        for epoch in range(1, epochs + 1):
+            for xb, yb in loader:
+                loss, _ = train_step(model, optimizer, xb, yb)
+                losses.append(float(loss))
+                step = len(losses)
+                if after_step is not None:
+                    after_step(step, losses[-1])
+                if on_step is not None:
+                    on_step(step, total)
+                if has_diverged(losses[-1]):
+                    diverged_at = step
+                    break
+                if max_steps is not None and step >= total:
+                    break
+            if diverged_at is not None or (max_steps is not None and len(losses) >= total):
+                break
+            if after_epoch is not None:
+                after_epoch(epoch)
+    return MinibatchRun(np.array(losses, dtype=float), diverged_at)
+
+
 @dataclass
 class TrainResult:
     """What ``train_model`` returns.

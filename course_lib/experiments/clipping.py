@@ -25,13 +25,12 @@ import torch
 
 from course_lib.clipping import GradientClipping, clip_grad_norm
 from course_lib.config import quick_or_full
-from course_lib.device import single_cpu_thread
 from course_lib.errors import CourseInputError
 from course_lib.experiments._practice import batches, take_subset
 from course_lib.init import init_kaiming
 from course_lib.models import MLP
 from course_lib.seeding import seeded
-from course_lib.training import evaluate, has_diverged, train_step
+from course_lib.training import evaluate, train_minibatches
 
 MAX_NORM_LIMITS = (1e-3, 1e4)
 
@@ -112,22 +111,9 @@ class ClippingExperiment:
         parameters = list(model.parameters())
         sgd = torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum)
         optimizer = GradientClipping(sgd, parameters, max_norm, clip=self.clip)
-        losses = np.full(self.total_steps, np.nan)
-        loader = batches(self.subset, self.batch_size, self.seed)
-        step, diverged_at = 0, None
-        with single_cpu_thread():
-            for _ in range(self.epochs):
-                for xb, yb in loader:
-                    loss, _ = train_step(model, optimizer, xb, yb)
-                    losses[step] = float(loss)
-                    step += 1
-                    if on_step is not None:
-                        on_step(step, self.total_steps)
-                    if has_diverged(losses[step - 1]):
-                        diverged_at = step
-                        break
-                if diverged_at is not None:
-                    break
+        run = train_minibatches(model, optimizer, batches(self.subset, self.batch_size, self.seed), self.epochs,
+                                on_step=on_step)
+        losses, diverged_at = run.padded_losses(self.total_steps), run.diverged_at
         norms = np.full(self.total_steps, np.nan)
         norms[: len(optimizer.norms)] = optimizer.norms
         if diverged_at is not None:

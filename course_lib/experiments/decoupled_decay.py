@@ -27,13 +27,12 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.config import quick_or_full
-from course_lib.device import single_cpu_thread
 from course_lib.errors import CourseInputError
 from course_lib.experiments._practice import batches, take_subset
 from course_lib.models import MLP
 from course_lib.optimizers import Adam, AdamL2, AdamW
 from course_lib.seeding import seeded
-from course_lib.training import evaluate, has_diverged, train_step
+from course_lib.training import evaluate, train_minibatches
 from course_lib.validation import parse_choice
 
 METHODS = ("Adam + L2", "AdamW")
@@ -118,25 +117,17 @@ class DecayComparison:
         self.trained += 1
         model = self.fresh_model()
         optimizer = make_optimizer(list(model.parameters()))
-        loader = batches(self.subset, self.batch_size, self.seed)
-        total = self.epochs * len(loader)
-        losses, accuracies = zip(self._measure(model), strict=True)
-        losses, accuracies, diverged, done = list(losses), list(accuracies), False, 0
-        with single_cpu_thread():
-            for _ in range(self.epochs):
-                for xb, yb in loader:
-                    loss, _ = train_step(model, optimizer, xb, yb)
-                    done += 1
-                    if on_step is not None:
-                        on_step(done, total)
-                    if has_diverged(float(loss)):
-                        diverged = True
-                        break
-                if diverged:
-                    break
-                train_loss, accuracy = self._measure(model)
-                losses.append(train_loss)
-                accuracies.append(accuracy)
+        first_loss, first_accuracy = self._measure(model)
+        losses, accuracies = [first_loss], [first_accuracy]
+
+        def after_epoch(epoch: int) -> None:
+            train_loss, accuracy = self._measure(model)
+            losses.append(train_loss)
+            accuracies.append(accuracy)
+
+        run = train_minibatches(model, optimizer, batches(self.subset, self.batch_size, self.seed), self.epochs,
+                                on_step=on_step, after_epoch=after_epoch)
+        diverged = run.diverged_at is not None
         linear = model.linear_layers()
         first = linear[0].weight
         moments = None

@@ -16,19 +16,19 @@ redraw while it trains. Records are cached by name.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from course_lib.config import quick_or_full
-from course_lib.device import single_cpu_thread
 from course_lib.experiments._practice import batches, take_subset
 from course_lib.init import init_kaiming, init_normal
 from course_lib.models import MLP
 from course_lib.monitor import MonitorRecord, TrainingMonitor
 from course_lib.seeding import seeded
-from course_lib.training import has_diverged, train_step
+from course_lib.training import train_minibatches
 from course_lib.validation import parse_choice
 
 
@@ -95,17 +95,8 @@ class MonitoringExperiment:
         model = self.fresh_model(spec.init)
         sgd = torch.optim.SGD(model.parameters(), lr=spec.lr, momentum=self.momentum)
         monitor = TrainingMonitor(model, sgd if spec.zero_grad else NeverZeroGrad(sgd))
-        loader, step = batches(self.subset, self.batch_size, self.seed), 0
-        with single_cpu_thread():
-            while step < self.steps:
-                for xb, yb in loader:
-                    loss, _ = train_step(model, monitor, xb, yb)
-                    monitor.log_loss(loss)
-                    step += 1
-                    if on_step is not None:
-                        on_step(monitor, step, self.steps)
-                    if step >= self.steps or has_diverged(float(loss)):
-                        break
-                if has_diverged(float(loss)):
-                    break
+        loader = batches(self.subset, self.batch_size, self.seed)
+        train_minibatches(model, monitor, loader, epochs=math.ceil(self.steps / len(loader)), max_steps=self.steps,
+                          after_step=lambda step, loss: monitor.log_loss(loss),
+                          on_step=None if on_step is None else lambda step, total: on_step(monitor, step, total))
         return monitor.record()

@@ -32,7 +32,7 @@ from course_lib.experiments._practice import batches, take_subset
 from course_lib.init import init_kaiming, init_normal
 from course_lib.normalization import NORMALIZATIONS, NormalizedMLP
 from course_lib.seeding import seeded
-from course_lib.training import evaluate, has_diverged, train_step
+from course_lib.training import evaluate, train_minibatches
 from course_lib.validation import parse_choice, parse_positive
 
 SCHEMES = ("normal", "kaiming", "pytorch default")
@@ -178,22 +178,9 @@ class NormalizationTraining:
             model = initialize(NormalizedMLP(self.subset.train_x.shape[1], (self.width,) * self.depth, norm=norm),
                                scheme, std)
         optimizer = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
-        losses = np.full(self.total_steps, np.nan)
         accuracies = [evaluate(model, self.subset.val_x, self.subset.val_y)[1]]
-        loader = batches(self.subset, self.batch_size, self.seed)
-        step, diverged = 0, False
-        with single_cpu_thread():
-            for _ in range(self.epochs):
-                for xb, yb in loader:
-                    loss, _ = train_step(model, optimizer, xb, yb)
-                    losses[step] = float(loss)
-                    step += 1
-                    if on_step is not None:
-                        on_step(step, self.total_steps)
-                    if has_diverged(losses[step - 1]):
-                        diverged = True
-                        break
-                if diverged:
-                    break
-                accuracies.append(evaluate(model, self.subset.val_x, self.subset.val_y)[1])
-        return NormRun(norm, scheme, std, losses, np.array(accuracies, dtype=float), diverged)
+        run = train_minibatches(
+            model, optimizer, batches(self.subset, self.batch_size, self.seed), self.epochs, on_step=on_step,
+            after_epoch=lambda epoch: accuracies.append(evaluate(model, self.subset.val_x, self.subset.val_y)[1]))
+        return NormRun(norm, scheme, std, run.padded_losses(self.total_steps), np.array(accuracies, dtype=float),
+                       run.diverged_at is not None)

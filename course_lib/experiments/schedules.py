@@ -31,7 +31,7 @@ from course_lib.models import MLP
 from course_lib.normalization import NORMALIZATIONS, NormalizedMLP
 from course_lib.schedules import SCHEDULES, check_schedule_settings, lambda_lr, warmup_cosine_lr
 from course_lib.seeding import seeded
-from course_lib.training import evaluate, has_diverged, train_step
+from course_lib.training import evaluate, has_diverged, train_minibatches, train_step
 from course_lib.validation import parse_choice, parse_number, parse_positive
 
 MAX_PEAK_LR = 10.0
@@ -124,31 +124,21 @@ class ScheduleExperiment:
         optimizer = torch.optim.Adam(model.parameters(), lr=peak_lr)
         scheduler = lambda_lr(optimizer, self.schedules[schedule], self.total_steps, peak_lr, warmup_steps)
         lrs = np.full(self.total_steps, np.nan)
-        losses = np.full(self.total_steps, np.nan)
         first_loss, first_acc = self._evaluate(model)
         eval_steps, val_loss, val_acc = [0], [first_loss], [first_acc]
-        loader = batches(self.subset, self.batch_size, self.seed)
-        step, diverged = 0, False
-        with single_cpu_thread():
-            for _ in range(self.epochs):
-                for xb, yb in loader:
-                    lrs[step] = optimizer.param_groups[0]["lr"]
-                    loss, _ = train_step(model, optimizer, xb, yb)
-                    losses[step] = float(loss)
-                    scheduler.step()
-                    step += 1
-                    if on_step is not None:
-                        on_step(step, self.total_steps)
-                    if has_diverged(losses[step - 1]):
-                        diverged = True
-                        break
-                    if step % self.eval_every == 0 or step == self.total_steps:
-                        loss_value, accuracy = self._evaluate(model)
-                        eval_steps.append(step)
-                        val_loss.append(loss_value)
-                        val_acc.append(accuracy)
-                if diverged:
-                    break
+
+        def after_step(step: int, loss: float) -> None:
+            lrs[step - 1] = optimizer.param_groups[0]["lr"]  # the rate this step used
+            scheduler.step()
+            if not has_diverged(loss) and (step % self.eval_every == 0 or step == self.total_steps):
+                loss_value, accuracy = self._evaluate(model)
+                eval_steps.append(step)
+                val_loss.append(loss_value)
+                val_acc.append(accuracy)
+
+        run = train_minibatches(model, optimizer, batches(self.subset, self.batch_size, self.seed), self.epochs,
+                                on_step=on_step, after_step=after_step)
+        losses, diverged, step = run.padded_losses(self.total_steps), run.diverged_at is not None, len(run.losses)
         if diverged:
             eval_steps.append(step)
             val_loss.append(math.nan)

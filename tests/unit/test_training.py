@@ -186,3 +186,38 @@ def test_epoch_reads_the_device_once_not_per_step(data, monkeypatch):
     loss, accuracy = train_one_epoch(model, torch.optim.SGD(model.parameters(), lr=0.05), loader, F.cross_entropy)
     assert len(loader) == 20 and len(reads) <= 2
     assert 0 < loss < 10 and 0 <= accuracy <= 1
+
+
+def _tiny_loader(n=40, batch_size=10):
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.randn(n, 784, generator=generator), torch.randint(0, 10, (n,), generator=generator)
+    return InMemoryLoader(x, y, batch_size, shuffle=True, generator=torch.Generator().manual_seed(1))
+
+
+def test_train_minibatches_runs_every_epoch_and_reports_each_step():
+    model, events = small_model(), []
+    run = training.train_minibatches(model, torch.optim.SGD(model.parameters(), lr=0.01), _tiny_loader(), epochs=3,
+                                     on_step=lambda step, total: events.append(("step", step, total)),
+                                     after_epoch=lambda epoch: events.append(("epoch", epoch)))
+    assert run.diverged_at is None and run.losses.shape == (12,) and bool((run.losses > 0).all())
+    assert [event for event in events if event[0] == "epoch"] == [("epoch", 1), ("epoch", 2), ("epoch", 3)]
+    assert [event[1:] for event in events if event[0] == "step"] == [(step, 12) for step in range(1, 13)]
+    assert run.padded_losses(15)[:12].tolist() == run.losses.tolist()
+    assert torch.isnan(torch.tensor(run.padded_losses(15)[12:])).all()
+
+
+def test_train_minibatches_stops_at_the_first_diverged_loss_and_skips_that_epochs_hook():
+    model, epochs_done, seen = small_model(), [], []
+    run = training.train_minibatches(model, torch.optim.SGD(model.parameters(), lr=1e4), _tiny_loader(), epochs=5,
+                                     after_step=lambda step, loss: seen.append(loss),
+                                     after_epoch=epochs_done.append)
+    assert run.diverged_at == len(run.losses) == len(seen) < 20
+    assert training.has_diverged(run.losses[-1]) and not training.has_diverged(run.losses[:-1]).any()
+    assert len(epochs_done) == (run.diverged_at - 1) // 4
+
+
+def test_train_minibatches_stops_after_max_steps_across_epochs():
+    model = small_model()
+    run = training.train_minibatches(model, torch.optim.SGD(model.parameters(), lr=0.01), _tiny_loader(), epochs=3,
+                                     max_steps=6)
+    assert run.losses.shape == (6,) and run.diverged_at is None
