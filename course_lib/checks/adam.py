@@ -20,17 +20,15 @@ from dataclasses import dataclass
 
 import torch
 
+from course_lib.checks._optimizer_class import construct_optimizer, linear_loss, take_step
 from course_lib.checks._runner import (
     Wrong,
     all_close,
     all_equal,
     all_finite,
-    call_student,
     describe,
     max_difference,
-    require_tensor,
     self_check,
-    snapshot,
 )
 from course_lib.checks._stateful import RegressionProblem
 from course_lib.optimizers import Adam as ReferenceAdam
@@ -125,27 +123,11 @@ def _require_optimizer_class(cls: object) -> None:
 
 
 def _construct(cls: type, params: list[torch.Tensor], hyper: dict) -> OptimizerTemplate:
-    optimizer = call_student(cls, params, **hyper, hint=HINT, signature=SIGNATURE)
-    for method in ("zero_grad", "step"):
-        if not callable(getattr(optimizer, method, None)):
-            raise Wrong(f"the optimizer has no {method}() method: keep the one OptimizerTemplate provides")
-    return optimizer
+    return construct_optimizer(cls, params, hyper, HINT, SIGNATURE, keep="the one OptimizerTemplate provides")
 
 
 def _take_step(optimizer, params: list[torch.Tensor], loss_of, student: bool) -> list[torch.Tensor]:
-    """zero_grad, backward, step; return the new weights (the student's calls are guarded and validated)."""
-    if not student:
-        optimizer.zero_grad()
-        loss_of(params).backward()
-        optimizer.step()
-        return snapshot(params)
-    shapes = [(p.shape, p.dtype) for p in params]
-    call_student(optimizer.zero_grad, hint=HINT, signature=SIGNATURE)
-    loss_of(params).backward()
-    call_student(optimizer.step, hint=HINT, signature=SIGNATURE)
-    for index, (p, (shape, dtype)) in enumerate(zip(params, shapes, strict=True)):
-        require_tensor(p.data, f"parameter {index}", shape=shape, dtype=dtype)
-    return snapshot(params)
+    return take_step(optimizer, params, loss_of, student, HINT, SIGNATURE)
 
 
 def _away_from_zero(signs: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
@@ -188,11 +170,7 @@ def _diagnose_linear(hyper, start, gradients, trajectory, expected, step) -> str
 def _run_reference(start, gradients, hyper) -> list[list[torch.Tensor]]:
     params = [w.clone().requires_grad_() for w in start]
     optimizer = ReferenceAdam(params, **hyper)
-    return [_take_step(optimizer, params, _linear_loss(g), student=False) for g in gradients]
-
-
-def _linear_loss(gradients: list[torch.Tensor]):
-    return lambda params: sum((p * g).sum() for p, g in zip(params, gradients, strict=True))
+    return [_take_step(optimizer, params, linear_loss(g), student=False) for g in gradients]
 
 
 def _check_linear_case(cls, case_number: int, hyper: dict) -> None:
@@ -202,7 +180,7 @@ def _check_linear_case(cls, case_number: int, hyper: dict) -> None:
     optimizer = _construct(cls, params, hyper)
     trajectory = []
     for step, step_gradients in enumerate(gradients):
-        trajectory.append(_take_step(optimizer, params, _linear_loss(step_gradients), student=True))
+        trajectory.append(_take_step(optimizer, params, linear_loss(step_gradients), student=True))
         if not all_close(trajectory[step], expected[step]):
             raise Wrong(_diagnose_linear(hyper, start, gradients, trajectory, expected, step))
 

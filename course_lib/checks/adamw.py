@@ -22,17 +22,15 @@ from dataclasses import dataclass
 
 import torch
 
+from course_lib.checks._optimizer_class import construct_optimizer, linear_loss, take_step
 from course_lib.checks._runner import (
     Wrong,
     all_close,
     all_equal,
     all_finite,
-    call_student,
     describe,
     max_difference,
-    require_tensor,
     self_check,
-    snapshot,
 )
 from course_lib.checks._stateful import RegressionProblem
 from course_lib.optimizers import AdamW as ReferenceAdamW
@@ -126,31 +124,11 @@ def _reference(params: list[torch.Tensor], hyper: dict) -> ReferenceAdamW:
 
 
 def _construct(cls: type, params: list[torch.Tensor], hyper: dict) -> OptimizerTemplate:
-    optimizer = call_student(cls, params, **hyper, hint=HINT, signature=SIGNATURE)
-    for method in ("zero_grad", "step"):
-        if not callable(getattr(optimizer, method, None)):
-            raise Wrong(f"the optimizer has no {method}() method: keep the one Adam inherits from OptimizerTemplate")
-    return optimizer
+    return construct_optimizer(cls, params, hyper, HINT, SIGNATURE, keep="the one Adam inherits from OptimizerTemplate")
 
 
 def _take_step(optimizer, params: list[torch.Tensor], loss_of, student: bool) -> list[torch.Tensor]:
-    """zero_grad, backward, step; return the new weights (the student's calls are guarded and validated)."""
-    if not student:
-        optimizer.zero_grad()
-        loss_of(params).backward()
-        optimizer.step()
-        return snapshot(params)
-    shapes = [(p.shape, p.dtype) for p in params]
-    call_student(optimizer.zero_grad, hint=HINT, signature=SIGNATURE)
-    loss_of(params).backward()
-    call_student(optimizer.step, hint=HINT, signature=SIGNATURE)
-    for index, (p, (shape, dtype)) in enumerate(zip(params, shapes, strict=True)):
-        require_tensor(p.data, f"parameter {index}", shape=shape, dtype=dtype)
-    return snapshot(params)
-
-
-def _linear_loss(gradients: list[torch.Tensor]):
-    return lambda params: sum((p * g).sum() for p, g in zip(params, gradients, strict=True))
+    return take_step(optimizer, params, loss_of, student, HINT, SIGNATURE)
 
 
 def _linear_problem(seed: int) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
@@ -165,7 +143,7 @@ def _linear_problem(seed: int) -> tuple[list[torch.Tensor], list[list[torch.Tens
 def _run_reference(start, gradients, hyper) -> list[list[torch.Tensor]]:
     params = [w.clone().requires_grad_() for w in start]
     optimizer = _reference(params, hyper)
-    return [_take_step(optimizer, params, _linear_loss(g), student=False) for g in gradients]
+    return [_take_step(optimizer, params, linear_loss(g), student=False) for g in gradients]
 
 
 def _settings_text(hyper: dict) -> str:
@@ -195,7 +173,7 @@ def _check_linear_case(cls, case_number: int, hyper: dict) -> None:
     expected = _run_reference(start, gradients, hyper)
     params = [w.clone().requires_grad_() for w in start]
     optimizer = _construct(cls, params, hyper)
-    trajectory = [_take_step(optimizer, params, _linear_loss(g), student=True) for g in gradients]
+    trajectory = [_take_step(optimizer, params, linear_loss(g), student=True) for g in gradients]
     for step in range(len(gradients)):
         if not all_close(trajectory[step], expected[step]):
             raise Wrong(_diagnose_linear(hyper, start, gradients, trajectory, expected, step))
