@@ -209,3 +209,15 @@ def test_plot_shifted_minima_labels_the_gaps_below_the_curves_with_visible_arrow
     legend_box = ax.get_legend().get_window_extent(renderer)
     assert legend_box.y0 >= ax.get_window_extent(renderer).y1 - 1, "the legend should sit above the axes"
     assert_renders_png(fig, tmp_path)
+
+
+def test_each_histogram_is_a_density_with_a_curve_unless_the_values_are_constant():
+    rng = np.random.default_rng(3)
+    fig = plot_distributions({"spread": rng.normal(size=5000), "constant": np.full(50, 0.005)})
+    for ax, curves in zip(fig.axes, (1, 0), strict=True):
+        (histogram,) = ax.patches
+        heights, edges, _ = histogram.get_data()
+        assert float(np.sum(heights * np.diff(edges))) == pytest.approx(1.0)
+        assert len(ax.lines) == curves
+    grid, density = fig.axes[0].lines[0].get_data()
+    assert float(np.sum(density[:-1] * np.diff(grid))) == pytest.approx(1.0, abs=0.02)
