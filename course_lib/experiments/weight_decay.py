@@ -27,7 +27,13 @@ from course_lib.training import has_diverged, train_step
 from course_lib.validation import parse_number
 
 LAMBDA_GRID = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+QUICK_LAMBDA_GRID = (0.0, 1e-3, 1e-2, 3e-2)  # the ends and the middle of LAMBDA_GRID: 4 runs instead of 7
 MAX_LAMBDA = 1.0
+
+
+def slider_lambdas() -> tuple[float, ...]:
+    """The λ values a demo trains up front: ``LAMBDA_GRID``, or ``QUICK_LAMBDA_GRID`` in quick mode."""
+    return quick_or_full(QUICK_LAMBDA_GRID, LAMBDA_GRID)
 
 
 @dataclass(frozen=True)

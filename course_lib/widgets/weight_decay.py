@@ -12,7 +12,12 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib.experiments.weight_decay import LAMBDA_GRID, MAX_LAMBDA, WeightDecayExperiment, WeightDecayRun
+from course_lib.experiments.weight_decay import (
+    MAX_LAMBDA,
+    WeightDecayExperiment,
+    WeightDecayRun,
+    slider_lambdas,
+)
 from course_lib.validation import parse_choice, parse_number
 from course_lib.widgets.common import demo_interactive, in_ipython_kernel
 
@@ -38,10 +43,10 @@ def draw_weight_decay(run: WeightDecayRun, reference: WeightDecayRun, metric: st
     return fig
 
 
-def weight_decay_demo(data=None, lambdas=LAMBDA_GRID, experiment: WeightDecayExperiment | None = None,
+def weight_decay_demo(data=None, lambdas=None, experiment: WeightDecayExperiment | None = None,
                       lam: float = 1e-2, reference_lam: float = 0.0):
-    """A λ slider over ``lambdas`` (starting at the entry closest to ``lam``), a reference-λ text box
-    and a metric toggle.
+    """A λ slider over ``lambdas`` (default ``slider_lambdas()``: 7 values, 4 in quick mode), starting at
+    the entry closest to ``lam``, a reference-λ text box and a metric toggle.
 
     Every λ of the slider is trained when the demo is built (a progress bar in a notebook), so moving
     the slider only redraws; a reference λ typed in the box trains once, then is cached too.
@@ -53,7 +58,7 @@ def weight_decay_demo(data=None, lambdas=LAMBDA_GRID, experiment: WeightDecayExp
 
             data = load_fashion_mnist()
         experiment = WeightDecayExperiment(data)
-    options = [(f"{value:g}", float(value)) for value in lambdas]
+    options = [(f"{value:g}", float(value)) for value in (slider_lambdas() if lambdas is None else lambdas)]
     experiment.train_all([value for _, value in options] + [float(reference_lam)], progress=in_ipython_kernel())
 
     def update(lam, reference_lam, metric):

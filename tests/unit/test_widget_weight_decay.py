@@ -7,7 +7,7 @@ import matplotlib
 import pytest
 
 from course_lib.errors import CourseInputError
-from course_lib.experiments.weight_decay import WeightDecayExperiment
+from course_lib.experiments.weight_decay import LAMBDA_GRID, QUICK_LAMBDA_GRID, WeightDecayExperiment
 from course_lib.widgets.weight_decay import weight_decay_demo
 from tests.unit.fakes import separable_data
 
@@ -73,3 +73,13 @@ def test_the_demo_trains_every_slider_lambda_up_front_so_slider_moves_only_redra
         controls(ui)["λ"].value = option[1]
         assert ui.last_error is None
     assert len(experiment.runs) == trained
+
+
+@pytest.mark.parametrize(("quick", "grid"), [("1", QUICK_LAMBDA_GRID), ("0", LAMBDA_GRID)])
+def test_the_default_slider_is_the_full_grid_and_its_ends_and_middle_in_quick_mode(monkeypatch, experiment, quick,
+                                                                                    grid):
+    monkeypatch.setenv("COURSE_QUICK", quick)
+    ui = weight_decay_demo(experiment=experiment)
+    assert [value for _, value in controls(ui)["λ"].options] == list(grid)
+    assert set(QUICK_LAMBDA_GRID) <= set(LAMBDA_GRID)
+    assert min(QUICK_LAMBDA_GRID) == min(LAMBDA_GRID) and max(QUICK_LAMBDA_GRID) == max(LAMBDA_GRID)
