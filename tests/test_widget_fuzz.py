@@ -35,8 +35,8 @@ SELECTIONS = (widgets.Dropdown, widgets.ToggleButtons, widgets.RadioButtons, wid
 
 
 def small_demo(name: str) -> widgets.interactive:
-    """Demos that train get a smaller experiment (fewer images, one or two epochs: each value pushed through
-    them trains afresh); every other demo is built as a student would."""
+    """Demos that train get a smaller experiment (fewer images, one or two epochs, a narrower network: each
+    value pushed through them trains afresh); every other demo is built as a student would."""
     from course_lib.data import load_fashion_mnist
 
     if name == "weight_decay_demo":
@@ -59,6 +59,12 @@ def small_demo(name: str) -> widgets.interactive:
 
         return demos.clipping_demo(experiment=ClippingExperiment(load_fashion_mnist(device="cpu"), n_train=500,
                                                                  n_val=200, epochs=1))
+    if name == "compare_optimizers_demo":
+        from course_lib.experiments.compare_optimizers import OptimizerComparison
+
+        data = load_fashion_mnist(device="cpu")
+        return demos.compare_optimizers_demo(comparison=OptimizerComparison(data.train_x[:2000], data.train_y[:2000],
+                                                                            hidden_sizes=(16,)))
     if name == "overparameterization_demo":
         from course_lib.experiments.overparameterization import PerturbedInits, default_subset
 
