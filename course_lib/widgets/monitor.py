@@ -3,7 +3,8 @@
 - ``draw_monitor(record, title)``: four panels from a ``MonitorRecord`` (loss; ‖∇W_k‖; ‖W_k‖; ‖ΔW_k‖/‖W_k‖
   with the 10⁻³ rule of thumb shaded);
 - ``LiveMonitorView``: the ``on_step`` callback of a training loop; it shows a tqdm progress bar and one
-  image that it replaces (an IPython display handle) at most every ``refresh_s`` seconds, so a run of
+  image that it replaces (an IPython display handle) at most every ``refresh_s`` seconds, the first
+  ``refresh_s`` after the run starts (a run that ends sooner is drawn once, when it ends), so a run of
   hundreds of steps leaves one figure and one bar in the notebook, never a stream of outputs. Outside a
   kernel (a script, a test) it draws nothing;
 - ``watch_training(experiment, name, title)``: train one run of a ``MonitoringExperiment`` with a live view.
@@ -77,6 +78,7 @@ class LiveMonitorView:
             return
         if self.bar is None:
             self.bar = tqdm(total=total, desc=self.title, unit="step", leave=True, mininterval=0.25)
+            self.last_draw = time.monotonic()  # first picture after refresh_s: a shorter run shows only its final one
         self.bar.n = step
         self.bar.update(0)
         if time.monotonic() - self.last_draw >= self.refresh_s:

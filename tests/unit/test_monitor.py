@@ -1,5 +1,7 @@
 """TrainingMonitor records the right numbers; the live view refreshes at most every refresh_s and works headless."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -58,11 +60,25 @@ def test_live_view_redraws_at_most_every_refresh_s(monkeypatch):
         def record(self):
             return None
 
-    for step in range(1, 101):
-        clock[0] = step * 0.01  # a step every 10 ms: one second in all
-        view(FakeMonitor(), step, 100)
-    assert 2 <= len(shown) <= 3 and np.all(np.diff(shown) >= 0.5)
+    for step in range(1, 201):
+        clock[0] = step * 0.01  # a step every 10 ms: two seconds in all
+        view(FakeMonitor(), step, 200)
+    assert 3 <= len(shown) <= 4 and np.all(np.diff(shown) >= 0.5) and shown[0] >= 0.01 + 0.5
     view.bar.close()
+
+
+def test_a_run_shorter_than_refresh_s_is_drawn_once_when_it_ends(monkeypatch):
+    shown, clock = [], [0.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(live, "in_ipython_kernel", lambda: True)
+    view = live.LiveMonitorView("test", refresh_s=0.5)
+    monkeypatch.setattr(view, "_show", lambda record, total: shown.append(clock[0]))
+    for step in range(1, 41):
+        clock[0] = step * 0.01
+        view(None, step, 40)
+    assert shown == []
+    view.close(SimpleNamespace(steps=40), 40)
+    assert shown == [0.4]
 
 
 def test_headless_view_draws_nothing_and_watch_training_returns_the_record(fashion_data):
