@@ -175,7 +175,8 @@ def plot_distributions(values: Mapping[str, np.ndarray], title: str = "", color:
 
     Each histogram is a density (area 1) drawn as one filled outline (a single patch: dozens of bars
     made these grids several times slower to draw), and a density curve (``density_curve``) is added
-    where the values are not all equal. Returns the Figure.
+    where the values are not all equal. Values that are NaN or infinite (a run that blew up) are left
+    out and counted in the panel's title. Returns the Figure.
     """
     if not values:
         raise ValueError("nothing to plot: the dict of values is empty")
@@ -184,14 +185,16 @@ def plot_distributions(values: Mapping[str, np.ndarray], title: str = "", color:
     columns = len(values)
     fig, axes = plt.subplots(1, columns, figsize=(2.8 * columns, 2.6), squeeze=False)
     for ax, (name, array) in zip(axes[0], values.items(), strict=True):
-        flat = np.asarray(array, dtype=np.float64).ravel()
+        every = np.asarray(array, dtype=np.float64).ravel()
+        flat = every[np.isfinite(every)]
         spread = np.ptp(flat) if flat.size else 0.0
         if flat.size:
             density, edges = np.histogram(flat, bins=bins, density=True)
             ax.stairs(density, edges, fill=True, color=color, alpha=0.5, linewidth=0)
         if spread > 1e-8:
             ax.plot(*density_curve(flat, rng), color=color, linewidth=1.5)
-        ax.set_title(name)
+        left_out = every.size - flat.size
+        ax.set_title(name if not left_out else f"{name}\n({left_out:,} of {every.size:,} not finite)")
         if xlabel:
             ax.set_xlabel(xlabel)
     axes[0, 0].set_ylabel("density")

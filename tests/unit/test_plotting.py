@@ -221,3 +221,14 @@ def test_each_histogram_is_a_density_with_a_curve_unless_the_values_are_constant
         assert len(ax.lines) == curves
     grid, density = fig.axes[0].lines[0].get_data()
     assert float(np.sum(density[:-1] * np.diff(grid))) == pytest.approx(1.0, abs=0.02)
+
+
+def test_values_that_are_not_finite_are_left_out_and_counted_in_the_panel_title():
+    values = np.array([0.1, np.nan, 0.3, np.inf, -np.inf, 0.2])
+    fig = plot_distributions({"blown up": values, "all nan": np.full(3, np.nan)})
+    (histogram,) = fig.axes[0].patches
+    heights, edges, _ = histogram.get_data()
+    assert edges[0] == pytest.approx(0.1) and edges[-1] == pytest.approx(0.3)
+    assert float(np.sum(heights * np.diff(edges))) == pytest.approx(1.0)
+    assert fig.axes[0].get_title() == "blown up\n(3 of 6 not finite)"
+    assert len(fig.axes[1].patches) == 0 and fig.axes[1].get_title() == "all nan\n(3 of 3 not finite)"
