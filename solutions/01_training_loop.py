@@ -715,8 +715,8 @@ assert abs(with_decay.val_acc[-1] - without_decay.val_acc[-1]) < 0.05
 #
 # Now compare more values of λ. When the widget starts, it trains one network for each value on the
 # slider (seven values, four in quick mode; a progress bar counts them; about half a minute in all), so
-# moving the slider afterwards only redraws. The grey curves belong to the reference λ, which you can type in the box: a value that is
-# not on the slider trains once, then it is kept too.
+# moving the slider afterwards only redraws. The grey curves belong to the reference λ, which you can
+# type in the box: a value that is not on the slider trains once, then it is kept too.
 
 # %%
 weight_decay_demo(experiment=experiment)
