@@ -64,7 +64,8 @@ class AdamMistake:
     root: bool = True
     averaged: bool = True
     descend: bool = True
-    keep_moments: bool = True
+    keep_first: bool = True
+    keep_second: bool = True
     step_count: str = "per step"
     swap_betas: bool = False
     eps_inside: bool = False
@@ -82,8 +83,11 @@ MISTAKES = (
     AdamMistake("the (1 − β) factors are missing: m ← β1·m + (1 − β1)·g and v ← β2·v + (1 − β2)·g²",
                 averaged=False),
     AdamMistake(f"m, v and t are not kept between steps: {KEEP_STATE}, and add 1 to state['step']",
-                keep_moments=False, step_count="always 1"),
-    AdamMistake(f"m and v are not kept between steps: {KEEP_STATE}", keep_moments=False),
+                keep_first=False, keep_second=False, step_count="always 1"),
+    AdamMistake(f"m and v are not kept between steps: {KEEP_STATE}", keep_first=False, keep_second=False),
+    AdamMistake(f"m is not kept between steps (v is): {KEEP_STATE}", keep_first=False),
+    AdamMistake("v is not kept between steps (m is): store the new value back in the parameter's state "
+                "(state['v'] = …) or change it in place (state['v'].mul_(…))", keep_second=False),
     AdamMistake("the step counter t is not kept between steps (it stays 1): add 1 to state['step'] in every "
                 "update call (state['step'] += 1)", step_count="always 1"),
     AdamMistake("t advances on every update call, so once per parameter: count steps in the parameter's own state, "
@@ -106,8 +110,10 @@ def _replay(mistake: AdamMistake, gradients: list[list[torch.Tensor]], hyper: di
     trajectory = []
     for step, step_gradients in enumerate(gradients):
         for index, g in enumerate(step_gradients):
-            if not mistake.keep_moments:
-                first[index], second[index] = torch.zeros_like(g), torch.zeros_like(g)
+            if not mistake.keep_first:
+                first[index] = torch.zeros_like(g)
+            if not mistake.keep_second:
+                second[index] = torch.zeros_like(g)
             new_weight1, new_weight2 = (1 - beta1, 1 - beta2) if mistake.averaged else (1.0, 1.0)
             first[index] = beta1 * first[index] + new_weight1 * g
             second[index] = beta2 * second[index] + new_weight2 * (g * g if mistake.square else g)
@@ -157,12 +163,30 @@ def _diagnose_linear(hyper, start, gradients, trajectory, expected, step) -> str
         replay = _replay(mistake, seen, hyper)
         if all(all_close(a, b) for a, b in zip(moved, replay, strict=True)):
             return mistake.sentence
+    same_ratio = _constant_ratio(moved, _replay(AdamMistake(""), seen, hyper))
+    if same_ratio is not None:
+        return (f"every step is {same_ratio:.3g} times as long as it should be with lr={hyper['lr']:g}: the step size "
+                f"must be the param group's learning rate, group['lr'], not a number of your own")
     if not all_finite(trajectory[step]):
         return (f"the parameters became NaN or inf in step {step + 1}: count steps from t = 1, since "
                 f"1 − βᵗ is 0 at t = 0")
     settings = ", ".join(f"{key}={value:g}" for key, value in hyper.items())
     return (f"after step {step + 1} with {settings} the parameters differ from the reference by up to "
             f"{max_difference(trajectory[step], expected[step]):.2g}")
+
+
+def _constant_ratio(moved: list[list[torch.Tensor]], expected: list[list[torch.Tensor]]) -> float | None:
+    """r when every weight moved r times as far as it should have (r ≠ 1, same for all steps), else None."""
+    got = torch.cat([w.ravel() for weights in moved for w in weights])
+    want = torch.cat([w.ravel() for weights in expected for w in weights])
+    if not (torch.all(torch.isfinite(got)) and torch.all(want.abs() > 1e-6)):
+        return None
+    ratios = got / want
+    ratio = float(ratios.median())
+    if abs(ratio - 1) < 1e-3 or abs(ratio) < 1e-6 or not torch.allclose(ratios, torch.full_like(ratios, ratio),
+                                                                        rtol=1e-4):
+        return None
+    return ratio
 
 
 def _run_reference(start, gradients, hyper) -> list[list[torch.Tensor]]:

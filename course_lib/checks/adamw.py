@@ -19,6 +19,7 @@ check should answer at once).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -42,7 +43,9 @@ from course_lib.checks._runner import (
     self_check,
 )
 from course_lib.checks._stateful import RegressionProblem
+from course_lib.checks.adam import check_adam
 from course_lib.optimizers import AdamW as ReferenceAdamW
+from course_lib.optimizers import CourseOptimizer
 
 SIGNATURE = ("AdamW(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2); "
              "update(self, p, grad, state, group)")
@@ -82,6 +85,10 @@ MISTAKES = (
                  "twice"),
     DecayMistake("there is no weight decay: before the Adam step, shrink the weight, p ← p − lr·weight_decay·p",
                  "none"),
+    DecayMistake("the Adam step is missing: after the decay, call the parent's update on the same p, "
+                 "super().update(p, grad, state, group) (without self)", "no adam"),
+    DecayMistake("the decay is applied twice, once decoupled and once as L2 added to the gradient: keep only "
+                 "p ← p − lr·weight_decay·p before the Adam step, and pass grad on unchanged", "both"),
     DecayMistake("the weight_decay given to the constructor is not used (the decay looks like the default 1e-2): "
                  "read it from the param group in update (group['weight_decay'])",
                  "before", default_decay=True),
@@ -100,15 +107,18 @@ def _replay(mistake: DecayMistake, start, gradients, hyper) -> list[list[torch.T
     for t, step_gradients in enumerate(gradients, start=1):
         for i, c in enumerate(step_gradients):
             w, g = weights[i], c.double()
-            if mistake.mode == "coupled":
-                g = g + decay * w
-            shrink = {"before": 1 - lr * decay, "unscaled": 1 - decay, "uphill": 1 + lr * decay,
-                      "twice": (1 - lr * decay) ** 2}.get(mistake.mode, 1.0)
+            decoupled = 1 - lr * decay
+            shrink = {"before": decoupled, "no adam": decoupled, "both": decoupled, "unscaled": 1 - decay,
+                      "uphill": 1 + lr * decay, "twice": decoupled**2}.get(mistake.mode, 1.0)
             decayed = w * shrink
+            if mistake.mode in ("coupled", "both"):
+                g = g + decay * decayed
             first[i] = beta1 * first[i] + (1 - beta1) * g
             second[i] = beta2 * second[i] + (1 - beta2) * g * g
             denominator = (second[i] / (1 - beta2**t)).sqrt() + eps
             new = decayed - lr * (first[i] / (1 - beta1**t)) / denominator
+            if mistake.mode == "no adam":
+                new = decayed
             if mistake.mode == "adaptive":
                 new = new - lr * decay * w / denominator
             if mistake.mode == "after":
@@ -121,6 +131,27 @@ def _replay(mistake: DecayMistake, start, gradients, hyper) -> list[list[torch.T
 def _require_adamw_class(cls: object) -> None:
     require_optimizer_class(cls, EXERCISE, "AdamW should subclass the Adam above, class AdamW(Adam), so that step(), "
                             "zero_grad(), param groups and the Adam update come with it")
+
+
+def _parameters(function) -> set[str]:
+    try:
+        return set(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def _require_working_parent(cls: type) -> None:
+    """The Adam that AdamW subclasses (its nearest base whose constructor takes no weight_decay) must pass check_adam
+    first, so that a mistake there is named there."""
+    parent = next((base for base in cls.__mro__[1:] if issubclass(base, CourseOptimizer)
+                   and base is not CourseOptimizer and "weight_decay" not in _parameters(base.__init__)), None)
+    if parent is None:
+        return
+    passed, sentence = check_adam.judge(parent)
+    if not passed:
+        reason = sentence.split(" — ", 1)[-1].rstrip(".")
+        raise Wrong(f"the Adam your AdamW subclasses ({parent.__name__}) does not pass check_adam yet: {reason}; "
+                    f"fix it first (or subclass course_lib.optimizers.Adam)")
 
 
 def _reference(params: list[torch.Tensor], hyper: dict) -> ReferenceAdamW:
@@ -193,6 +224,7 @@ def _check_regression_case(cls) -> None:
 def check_adamw(adamw_class: object) -> str:
     """Check an AdamW class step by step against torch.optim.AdamW; name decay mistakes."""
     _require_adamw_class(adamw_class)
+    _require_working_parent(adamw_class)
     for case_number, hyper in enumerate(LINEAR_CASES):
         _check_linear_case(adamw_class, case_number, hyper)
     _check_regression_case(adamw_class)

@@ -237,3 +237,45 @@ def test_the_large_epsilon_case_tells_the_two_placements_apart():
     outside, inside = v_hat.sqrt() + 0.5, (v_hat + 0.5).sqrt()
     assert torch.all((outside - inside).abs() / outside > 1e-3)
     assert not math.isclose(float(outside[0]), float(inside[0]), rel_tol=0.1)
+
+
+class OneMomentLost(NotebookAdam):
+    """Stores m back but computes v into a local name only: the usual half of the 'state not kept' slip."""
+
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8, lose="v"):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.lose = lose
+
+    def update(self, p, grad, state, group):
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["step"] += 1
+        t = state["step"]
+        m = beta1 * state["m"] + (1 - beta1) * grad
+        v = beta2 * state["v"] + (1 - beta2) * grad**2
+        if self.lose != "m":
+            state["m"] = m
+        if self.lose != "v":
+            state["v"] = v
+        p -= group["lr"] * (m / (1 - beta1**t)) / (torch.sqrt(v / (1 - beta2**t)) + group["eps"])
+
+
+class LosesM(OneMomentLost):
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, lr, beta1, beta2, eps, lose="m")
+
+
+class HardCodedLearningRate(NotebookAdam):
+    def update(self, p, grad, state, group):
+        super().update(p, grad, state, {**group, "lr": 0.001})
+
+
+@pytest.mark.parametrize(("answer", "key_words"), [
+    (OneMomentLost, ["v is not kept between steps (m is)", "state['v'] = …"]),
+    (LosesM, ["m is not kept between steps (v is)"]),
+    (HardCodedLearningRate, ["0.02 times as long", "group['lr']"]),
+])
+def test_half_kept_state_and_a_fixed_learning_rate_are_named(answer, key_words, capsys):
+    passed, line = verdict(answer, capsys)
+    assert not passed
+    for words in key_words:
+        assert words in line, line

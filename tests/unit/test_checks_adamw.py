@@ -123,3 +123,45 @@ def test_wrong_classes_are_recognised(answer, key_words, capsys):
     assert not passed
     for word in key_words:
         assert word in line, line
+
+
+class DecayOnly(StudentAdamW):
+    def update(self, p, grad, state, group):
+        p.mul_(1 - group["lr"] * group["weight_decay"])
+
+
+class BothDecays(StudentAdamW):
+    def update(self, p, grad, state, group):
+        p.mul_(1 - group["lr"] * group["weight_decay"])
+        NotebookAdam.update(self, p, grad + group["weight_decay"] * p, state, group)
+
+
+class AdamWithoutCorrection(NotebookAdam):
+    def update(self, p, grad, state, group):
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        p -= group["lr"] * state["m"] / (torch.sqrt(state["v"]) + group["eps"])
+
+
+class RightDecayOnABrokenAdam(AdamWithoutCorrection):
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.add_default("weight_decay", weight_decay)
+
+    def update(self, p, grad, state, group):
+        p.mul_(1 - group["lr"] * group["weight_decay"])
+        super().update(p, grad, state, group)
+
+
+@pytest.mark.parametrize(("answer", "key_words"), [
+    (DecayOnly, ["the Adam step is missing", "super().update(p, grad, state, group)"]),
+    (BothDecays, ["applied twice, once decoupled and once as L2"]),
+    (RightDecayOnABrokenAdam, ["the Adam your AdamW subclasses (AdamWithoutCorrection) does not pass check_adam",
+                               "no bias correction"]),
+])
+def test_a_missing_adam_step_double_decay_and_a_broken_parent_are_named(answer, key_words, capsys):
+    passed, line = verdict(answer, capsys)
+    assert not passed
+    for word in key_words:
+        assert word in line, line
