@@ -200,8 +200,11 @@ plt.show()
 # $(tW, tb)$ with $t \to \infty$, makes every margin larger and the cross-entropy smaller, towards 0
 # but never reaching it: the unregularized loss has **no finite minimizer**, and gradient descent
 # would run forever with $\lVert W \rVert$ growing. Adding a small L2 term, $J(W, b) +
-# \tfrac{\lambda}{2}\lVert W \rVert^2$, makes the objective strictly convex in $W$ and the minimizer
-# exists and is unique. Both, on our 500 images (L-BFGS, a quasi-Newton method, runs each to its end):
+# \tfrac{\lambda}{2}\lVert W \rVert^2$, makes the objective strictly convex in $W$, and a minimizer
+# exists. It is unique in $W$, but not in $b$: the bias is not penalized, and adding the same constant
+# to all ten biases adds it to every score, which leaves the softmax and the loss unchanged, so the
+# minimizers form a line $b^\star + c\,\mathbf 1$. Both problems, on our 500 images (L-BFGS, a
+# quasi-Newton method, runs each for at most 100 iterations):
 
 # %%
 separator = minimize_logistic_loss(X, y, l2=0.0)
@@ -221,8 +224,9 @@ assert regularized.gradient_max < 1e-3 and regularized.weight_norm < separator.w
 # Without L2, L-BFGS stops at a loss of about $10^{-12}$ only because the gradient became too small
 # to measure; along the same direction, every doubling of the weights lowers the loss further, and
 # so on forever.
-# With $\lambda = 10^{-3}$ L-BFGS stops at a point where the gradient vanishes (to the printed
-# precision), with weights an order of magnitude smaller. The two-parameter slices below do not need
+# With $\lambda = 10^{-3}$ L-BFGS ends (after its 100 iterations) where the largest gradient component
+# is a few times $10^{-5}$, as printed: close to the minimizer, not at it to float64 precision, with
+# weights an order of magnitude smaller. The two-parameter slices below do not need
 # the L2 term: with the other 7 848 parameters frozen, the two free ones cannot separate the images
 # by themselves, so their loss has a minimum, which we compute to machine precision and check.
 #
@@ -305,8 +309,8 @@ assert min(optimum.curvatures) > 0, "both curvatures positive: a minimum"
 # The Hessian's eigenvalues, the *curvatures* printed above, differ by the condition number
 # $\kappa = \lambda_{\max}/\lambda_{\min}$, above 100 here. Gradient descent is only stable for
 # $\eta < 2/\lambda_{\max}$, and then the flat direction shrinks its error by a factor
-# $(1 - \eta\lambda_{\min}) > 1 - 2/\kappa$ per step: with $\kappa \approx 113$, at best about 2 %
-# per step. Watch the distance to the optimum, per parameter, for a few learning rates over 200 steps:
+# $1 - \eta\lambda_{\min}$ per step; since $\eta\lambda_{\min} < (2/\lambda_{\max})\,\lambda_{\min} = 2/\kappa$,
+# that factor is above $1 - 2/\kappa$: with $\kappa \approx 113$, at best about 2 % per step. Watch the distance to the optimum, per parameter, for a few learning rates over 200 steps:
 
 # %%
 print(f"condition number κ = {optimum.condition_number:.0f}; GD is stable for lr < 2/λ_max = {optimum.stable_lr:.2f}")
@@ -501,18 +505,19 @@ show_figure(draw_momentum(momentum_experiment, TUNED_LR, TUNED_BETA, 200))
 # ### Two ways to write momentum
 #
 # The heavy-ball form above scales the gradient by $\eta$ inside the velocity. Many texts (and
-# course_lib's `SGDMomentum`, as in the UvA tutorial, and Adam's first moment, which you write next)
+# course_lib's `SGDMomentum`, as in the UvA tutorial, and Adam's first moment, which section 6 builds)
 # use an exponential moving average instead: $m_t = \beta m_{t-1} + (1-\beta) g_t$, $w_t = w_{t-1} - \eta m_t$.
 # Multiply the EMA by $-\eta$ and compare: $v_t := -\eta m_t$ satisfies
 # $v_t = \beta v_{t-1} - \eta(1-\beta) g_t$, which is heavy-ball with learning rate $\eta(1-\beta)$.
 # The two forms trace **the same path** when the heavy-ball learning rate is $\eta(1-\beta)$; in the
 # EMA form, $\eta$ is the size of a step once the velocity has built up, independent of $\beta$.
 #
-# **PyTorch's convention is the third one to know.** `torch.optim.SGD(lr=η, momentum=β)` keeps a
-# buffer $b_t = \beta b_{t-1} + g_t$ and steps $w_t = w_{t-1} - \eta\, b_t$: heavy-ball without the
-# factor $(1-\beta)$, so with a steady gradient its step grows to $\eta g/(1-\beta)$, ten times the
-# EMA form's at $\beta = 0.9$. A learning rate tuned for one form must be rescaled for the other:
-# torch's $\eta$ equals the EMA form's $\eta(1-\beta)$.
+# **PyTorch uses the heavy-ball form.** `torch.optim.SGD(lr=η, momentum=β)` keeps a buffer
+# $b_t = \beta b_{t-1} + g_t$ and steps $w_t = w_{t-1} - \eta\, b_t$; with $v_t := -\eta b_t$ this is
+# $v_t = \beta v_{t-1} - \eta g_t$, exactly the heavy-ball update at the same $\eta$ (the cell below
+# checks that the two paths agree to rounding). Only the EMA form differs: with a steady gradient
+# heavy-ball's step grows to $\eta g/(1-\beta)$, ten times the EMA form's at $\beta = 0.9$, so a
+# learning rate tuned for the EMA form must be multiplied by $(1-\beta)$ for torch or heavy-ball.
 
 # %%
 eta, beta = 2.0, 0.9
@@ -525,7 +530,13 @@ torch_path = run_trajectory(lambda params: torch.optim.SGD(params, lr=eta * (1 -
                             init=window.start, num_steps=100, dtype=torch.float64)
 print(f"torch.optim.SGD(lr = η(1−β), momentum = β) vs the EMA form: largest difference "
       f"{np.abs(ema_path - torch_path).max():.1e}")
+torch_same_lr = run_trajectory(lambda params: torch.optim.SGD(params, lr=eta, momentum=beta), problem.loss,
+                              init=window.start, num_steps=100, dtype=torch.float64)
+heavy_ball_same_lr = heavy_ball_paths(problem, eta, beta, window.start, num_steps=100)[0]
+print(f"torch.optim.SGD(lr = η, momentum = β) vs heavy ball at the same η: largest difference "
+      f"{np.abs(torch_same_lr - heavy_ball_same_lr).max():.1e}")
 assert np.allclose(ema_path, heavy_ball_path, atol=1e-10) and np.allclose(ema_path, torch_path, atol=1e-10)
+assert np.allclose(torch_same_lr, heavy_ball_same_lr, atol=1e-10)
 
 # %% [markdown]
 # ## 5. RMSprop: a learning rate per parameter

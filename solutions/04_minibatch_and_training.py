@@ -618,5 +618,7 @@ print(f"Your model {verdict} the benchmark on test accuracy.")
 #   adaptive gradient methods in machine learning. NeurIPS.
 # * Dinh, L., Pascanu, R., Bengio, S. & Bengio, Y. (2017). Sharp minima can generalize for deep nets. ICML.
 # * Goyal, P. et al. (2017). Accurate, large minibatch SGD: training ImageNet in 1 hour. arXiv:1706.02677.
-# {UVA}
-# {NMA}
+# * Lippe, P. (2021). *UvA Deep Learning Tutorial 4: Optimization and Initialization.* University of
+#   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0).
+# * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:
+#   Optimization techniques.* https://deeplearning.neuromatch.io (CC BY 4.0).
