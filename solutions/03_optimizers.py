@@ -379,7 +379,9 @@ assert gd_errors[:, -1].max(axis=1).min() > 1e-2, "no learning rate gets GD clos
 #   then $w \leftarrow w + v$.
 # - **Signature:** `momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8) -> None`; `grad_vel[i]`
 #   has the shape of `params[i]`.
-# - **Example:** `momentum_update(problem.loss(w, b), [w, b], [torch.zeros(()), torch.zeros(())], lr=1.0, beta=0.9)`
+# - **Example:** create the velocities once, before the loop, `velocities = [torch.zeros(()), torch.zeros(())]`;
+#   then each step calls `momentum_update(problem.loss(w, b), [w, b], velocities, lr=1.0, beta=0.9)`
+#   with that same list (a fresh list of zeros at every call would throw the velocity away).
 # - **The check tries:** five small regression problems (the last with three parameters of one shape),
 #   three successive calls on each, four settings of `lr` and `beta` and the defaults, and compares
 #   parameters and velocities with course_lib's reference after every call.
@@ -565,9 +567,12 @@ assert np.allclose(torch_same_lr, heavy_ball_same_lr, atol=1e-10)
 # - **The math:** for each parameter $w$, its gradient $g$ and its own average $s$:
 #   $s \leftarrow \alpha s + (1-\alpha) g^2$, then $w \leftarrow w - \eta\, g / \sqrt{s + \epsilon}$, element by element.
 # - **Signature:** `rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8) -> None`.
-# - **Example:** `rmsprop_update(problem.loss(w, b), [w, b], [torch.zeros(()), torch.zeros(())], lr=0.1, alpha=0.9)`
-# - **The check tries:** the same five problems as for momentum, three calls each, four settings and
-#   the defaults, and names the usual slips (g instead of g², α and 1 − α swapped, no square root, …).
+# - **Example:** as for momentum, create `averages = [torch.zeros(()), torch.zeros(())]` once, then each
+#   step calls `rmsprop_update(problem.loss(w, b), [w, b], averages, lr=0.1, alpha=0.9)`.
+# - **The check tries:** six problems like momentum's, three calls each, four settings and the
+#   defaults; one setting has a large ε = 0.25, where $\sqrt{s + \epsilon}$ and $\sqrt{s} + \epsilon$
+#   differ by about 10 %, so ε must sit where the math above puts it. It names the usual slips (g
+#   instead of g², α and 1 − α swapped, no square root, ε outside the root, …).
 # - **Tools:** as for momentum, plus `torch.sqrt`.
 
 # %%
