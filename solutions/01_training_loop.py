@@ -771,6 +771,9 @@ weight_decay_demo(experiment=experiment)
 # * Keskar, N. S. et al. (2017). On large-batch training for deep learning: generalization gap and
 #   sharp minima. ICLR.
 # * PyTorch documentation: `torch.nn.Module`, `torch.utils.data.DataLoader`, `torch.optim.SGD`.
+# * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:
+#   Optimization techniques.* https://deeplearning.neuromatch.io (CC BY 4.0). (The minibatch sampling
+#   exercise.)
 #
 # The choice of topics follows a set of lecture slides on PyTorch training techniques; the course's
 # README lists all its sources and licences.
