@@ -250,10 +250,12 @@ assert regularized.gradient_max < 1e-3 and regularized.weight_norm < separator.w
 #
 # The weight belongs to one pixel (near the neckline, feeding the class "Shirt"); the bias to the
 # class "Bag". One more change makes the problem as badly conditioned as real networks often are: we
-# multiply that one pixel by 3, as if it had not been standardized with the others (notebook 01
-# standardizes every input for exactly this reason). The weight's fitted value shrinks by 3 to match,
-# so the model's predictions do not change, but the loss now curves $3^2 = 9$ times more steeply along
-# the weight.
+# deliberately multiply that one pixel by 3. (This is a rescaling chosen for the demonstration, not
+# what skipping standardization would do: an unstandardized pixel, $x/255$, is about 2.8 times
+# *smaller* than a standardized one, and the raw 0–255 value about 90 times larger. Notebook 01's
+# global standardization gives all pixels the same units but leaves each pixel its own spread, so
+# inputs on different scales remain.) The weight's fitted value shrinks by 3 to match, so the model's
+# predictions do not change, but the loss now curves $3^2 = 9$ times more steeply along the weight.
 
 # %%
 problem = LogisticSlice.course_default(data)
@@ -892,8 +894,10 @@ assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()
 # scaled gradients, and Adam combines both, which is why it is the usual first choice. It is not
 # always the best final choice: Wilson et al. (2017) found that adaptive methods can generalize worse
 # than well-tuned SGD with momentum, and Keskar et al. (2017) related generalization to the
-# *flatness* of the minimum that training ends in (sharp minima generalize worse). Notebook 04
-# compares the optimizers on a real network.
+# *flatness* of the minimum that training ends in (sharp minima generalized worse in their
+# experiments), though Dinh et al. (2017) showed that sharpness depends on how the weights are
+# parametrized: rescaling the layers of a ReLU network can make the same function's minimum as sharp
+# as you like. Notebook 04 compares the optimizers on a real network.
 #
 # **Think!** A gradient only describes the loss at one point. Momentum and RMSprop squeeze a little
 # more out of the gradients they have already computed. What else could an optimizer measure or
@@ -922,6 +926,7 @@ assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()
 # * Wilson, A. C. et al. (2017). The marginal value of adaptive gradient methods in machine learning. NeurIPS.
 # * Keskar, N. S. et al. (2017). On large-batch training for deep learning: generalization gap and
 #   sharp minima. ICLR.
+# * Dinh, L., Pascanu, R., Bengio, S. & Bengio, Y. (2017). Sharp minima can generalize for deep nets. ICML.
 # * Lippe, P. (2021). *UvA Deep Learning Tutorial 4: Optimization and Initialization.* University of
 #   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0).
 # * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:

@@ -299,41 +299,60 @@ assert decaying.max() - decaying.min() < 0.04, "the decaying schedules should en
 # ## 2. The learning-rate range test
 #
 # How do you find the peak learning rate in the first place? Notebook 04 scanned ten learning rates,
-# 100 steps each, per optimizer. Smith (2017) proposed a cheaper probe: a *single* run whose learning
-# rate grows exponentially, $\eta_t = \eta_{\min} (\eta_{\max}/\eta_{\min})^{t/(n-1)}$, from
-# $10^{-5}$ to $10$ over $n = 300$ steps. Plot the loss against the learning rate: at first nothing
-# happens (the steps are too small), then the loss falls, then it turns up and explodes when the
-# steps become too large. We smooth the noisy minibatch loss with an exponential moving average and
-# read off the learning rate at its minimum; a common rule of thumb takes one tenth of it (the
-# minimum is already at the edge of stability). The network and the minibatches are notebook 04's
-# comparison setting (784-64-64-10, batch 64), and the green bands are the best learning rates that
-# notebook 04's scan found (its assertions check them).
+# 100 steps each, per optimizer. A single run can do it more cheaply. Smith (2017) introduced the
+# idea: one run whose learning rate grows *linearly* while you watch the validation *accuracy*, to
+# read off the lower and upper bounds of a cyclical learning rate. The version used here, and by
+# most libraries today, is fastai's learning-rate finder (Gugger, 2018; Howard & Gugger, 2020): the
+# learning rate grows exponentially, $\eta_t = \eta_{\min} (\eta_{\max}/\eta_{\min})^{t/(n-1)}$, from
+# $10^{-5}$ to $10$ over $n = 300$ steps, and you plot the minibatch *loss* against it: at first
+# nothing happens (the steps are too small), then the loss falls, then it turns up and explodes when
+# the steps become too large. The noisy minibatch loss is smoothed with an exponential moving
+# average (factor 0.98), and the suggestion is one tenth of the learning rate at the smoothed
+# minimum.
+#
+# Why a tenth? Partly a safety margin: the minimum is already at the edge of stability. Partly the
+# smoothing itself: an average with factor 0.98 remembers roughly the last $1/(1 - 0.98) = 50$
+# steps, and 50 of the 300 steps span one of the sweep's six decades, so the smoothed loss at a
+# learning rate mostly reports losses measured at rates up to ten times smaller. Its minimum lies to
+# the right of the raw loss's lowest point (in all 15 runs of seeds 0–4, three optimizers each, by
+# 1.2 to 11 times), and dividing by ten brings the suggestion back to the raw minimum or below it
+# (0.13 to 1.1 times it). A centred average would not lag, but it needs the steps after each point,
+# so it cannot stop the test once the loss explodes.
+#
+# The network and the minibatches are notebook 04's comparison setting (784-64-64-10, batch 64, the
+# same seed). The green bands are the ranges notebook 04's assertions allow; the printed comparison
+# uses the best learning rate notebook 04's scan measured for each optimizer.
 
 # %%
 NOTEBOOK_04_BEST = {"SGD": (0.1, 0.32), "Momentum": (0.1, 0.32), "Adam": (1e-3, 1e-2)}
+NOTEBOOK_04_MEASURED_BEST = {"SGD": 0.1, "Momentum": 0.32, "Adam": 0.0032}  # notebook 04's scan, same seed
 range_tests = [
     lr_range_test(lambda params: SGD(params, lr=1.0), data.train_x, data.train_y, "SGD"),
     lr_range_test(lambda params: SGDMomentum(params, lr=1.0, momentum=0.9), data.train_x, data.train_y, "Momentum"),
     lr_range_test(lambda params: ReferenceAdam(params, lr=1.0), data.train_x, data.train_y, "Adam"),
 ]
 show_figure(draw_range_test(range_tests, NOTEBOOK_04_BEST))
+suggestion_ratio = {}
 for result in range_tests:
-    low, high = NOTEBOOK_04_BEST[result.name]
-    print(f"{result.name:8s}: minimum of the smoothed loss at {result.min_loss_lr:.2g}, suggested {result.suggested_lr:.2g} "
-          f"(notebook 04's best: {low:g} to {high:g}); {len(result.lrs)} steps")
-    assert low / 3 <= result.suggested_lr <= 3 * high, f"{result.name}: the suggestion should be near notebook 04's best"
-    assert result.min_loss_lr > result.suggested_lr
+    best = NOTEBOOK_04_MEASURED_BEST[result.name]
+    suggestion_ratio[result.name] = result.suggested_lr / best
+    raw_minimum = result.lrs[int(np.nanargmin(result.losses))]
+    print(f"{result.name:8s}: smoothed minimum at {result.min_loss_lr:.2g} (raw minimum at {raw_minimum:.2g}), "
+          f"suggested {result.suggested_lr:.2g}, {suggestion_ratio[result.name]:.2f} × notebook 04's best {best:g}; "
+          f"{len(result.lrs)} steps")
+assert all(0.5 <= suggestion_ratio[name] <= 2 for name in ("Momentum", "Adam")), "within 2× of notebook 04's best"
+assert 1 / 7 <= suggestion_ratio["SGD"] < 1, "for plain SGD the suggestion should lie below notebook 04's best"
 by_name = {result.name: result for result in range_tests}
 print(f"SGD's minimum lies {by_name['SGD'].min_loss_lr / by_name['Adam'].min_loss_lr:.0f} times further right than Adam's")
 assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 
 # %% [markdown]
-# One run of at most 300 steps per optimizer suggests a learning rate within a factor of three of
-# the best one of notebook 04's scan (ten runs of 100 steps per optimizer), for all three
-# optimizers: the suggestion is about 0.004 for Adam and 0.3 for momentum, both inside notebook 04's
-# best ranges, and 0.06 for plain SGD, a little below its best range. The curves also show why
-# each optimizer has its own range: Adam's smoothed loss bottoms out at a learning rate about
-# fifteen times smaller than plain SGD's.
+# One run of at most 300 steps per optimizer suggests a learning rate within a factor of two of the
+# best of notebook 04's scan (ten runs of 100 steps per optimizer) for momentum and Adam, on every
+# seed we tried (0–4, each against its own scan). For plain SGD the suggestion lies below the best,
+# by 1.7 to 6.4 times over those seeds: a safe start, not the best rate. The curves also show why
+# each optimizer has its own range: Adam's smoothed loss bottoms out at a learning rate 12 to 29
+# times smaller than plain SGD's (seeds 0–4).
 #
 # **Think!** The range test measures the loss at each learning rate *after* all the steps taken at
 # smaller learning rates. What does that mean for how far you can trust the learning rate at the
@@ -664,7 +683,7 @@ bad_init_runs = {f"{label}, std 0.01": norm_training.run(norm, "normal", 0.01)
                  for label, norm in (("no normalization", "none"), ("BatchNorm", "batch"), ("LayerNorm", "layer"))}
 show_figure(draw_normalization_training(bad_init_runs, "6 hidden layers, N(0, 0.01²) weights, SGD + momentum"))
 for label, run in bad_init_runs.items():
-    print(f"{label}: validation accuracy after each epoch {np.round(run.val_acc, 3).tolist()}")
+    print(f"{label}: validation accuracy before training, then after each epoch {np.round(run.val_acc, 3).tolist()}")
 plain_run, batch_run, layer_run = bad_init_runs.values()
 assert plain_run.final_val_acc < 0.2 and batch_run.final_val_acc > 0.7
 assert plain_run.final_val_acc + 0.2 < layer_run.final_val_acc < batch_run.final_val_acc
@@ -720,7 +739,7 @@ deep_runs = {"PyTorch default": deep_training.run("none", "pytorch default"),
              "PyTorch default + BatchNorm": deep_training.run("batch", "pytorch default")}
 show_figure(draw_normalization_training(deep_runs, "8 hidden layers of 256 units, SGD + momentum"))
 for label, run in deep_runs.items():
-    print(f"{label}: validation accuracy after each epoch {np.round(run.val_acc, 3).tolist()}")
+    print(f"{label}: validation accuracy before training, then after each epoch {np.round(run.val_acc, 3).tolist()}")
 default_run, kaiming_run, default_batch_run = deep_runs.values()
 assert default_run.val_acc[1] < 0.3 < 0.6 < min(kaiming_run.val_acc[1], default_batch_run.val_acc[1])
 assert default_run.final_val_acc < min(kaiming_run.final_val_acc, default_batch_run.final_val_acc) - 0.1
@@ -859,7 +878,10 @@ for finding, holds in findings.items():
 # * Ba, J. L., Kiros, J. R. & Hinton, G. E. (2016). Layer normalization. arXiv:1607.06450.
 # * Goyal, P., Dollár, P., Girshick, R., Noordhuis, P., Wesolowski, L., Kyrola, A., Tulloch, A., Jia, Y. &
 #   He, K. (2017). Accurate, large minibatch SGD: training ImageNet in 1 hour. arXiv:1706.02677.
+# * Gugger, S. (2018). How do you find a good learning rate. Blog post, https://sgugger.github.io (the
+#   learning-rate finder of fastai: exponential sweep, smoothed loss, a tenth of the minimum).
 # * He, K., Zhang, X., Ren, S. & Sun, J. (2015). Delving deep into rectifiers. ICCV.
+# * Howard, J. & Gugger, S. (2020). *Deep Learning for Coders with fastai and PyTorch*. O'Reilly.
 # * Ioffe, S. & Szegedy, C. (2015). Batch normalization: accelerating deep network training by reducing
 #   internal covariate shift. ICML.
 # * Karpathy, A. (2016). CS231n course notes: Neural networks part 3, learning and evaluation (the
