@@ -130,8 +130,9 @@ sampler = load_passed("sample_minibatch", check_sample_minibatch, reference_samp
 # A larger batch gives a better gradient but costs more per step; a smaller one gives many cheap,
 # noisy steps. Which learns faster *per second*? The widget trains the same small network
 # (784-100-100-10, plain SGD) once per batch size, each run with the same wall-clock budget, using
-# your `sample_minibatch`. Type batch sizes and learning rates as comma-separated lists (one learning
-# rate applies to all runs) and press Enter.
+# your `sample_minibatch`. Type batch sizes and learning rates as comma-separated lists and press
+# Enter: either one learning rate, which then applies to every run, or one per batch size, in the
+# same order.
 
 # %%
 TIME_BUDGET = quick_or_full(0.25, 0.5)
@@ -163,8 +164,8 @@ assert settled[1000][0.4] < settled[1000][0.05], "the largest batch should do be
 # A larger batch averages out more of the noise, so its direction is more reliable and it can take a
 # larger step: raising the learning rate from 0.05 to 0.4 helps batch 1000 and hurts batch 20. Batch
 # size and learning rate have to be chosen together (Goyal et al., 2017, scale the learning rate in
-# proportion to the batch size). Try `20, 250, 1000` with `0.05, 0.4, 0.4`, and try to get every run
-# below a loss of 0.5 within the budget.
+# proportion to the batch size). Try batch sizes `20, 250, 1000` with one learning rate each,
+# `0.05, 0.4, 0.4`, and try to get every run below a loss of 0.5 within the budget.
 #
 # ## 3. Comparing optimizers on the same minibatches
 #

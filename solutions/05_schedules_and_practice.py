@@ -275,25 +275,56 @@ assert plain_gentle[warmup].final_val_acc > plain_gentle[0].final_val_acc
 # decays to (almost) zero be a poor choice if you do not know in advance how long you will train?
 
 # %% [markdown] tags=["solution"]
-# The decaying schedules (step decay, cosine, warmup + cosine, one-cycle) end with a lower
-# validation loss than the constant schedule, because their last steps are small: the minibatch
-# noise no longer throws the weights around. Their differences among themselves are small at this
-# scale (the cell below measures both). A schedule that decays to zero has the end of training built in: stopping it early leaves
-# it at a learning rate that is still large, and training longer means restarting the schedule.
-# That is why "warmup, then constant, then a short decay" schedules, or restarts (Loshchilov &
-# Hutter, 2017), are used when the length of training is open.
+# The two schedules that warm up (warmup + cosine, one-cycle) end with the lowest validation loss,
+# and the constant schedule well above them; step decay and cosine without warmup sit in between,
+# and on some seeds no better than constant (the cell below measures all five, and the paragraph
+# after it says over how many seeds each statement holds). A schedule that decays to zero has the
+# end of training built in: stopping it early leaves it at a learning rate that is still large, and
+# training longer means restarting the schedule. That is why "warmup, then constant, then a short
+# decay" schedules, or restarts (Loshchilov & Hutter, 2017), are used when the length of training is
+# open.
 
 # %% [markdown]
 # *Spoiler for the Think! above.* The five schedules at a peak of 0.01 with LayerNorm (50 warmup
-# steps for the two that warm up):
+# steps for the two that warm up): the final validation loss and accuracy, the accuracy on the
+# training images, and the mean minibatch loss over the last 10 % of the steps:
 
 # %%
 at_gentle_peak = {name: schedule_experiment.run(name, 0.01, warmup, "layer") for name in SCHEDULES}
-final_val_loss = pd.Series({name: run.val_loss[-1] for name, run in at_gentle_peak.items()}, name="final validation loss")
-print(final_val_loss.round(3).to_string())
-decaying = final_val_loss.drop("constant")
-assert final_val_loss["constant"] > decaying.max() + 0.02, "the constant schedule should end highest"
-assert decaying.max() - decaying.min() < 0.04, "the decaying schedules should end close together"
+schedule_table = pd.DataFrame({
+    "final validation loss": {name: run.val_loss[-1] for name, run in at_gentle_peak.items()},
+    "validation accuracy (%)": {name: 100 * run.final_val_acc for name, run in at_gentle_peak.items()},
+    "training accuracy (%)": {name: 100 * run.train_acc for name, run in at_gentle_peak.items()},
+    "late minibatch loss": {name: run.late_train_loss() for name, run in at_gentle_peak.items()},
+})
+print(schedule_table.round(3).to_string())
+final_val_loss = schedule_table["final validation loss"]
+warming = final_val_loss[["warmup + cosine", "one-cycle"]]
+assert warming.max() < final_val_loss.drop(warming.index).min(), "the two warmup schedules should end lowest"
+assert final_val_loss["constant"] > final_val_loss["warmup + cosine"] + 0.02
+assert schedule_table["late minibatch loss"].idxmax() == "constant", "a constant rate keeps the noise floor"
+assert schedule_table["training accuracy (%)"][warming.index].min() > schedule_table["training accuracy (%)"]["constant"]
+
+# %% [markdown]
+# Over seeds 0–4 (quick mode) the two warmup schedules ended lowest every time, and the constant
+# schedule 0.03–0.09 above warmup + cosine; but the constant schedule ended *highest* of all five in
+# only 4 of the 5 seeds (on seed 2 step decay ended above it), and the decaying schedules spread by
+# up to 0.05. Differences of a few hundredths in this table are within the spread between seeds.
+#
+# **Why decay at all?** Near a minimum the minibatch gradient is still noisy: its average points to
+# the minimum, but each step adds a random kick of size proportional to $\eta$. With a constant rate,
+# SGD never settles; it keeps moving in a cloud around the minimum whose size grows with $\eta$. For
+# a one-dimensional bowl of curvature $\lambda$, $w_{t+1} = w_t - \eta(\lambda w_t + \xi_t)$ with
+# gradient noise of variance $\sigma^2$, the spread settles where
+# $v = (1 - \eta\lambda)^2 v + \eta^2\sigma^2$, that is $v = \eta\sigma^2/(\lambda(2 - \eta\lambda))
+# \approx \eta\sigma^2/(2\lambda)$: the loss stays on a *noise floor* above the minimum, proportional to
+# $\eta$. Only a smaller step lowers it, which is what the decay at the end does (Zhang et al.'s
+# *Dive into Deep Learning*, chapter 12.11, makes the same argument). The last column shows the
+# floor: the constant schedule's minibatch loss at the end stayed the highest on every seed we
+# tried, 0.07–0.11 above the lowest. The training accuracy shows where the gain goes: the two
+# warmup schedules also fit the training images best (89–90 % against 84–88 %), and every
+# schedule ends 2 to 5 points higher on the training images than on the validation images, with no
+# schedule consistently closing that gap.
 
 # %% [markdown]
 # ## 2. The learning-rate range test
@@ -578,22 +609,26 @@ clipping_demo(experiment=clipping_experiment)
 unclipped = clipping_experiment.run(None)
 clipped_at = {max_norm: clipping_experiment.run(max_norm) for max_norm in (3.0, 0.3)}
 show_figure(draw_clipping(clipped_at[3.0], unclipped))
-print(f"no clipping: diverged at step {unclipped.diverged_at}; largest gradient norm {np.nanmax(unclipped.grad_norm):.3g}")
+unclipped_outcome = (f"diverged at step {unclipped.diverged_at}" if unclipped.diverged
+                     else f"validation accuracy {unclipped.val_acc:.1%}")
+print(f"no clipping: {unclipped_outcome}; largest gradient norm {np.nanmax(unclipped.grad_norm):.3g}")
 for max_norm, run in clipped_at.items():
     clipped_steps = np.flatnonzero(run.grad_norm > max_norm)
     print(f"max_norm {max_norm:g}: {run.clipped_fraction():.0%} of the steps clipped (median step {np.median(clipped_steps):.0f} "
           f"of {clipping_experiment.total_steps}), validation accuracy {run.val_acc:.1%}")
-assert unclipped.diverged and unclipped.diverged_at < 50
+assert unclipped.diverged or unclipped.val_acc < 0.3, "without clipping the run should diverge or stay near chance"
 assert not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.6
 assert 0.02 < clipped_at[3.0].clipped_fraction() < 0.4
 assert np.median(np.flatnonzero(clipped_at[3.0].grad_norm > 3.0)) < clipping_experiment.total_steps / 4
 assert clipped_at[0.3].clipped_fraction() > 0.95 and clipped_at[0.3].val_acc > clipped_at[3.0].val_acc
 
 # %% [markdown]
-# Without clipping, the first steps overshoot, the gradient norm grows by orders of magnitude and the
-# run diverges within its first few dozen steps. Clipping at 3 touches only a small share of the
-# steps, almost all of them at the start, where the gradients are largest, and the run trains. That
-# is clipping as a safeguard: it leaves ordinary steps alone and caps the rare large ones. Zhang et
+# Without clipping, the first steps overshoot and the gradient norm grows by orders of magnitude.
+# Over seeds 0–4 (quick mode) the unclipped run diverged in 2 of 5 and ended near chance, at 10–21 %,
+# in the other three; clipping at 3 trained every one of them, to 69–79 %. It clipped 18–24 % of the
+# steps, half of them within the first 10–16 steps, where the gradients are largest, but also 4 to 9
+# steps after step 30, so not only the start. That is clipping as a safeguard: it leaves ordinary
+# steps alone and caps the large ones. Zhang et
 # al. (2020) explain why this helps more than a smaller learning rate would: in neural networks the
 # loss is most sharply curved exactly where the gradient is large, so the step should be shorter
 # there and only there, which is what clipping does.
@@ -603,9 +638,10 @@ assert clipped_at[0.3].clipped_fraction() > 0.95 and clipped_at[0.3].val_acc > c
 # clipped gradients, so a step is anywhere up to $\eta \cdot 0.3/(1-\beta) = 10\,\eta \cdot 0.3$ at
 # $\beta = 0.9$, long when successive gradients agree and short when they cancel. That is no longer a
 # safeguard but a different optimizer (normalized gradient descent with momentum, at a smaller
-# effective learning rate). It trains here too, even better in this short
-# run, but when clipping is always active the threshold has become a second learning rate to tune. A useful rule:
-# measure the gradient norms of a healthy run, and clip a little above their typical size.
+# effective learning rate). It trains here too, even better in this short run (77–84 % against
+# 69–79 % at `max_norm` 3, on each of seeds 0–4), but when clipping is always active the threshold
+# has become a second learning rate to tune. A useful rule: measure the gradient norms of a healthy
+# run, and clip a little above their typical size.
 
 # %% [markdown]
 # ## 5. Normalization layers, and PyTorch's default initialization
@@ -899,6 +935,8 @@ for finding, holds in findings.items():
 #   Applications.
 # * Xiong, R., Yang, Y., He, D., Zheng, K., Zheng, S., Xing, C., Zhang, H., Lan, Y., Wang, L. & Liu, T.-Y.
 #   (2020). On layer normalization in the Transformer architecture. ICML.
+# * Zhang, A., Lipton, Z. C., Li, M. & Smola, A. J. (2023). *Dive into Deep Learning*. Cambridge University
+#   Press. (Chapter 12.11, learning-rate scheduling.)
 # * Zhang, J., He, T., Sra, S. & Jadbabaie, A. (2020). Why gradient clipping accelerates training: a
 #   theoretical justification for adaptivity. ICLR.
 # * This notebook builds on the course's notebooks 01–04 and their sources: P. Lippe, *UvA Deep
