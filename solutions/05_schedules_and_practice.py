@@ -419,6 +419,19 @@ assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 # times PyTorch's. We follow PyTorch, so a typical $\lambda$ is $10^{-2}$, and with $\eta = 10^{-3}$
 # each step shrinks the weights by $10^{-5}$.
 #
+# **Predict first.** Two weights, both equal to 1, with $\eta = 10^{-3}$ and $\lambda = 10^{-2}$. Weight A's
+# gradients have been about 1 in size for many steps, weight B's about 0.1. Roughly how much does
+# one step of Adam + L2 shrink each of them (the part of the step that comes from $\lambda w$), and how
+# much does one step of AdamW? Which weight does Adam + L2 decay more?
+
+# %% [markdown] tags=["solution"]
+# In Adam + L2 the term $\lambda w = 10^{-2}$ enters the gradient and is divided, like the rest, by
+# $\sqrt{\hat v}$, about the size of the recent gradients: for A the decay part of the step is about
+# $\eta\lambda w/1 = 10^{-5}$, for B about $\eta\lambda w/0.1 = 10^{-4}$, ten times more. AdamW shrinks
+# both by exactly $\eta\lambda w = 10^{-5}$, whatever their gradients. So Adam + L2 decays the weight
+# with the *small* gradients more, which is the effect the demo below measures layer by layer.
+
+# %% [markdown]
 # ### Exercise: `AdamW`, built on your Adam from notebook 03
 #
 # Your `Adam` from notebook 03 was saved when it passed its check there. The first line of the next
@@ -871,19 +884,21 @@ assert np.all(too_high.weight_norm[-1] > 2 * too_high.weight_norm[0])
 # %% [markdown]
 # ## 7. Summary: a default recipe
 #
-# For a new network on a new dataset, a reasonable start, with the evidence this course collected:
+# For a new network on a new dataset, a reasonable start, with the evidence this course collected.
+# "Seeds 0–4" marks a finding that held on each of five seeds in quick mode; the rest is either a
+# single run of the course or taken from the literature, and says so.
 #
 # | choice | why (where we measured it) |
 # |---|---|
-# | standardize the inputs | a common scale for every input pixel (notebook 01) |
-# | Kaiming initialization for ReLU networks, not PyTorch's default, in deep plain networks | the signal keeps its size over depth (notebook 02); the default shrinks it ~6× per layer and a deep network learned far more slowly (section 5) |
-# | BatchNorm or LayerNorm after each hidden layer of a deep network | makes the signal independent of the init scale, trained from an init that did not train at all (section 5) |
-# | minibatches of a few dozen to a few hundred | cheap, unbiased gradient estimates with noise ∝ 1/B (notebook 04) |
-# | Adam (or AdamW) at about 10⁻³, or find the learning rate with a range test | least sensitive to the learning rate (notebook 04); one range-test run lands within 3× of the best of a full scan (section 2) |
-# | linear warmup, then cosine decay | warmup let a learning rate train that failed without it (section 1) |
-# | AdamW for weight decay, not L2 inside Adam | decays every weight at the same rate (section 3) |
-# | clip the global gradient norm a little above its typical size | stopped a divergence while touching only the first steps (section 4) |
-# | watch per-layer gradient norms and update ratios | told apart three broken runs and a healthy one (section 6) |
+# | standardize the inputs | one global mean and std put all pixels on the same units, centred (notebook 01); per pixel, scales still differ; the per-input argument is LeCun et al.'s (1998) |
+# | Kaiming initialization for ReLU networks, not PyTorch's default, in deep plain networks | the signal keeps its size over depth (notebook 02); the default shrinks it ~6× per layer and a deep network learned far more slowly (section 5, one seed) |
+# | BatchNorm or LayerNorm after each hidden layer of a deep network | makes the signal independent of the init scale, trained from an init that did not train at all (section 5, one seed) |
+# | minibatches of a few dozen to a few hundred | cheap, unbiased gradient estimates whose variance falls as 1/B (notebooks 01 and 04); the range itself is common practice, not measured here |
+# | Adam (or AdamW) between 10⁻³ and 10⁻², or find the learning rate with a range test | Adam's best in notebook 04's scan was 3·10⁻³ on seeds 0–4, and it lost least one notch away from its best (notebook 04, one seed); the range test's suggestion was within 2× of that best for Adam and momentum, seeds 0–4, and up to 6× too low for plain SGD (section 2) |
+# | linear warmup when the learning rate must be high, then cosine decay | warmup rescued a peak rate that failed without it (LayerNorm at 0.32, seeds 0–4); at a rate that already trains (0.01) warmup + cosine ended with a lower validation loss than cosine alone, by 0.01–0.03, and accuracy within 2 points (section 1, seeds 0–4); decaying lowers the noise floor (section 1) |
+# | AdamW for weight decay, not L2 inside Adam | decays every weight at the same rate (section 3); accuracy was the same within 1 point on seeds 0–4, so the case for AdamW here is its even decay, and Loshchilov & Hutter's (2019) results for better accuracy |
+# | clip the global gradient norm a little above its typical size | without clipping the run of section 4 diverged or stayed near chance, with clipping at 3 it trained (seeds 0–4); clipping touched mostly the first steps, but also a few later ones |
+# | watch per-layer gradient norms and update ratios | told apart three broken runs and a healthy one (section 6, one seed) |
 # | steer by validation data; keep the test set for the end | notebook 04 |
 #
 # The same findings, stated by this notebook's own runs (the notebook tests compare this output with
@@ -895,10 +910,11 @@ findings = {
     "warmup rescues Adam at peak 0.32 with LayerNorm": layer_warm.final_val_acc > 0.8
     and layer_cold.final_val_acc < layer_warm.final_val_acc - 0.08 and layer_cold.early_peak_loss() > 5,
     "warmup does not rescue the plain MLP at that peak": plain_warm.diverged or plain_warm.final_val_acc < 0.3,
-    "range test within 3x of notebook 04's best, all three optimizers": all(
-        NOTEBOOK_04_BEST[r.name][0] / 3 <= r.suggested_lr <= 3 * NOTEBOOK_04_BEST[r.name][1] for r in range_tests),
+    "range test within 2x of notebook 04's best for momentum and Adam": all(
+        0.5 <= suggestion_ratio[name] <= 2 for name in ("Momentum", "Adam")),
     "Adam + L2 decays large-gradient weights less; AdamW does not": l2_gain > 0.2 and adamw_gain < 0.02,
-    "clipping at 3 prevents the divergence": unclipped.diverged and not clipped_at[3.0].diverged,
+    "without clipping the run fails, clipping at 3 trains it": (unclipped.diverged or unclipped.val_acc < 0.3)
+    and not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.6,
     "BatchNorm trains from std 0.01 where the plain network does not": batch_run.final_val_acc > 0.7 > plain_run.final_val_acc,
     "PyTorch's default init slows a deep plain ReLU network down": default_run.final_val_acc
     < min(kaiming_run.final_val_acc, default_batch_run.final_val_acc) - 0.1,
