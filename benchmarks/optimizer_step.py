@@ -7,6 +7,7 @@ copied into each model), for
 - ``course_lib.optimizers.SGDMomentum(lr=η, momentum=β)`` vs ``torch.optim.SGD(lr=η(1−β), momentum=β)``,
 - ``course_lib.optimizers.RMSprop`` vs ``torch.optim.RMSprop``,
 - ``course_lib.optimizers.Adam`` vs ``torch.optim.Adam``,
+- ``course_lib.optimizers.AdamW`` vs ``torch.optim.AdamW``,
 
 torch.optim with ``foreach=False`` (a Python loop over the parameters, like ours). Course and torch
 blocks alternate within each round so that load from other processes hits both alike. The figure
@@ -31,7 +32,7 @@ import torch.nn.functional as F
 from _common import emit_json, progress, run_conditions
 
 from course_lib.models import MLP
-from course_lib.optimizers import Adam, RMSprop, SGDMomentum
+from course_lib.optimizers import Adam, AdamW, RMSprop, SGDMomentum
 
 HIDDEN_SIZES = (512, 256, 256, 128)
 TARGET_RATIO = 1.5
@@ -50,6 +51,10 @@ OPTIMIZER_PAIRS: dict[str, tuple[Callable, Callable]] = {
     "Adam": (
         lambda params: Adam(params, lr=LR),
         lambda params: torch.optim.Adam(params, lr=LR, foreach=False),
+    ),
+    "AdamW": (
+        lambda params: AdamW(params, lr=LR, weight_decay=1e-2),
+        lambda params: torch.optim.AdamW(params, lr=LR, weight_decay=1e-2, foreach=False),
     ),
 }
 

@@ -2,8 +2,11 @@
 
 Two styles, both used in the course:
 
-- classes on ``OptimizerTemplate`` (``zero_grad`` / ``step``, drop-in for ``torch.optim``):
-  ``SGD``, ``SGDMomentum``, ``RMSprop``, ``Adam``;
+- classes on ``CourseOptimizer``, a ``torch.optim.Optimizer`` whose ``step`` hands each parameter to one
+  method, ``update(p, grad, state, group)``: ``SGD``, ``SGDMomentum``, ``RMSprop``, ``Adam``, ``AdamW``,
+  ``AdamL2``. They are real torch optimizers: hyper-parameters live in ``param_groups`` (so
+  ``torch.optim.lr_scheduler`` and per-group settings work), per-parameter state in ``self.state[p]`` (so
+  ``state_dict()`` / ``load_state_dict()`` save and resume them), and ``zero_grad`` is torch's;
 - functional updates that take a loss, compute its gradient themselves and change the parameters
   and their state tensors in place: ``momentum_update``, ``rmsprop_update``,
   plus ``sgd_step`` that uses gradients already stored in ``p.grad``.
@@ -18,6 +21,8 @@ course_lib                                torch.optim equivalent
   EMA form m ← βm + (1−β)g; w ← w − ηm    because m_t = (1−β)·buf_t with torch's buf_t = β·buf_{t−1} + g_t
 ``RMSprop(lr, alpha, eps)``               ``RMSprop(lr, alpha, eps)`` (eps outside the square root)
 ``Adam(lr, beta1, beta2, eps)``           ``Adam(lr, betas=(beta1, beta2), eps)``
+``AdamW(lr, …, weight_decay=λ)``          ``AdamW(lr, betas, eps, weight_decay=λ)``: w ← w(1 − ηλ), then Adam
+``AdamL2(lr, …, weight_decay=λ)``         ``Adam(lr, betas, eps, weight_decay=λ)``: g ← g + λw, then Adam
 ``momentum_update(lr=η, beta=β)``         ``SGD(lr=η, momentum=β)`` when the velocities start at zero:
   heavy ball v ← βv − ηg; w ← w + v       v_t = −η·buf_t
 ``rmsprop_update(lr, alpha, epsilon)``    ``RMSprop(lr, alpha, eps=0)`` up to where ε sits: here it is
@@ -31,16 +36,18 @@ momentum with step size η·(1−β).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
 __all__ = [
-    "OptimizerTemplate",
+    "CourseOptimizer",
     "SGD",
     "SGDMomentum",
     "RMSprop",
     "Adam",
+    "AdamW",
+    "AdamL2",
     "OPTIMIZERS",
     "momentum_update",
     "rmsprop_update",
@@ -49,10 +56,10 @@ __all__ = [
 ]
 
 
-def _check_learning_rate(lr: float) -> float:
+def _check_learning_rate(lr: float, name: str = "lr") -> float:
     lr = float(lr)
     if not math.isfinite(lr) or lr < 0:
-        raise ValueError(f"learning rate must be a finite number ≥ 0, got {lr!r}")
+        raise ValueError(f"learning rate {name} must be a finite number ≥ 0, got {lr!r}")
     return lr
 
 
@@ -70,127 +77,199 @@ def _check_epsilon(value: float, name: str = "eps") -> float:
     return value
 
 
-class OptimizerTemplate:
-    """Base class: ``step()`` applies ``update_param(p)`` to every parameter that has a gradient.
+# How each hyper-parameter a course optimizer may hold is validated, in every param group.
+HYPER_PARAMETER_RULES: dict[str, Callable[[float, str], float]] = {
+    "lr": _check_learning_rate,
+    "momentum": _check_fraction,
+    "alpha": _check_fraction,
+    "beta1": _check_fraction,
+    "beta2": _check_fraction,
+    "eps": _check_epsilon,
+    "weight_decay": _check_epsilon,
+}
 
-    ``params``: an iterable of tensors (e.g. ``model.parameters()``); ``lr``: the learning rate η.
-    Subclasses keep per-parameter state in dicts keyed by the parameter tensor.
+
+class CourseOptimizer(torch.optim.Optimizer):
+    """A ``torch.optim.Optimizer`` whose ``step`` calls one method per parameter: ``update(p, grad, state, group)``.
+
+    ``params``: tensors (``model.parameters()``) or param groups (dicts with ``"params"`` and their own
+    settings); ``**defaults``: the hyper-parameters every group gets unless it sets its own, e.g.
+    ``lr=0.1``. Each group's values are checked once, when the group is added.
+
+    ``step`` walks ``self.param_groups``; for each parameter p with a gradient g it takes p's own state
+    dict ``self.state[p]`` (filled on first use with ``init_state(p)``) and calls
+    ``update(p, g, state, group)`` under ``torch.no_grad()``, which changes p and the state in place.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("the optimizer got an empty list of parameters")
-        self.lr = _check_learning_rate(lr)
+    def __init__(self, params: Iterable, **defaults):
+        super().__init__(params, defaults)
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients of the last backward pass (set ``p.grad`` to None, or to zeros)."""
-        for p in self.params:
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.detach_()
-                p.grad.zero_()
+    def add_param_group(self, param_group: dict) -> None:
+        """torch's ``add_param_group``, then every known hyper-parameter of the new group validated."""
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        for name, rule in HYPER_PARAMETER_RULES.items():
+            if name in group:
+                group[name] = rule(group[name], name)
+
+    def add_default(self, name: str, value: float) -> None:
+        """A hyper-parameter a subclass adds to its parent's: the default for new groups and for every group
+        that did not set its own (e.g. AdamW's ``weight_decay`` on top of Adam's)."""
+        rule = HYPER_PARAMETER_RULES.get(name, lambda v, _: v)
+        self.defaults[name] = rule(value, name)
+        for group in self.param_groups:
+            group[name] = rule(group.get(name, value), name)
+
+    def init_state(self, p: torch.Tensor) -> dict:
+        """The state of parameter ``p`` before its first step (e.g. zero moments); none by default."""
+        return {}
+
+    def update(self, p: torch.Tensor, grad: torch.Tensor, state: dict, group: dict) -> None:
+        """Change ``p`` in place from its gradient ``grad`` (same shape as p), its ``state`` and ``group``'s settings."""
+        raise NotImplementedError(f"{type(self).__name__} must define update(self, p, grad, state, group)")
 
     @torch.no_grad()
-    def step(self) -> None:
-        """Update every parameter that received a gradient, in place."""
-        for p in self.params:
-            if p.grad is not None:
-                self.update_param(p)
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients: use dense layers "
+                                       f"(e.g. nn.Embedding(sparse=False)) or torch.optim.SparseAdam")
+                state = self.state[p]
+                if not state:
+                    state.update(self.init_state(p))
+                self.update(p, p.grad, state, group)
+        return loss
 
-    def update_param(self, p: torch.Tensor) -> None:
-        """Change ``p`` in place using ``p.grad`` (and this optimizer's state for ``p``)."""
-        raise NotImplementedError("update_param must be implemented by a subclass of OptimizerTemplate")
 
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v}" for k, v in vars(self).items() if isinstance(v, (int, float)))
-        return f"{type(self).__name__}({settings})"
-
-
-class SGD(OptimizerTemplate):
+class SGD(CourseOptimizer):
     """Plain gradient descent: w ← w − η·g."""
 
-    def update_param(self, p: torch.Tensor) -> None:
-        p.add_(p.grad, alpha=-self.lr)
+    def __init__(self, params: Iterable, lr: float):
+        super().__init__(params, lr=lr)
+
+    def update(self, p, grad, state, group) -> None:
+        p.add_(grad, alpha=-group["lr"])
 
 
-class SGDMomentum(OptimizerTemplate):
+class SGDMomentum(CourseOptimizer):
     """Momentum as an exponential moving average of gradients: m ← βm + (1−β)g; w ← w − ηm.
 
     Same trajectory as ``torch.optim.SGD(lr=η·(1−β), momentum=β)`` (dampening 0), from the first step.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.9):
-        super().__init__(params, lr)
-        self.momentum = _check_fraction(momentum, "momentum")
-        self.param_momentum = {p: torch.zeros_like(p) for p in self.params}
+    def __init__(self, params: Iterable, lr: float, momentum: float = 0.9):
+        super().__init__(params, lr=lr, momentum=momentum)
 
-    def update_param(self, p: torch.Tensor) -> None:
-        m = self.param_momentum[p]
-        m.lerp_(p.grad, 1.0 - self.momentum)
-        p.add_(m, alpha=-self.lr)
+    def init_state(self, p):
+        return {"m": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group) -> None:
+        state["m"].lerp_(grad, 1.0 - group["momentum"])
+        p.add_(state["m"], alpha=-group["lr"])
 
 
-class RMSprop(OptimizerTemplate):
+class RMSprop(CourseOptimizer):
     """Per-parameter step sizes from a running mean of squared gradients (as ``torch.optim.RMSprop``).
 
-    s ← αs + (1−α)g²; w ← w − η·g / (√s + ε)
+    v ← αv + (1−α)g²; w ← w − η·g / (√v + ε)
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8):
-        super().__init__(params, lr)
-        self.alpha = _check_fraction(alpha, "alpha")
-        self.eps = _check_epsilon(eps)
-        self.param_sq_avg = {p: torch.zeros_like(p) for p in self.params}
+    def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8):
+        super().__init__(params, lr=lr, alpha=alpha, eps=eps)
 
-    def update_param(self, p: torch.Tensor) -> None:
-        s = self.param_sq_avg[p]
-        s.mul_(self.alpha).addcmul_(p.grad, p.grad, value=1.0 - self.alpha)
-        p.addcdiv_(p.grad, s.sqrt().add_(self.eps), value=-self.lr)
+    def init_state(self, p):
+        return {"v": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group) -> None:
+        v = state["v"]
+        v.mul_(group["alpha"]).addcmul_(grad, grad, value=1.0 - group["alpha"])
+        p.addcdiv_(grad, v.sqrt().add_(group["eps"]), value=-group["lr"])
 
 
-class Adam(OptimizerTemplate):
+class Adam(CourseOptimizer):
     """Adam (Kingma & Ba, 2015): momentum plus RMSprop, both bias-corrected (as ``torch.optim.Adam``).
 
-    m ← β₁m + (1−β₁)g; s ← β₂s + (1−β₂)g²; w ← w − η·(m/(1−β₁ᵗ)) / (√(s/(1−β₂ᵗ)) + ε)
+    t ← t + 1; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8):
-        super().__init__(params, lr)
-        self.beta1 = _check_fraction(beta1, "beta1")
-        self.beta2 = _check_fraction(beta2, "beta2")
-        self.eps = _check_epsilon(eps)
-        self.param_step = {p: 0 for p in self.params}
-        self.param_momentum = {p: torch.zeros_like(p) for p in self.params}
-        self.param_2nd_momentum = {p: torch.zeros_like(p) for p in self.params}
+    def __init__(self, params: Iterable, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
-    def update_param(self, p: torch.Tensor) -> None:
-        self.param_step[p] += 1
-        t = self.param_step[p]
-        m, s = self.param_momentum[p], self.param_2nd_momentum[p]
-        m.lerp_(p.grad, 1.0 - self.beta1)
-        s.mul_(self.beta2).addcmul_(p.grad, p.grad, value=1.0 - self.beta2)
-        bias_correction1 = 1.0 - self.beta1**t
-        bias_correction2_sqrt = math.sqrt(1.0 - self.beta2**t)
-        denominator = s.sqrt().div_(bias_correction2_sqrt).add_(self.eps)
-        p.addcdiv_(m, denominator, value=-self.lr / bias_correction1)
+    def init_state(self, p):
+        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group) -> None:
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["step"] += 1
+        t = state["step"]
+        state["m"].lerp_(grad, 1.0 - beta1)
+        state["v"].mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+        bias_correction1 = 1.0 - beta1**t
+        bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
+        denominator = state["v"].sqrt().div_(bias_correction2_sqrt).add_(group["eps"])
+        p.addcdiv_(state["m"], denominator, value=-group["lr"] / bias_correction1)
 
 
-class StepFunctionOptimizer(OptimizerTemplate):
-    """An optimizer whose whole step is a function ``step_function(params, lr)``, such as the ``sgd_step``
-    exercise of notebook 01 (p ← p − lr·p.grad, then p.grad ← None), so that it can drive ``train_model``."""
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``: decay first, w ← w − η·λ·w, then the Adam step.
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float, step_function=None):
-        super().__init__(params, lr)
+    The decay is decoupled from the gradient: it never enters m or v, so every weight shrinks by the same
+    factor (1 − ηλ) per step. torch multiplies λ by the learning rate η (the paper multiplies it by the
+    schedule's factor η_t/η instead, so its λ is about η times torch's).
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 1e-2):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.add_default("weight_decay", weight_decay)
+
+    def update(self, p, grad, state, group) -> None:
+        p.mul_(1.0 - group["lr"] * group["weight_decay"])
+        super().update(p, grad, state, group)
+
+
+class AdamL2(Adam):
+    """Adam on the loss J + (λ/2)‖w‖²: the gradient becomes g + λw before m and v see it.
+
+    This is ``torch.optim.Adam(weight_decay=λ)``. The decay λw is divided by √v̂ like any gradient, so
+    weights whose gradients were large decay less.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 1e-2):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.add_default("weight_decay", weight_decay)
+
+    def update(self, p, grad, state, group) -> None:
+        super().update(p, grad.add(p, alpha=group["weight_decay"]), state, group)
+
+
+class StepFunctionOptimizer(CourseOptimizer):
+    """An optimizer whose whole step is a function ``step_function(params, lr)``, called once per param group,
+    such as the ``sgd_step`` exercise of notebook 01 (p ← p − lr·p.grad, then p.grad ← None), so that it can
+    drive ``train_model``."""
+
+    def __init__(self, params: Iterable, lr: float, step_function: Callable | None = None):
+        super().__init__(params, lr=lr)
         self.step_function = step_function or sgd_step
 
-    def step(self) -> None:
-        self.step_function(self.params, self.lr)
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self.step_function(group["params"], group["lr"])
+        return loss
 
 
 OPTIMIZERS = {"SGD": SGD, "Momentum": SGDMomentum, "RMSprop": RMSprop, "Adam": Adam}
@@ -253,44 +332,3 @@ def sgd_step(params: Iterable[torch.Tensor], lr: float) -> None:
                 continue
             p.add_(p.grad, alpha=-lr)
             p.grad = None
-
-
-# Added for notebook 05 (appended so that the table above stays as it is):
-# ``AdamW(lr, …, weight_decay=λ)`` ≡ ``torch.optim.AdamW(lr, betas, eps, weight_decay=λ)``: w ← w(1 − ηλ), then Adam;
-# ``AdamL2(lr, …, weight_decay=λ)`` ≡ ``torch.optim.Adam(lr, betas, eps, weight_decay=λ)``: g ← g + λw, then Adam.
-__all__ += ["AdamW", "AdamL2"]
-
-
-class AdamW(Adam):
-    """AdamW (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``: decay first, w ← w − η·λ·w, then the Adam step.
-
-    The decay is decoupled from the gradient: it never enters m or v, so every weight shrinks by the same
-    factor (1 − ηλ) per step. torch multiplies λ by the learning rate η (the paper multiplies it by the
-    schedule's factor η_t/η instead, so its λ is about η times torch's).
-    """
-
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 1e-2):
-        super().__init__(params, lr, beta1, beta2, eps)
-        self.weight_decay = _check_epsilon(weight_decay, "weight_decay")
-
-    def update_param(self, p: torch.Tensor) -> None:
-        p.mul_(1.0 - self.lr * self.weight_decay)
-        super().update_param(p)
-
-
-class AdamL2(Adam):
-    """Adam on the loss J + (λ/2)‖w‖²: the gradient becomes g + λw before m and v see it (in place, in p.grad).
-
-    This is ``torch.optim.Adam(weight_decay=λ)``. The decay λw is divided by √v̂ like any gradient, so
-    weights whose gradients were large decay less.
-    """
-
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 1e-2):
-        super().__init__(params, lr, beta1, beta2, eps)
-        self.weight_decay = _check_epsilon(weight_decay, "weight_decay")
-
-    def update_param(self, p: torch.Tensor) -> None:
-        p.grad.add_(p, alpha=self.weight_decay)
-        super().update_param(p)

@@ -3,13 +3,17 @@
 ``train_model`` pipeline, one function per step:
 
 1. ``training_fingerprint``: a hash of everything that determines the result (model architecture and
-   initial weights, optimizer and its hyper-parameters, epochs, batch size, seed, data split);
+   initial weights, optimizer with its code, param groups and hyper-parameters, epochs, batch size,
+   seed, data split);
 2. ``load_cached_result``: reuse ``<dir>/<name>.json`` + ``<dir>/<name>.pt`` when the fingerprint
    matches (a corrupt or mismatched cache, or weights that do not fit the model, print one line and
    are retrained; the model keeps its initial weights);
-3. ``train_one_epoch`` over an ``InMemoryLoader`` and ``evaluate`` on the validation split, keeping
-   the weights of the best validation epoch;
-4. ``save_result``: the best weights as a state_dict, the history and the fingerprint as JSON.
+3. ``load_resume_point`` (with ``resume=True``): continue from ``<dir>/<name>.last.pt``, the state after
+   the last finished epoch of a run with the same settings (any number of epochs);
+4. ``train_one_epoch`` over an ``InMemoryLoader`` and ``evaluate`` on the validation split, keeping
+   the weights of the best validation epoch; after each epoch ``save_resume_point`` writes the model,
+   the optimizer's ``state_dict()``, the history and the random-number states to ``<name>.last.pt``;
+5. ``save_result``: the best weights as a state_dict, the history and the fingerprint as JSON.
 
 The loop is written for speed on a small CPU: minibatches are slices of tensors already in memory,
 and the running loss and accuracy are summed as tensors on the device and read back once per epoch
@@ -26,6 +30,7 @@ import json
 import math
 import re
 import time
+import types
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -217,13 +222,54 @@ def train_one_epoch(model: nn.Module, optimizer, loader: InMemoryLoader, loss_fn
     return loss_sum.item() / num_examples, correct.item() / num_examples
 
 
+def _plain_settings(settings: dict) -> dict:
+    return {key: value for key, value in settings.items() if isinstance(value, (bool, int, float, str, tuple))}
+
+
+def _hash_code(code: types.CodeType, digest) -> None:
+    """Feed a function's bytecode, names and constants (nested functions included) to ``digest``."""
+    digest.update(code.co_code)
+    digest.update(repr(code.co_names).encode())
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            _hash_code(constant, digest)
+        else:
+            digest.update(repr(constant).encode())
+
+
+def code_digest(optimizer) -> str:
+    """A hash of the code that makes the optimizer's steps: every function defined in its class and its bases
+    outside torch (a student's ``update`` included), and functions it holds (e.g. a ``step_function``).
+
+    Two optimizers of the same class name and settings whose code differs (the course's reference and a
+    student's answer) get different digests, so a cached run of one is never shown as the other's."""
+    digest = hashlib.sha256()
+    for cls in type(optimizer).__mro__:
+        if cls.__module__.split(".")[0] in ("torch", "builtins"):
+            continue
+        for name, value in sorted(vars(cls).items()):
+            function = getattr(value, "__func__", value)
+            if isinstance(getattr(function, "__code__", None), types.CodeType):
+                digest.update(name.encode())
+                _hash_code(function.__code__, digest)
+    for name, value in sorted(vars(optimizer).items()):
+        if isinstance(getattr(value, "__code__", None), types.CodeType):
+            digest.update(name.encode())
+            _hash_code(value.__code__, digest)
+    return digest.hexdigest()[:16]
+
+
 def _describe_optimizer(optimizer) -> dict:
-    """The optimizer's class and hyper-parameters (torch.optim ``defaults`` or numeric attributes)."""
+    """The optimizer's class, code digest and hyper-parameters: torch.optim ``defaults`` and each param group's
+    settings with its size, or the numeric attributes of an object that is not a torch optimizer."""
     settings = getattr(optimizer, "defaults", None)
+    description = {"class": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}",
+                   "code": code_digest(optimizer)}
     if not isinstance(settings, dict):
-        settings = vars(optimizer)
-    plain = {key: value for key, value in settings.items() if isinstance(value, (bool, int, float, str, tuple))}
-    return {"class": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}", **plain}
+        return {**description, **_plain_settings(vars(optimizer))}
+    groups = [{**_plain_settings(group), "sizes": [list(p.shape) for p in group["params"]]}
+              for group in getattr(optimizer, "param_groups", [])]
+    return {**description, **_plain_settings(settings), "param_groups": groups}
 
 
 def _state_digest(model: nn.Module) -> str:
@@ -258,6 +304,73 @@ def training_fingerprint(model, optimizer, data: FashionMNISTTensors, *, epochs,
     }
     text = json.dumps(settings, sort_keys=True, default=str)
     return {**json.loads(text), "hash": hashlib.sha256(text.encode()).hexdigest()[:16]}
+
+
+def resume_key(fingerprint: dict) -> str:
+    """The fingerprint's hash without the number of epochs: runs that differ only in length share it."""
+    settings = {key: value for key, value in fingerprint.items() if key not in ("hash", "epochs")}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def resume_path(name: str, checkpoint_dir: str | Path | None = None) -> Path:
+    """``<dir>/<name>.last.pt``: the state after the last finished epoch of the run called ``name``."""
+    weights_path, _ = checkpoint_paths(name, checkpoint_dir)
+    return weights_path.with_suffix(".last.pt")
+
+
+@dataclass
+class ResumePoint:
+    """Where a run stands after ``epoch`` finished epochs: everything needed to go on exactly as it would have."""
+
+    epoch: int
+    history: dict[str, list[float]]
+    best_epoch: int
+    best_state: dict
+    seconds: float
+
+
+def save_resume_point(path: Path, key: str, point: ResumePoint, model: nn.Module, optimizer,
+                      generator: torch.Generator) -> None:
+    """Write the model, ``optimizer.state_dict()``, the history, the best weights so far and the global and
+    shuffling random-number states to ``path`` (written to a temporary file first, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = {"key": key, "epoch": point.epoch, "history": point.history, "best_epoch": point.best_epoch,
+             "best_state": point.best_state, "seconds": point.seconds, "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "torch_rng": torch.get_rng_state(),
+             "shuffle_rng": generator.get_state()}
+    partial = path.with_suffix(".partial")
+    torch.save(saved, partial)
+    partial.replace(path)
+
+
+def load_resume_point(path: Path, key: str, name: str, epochs: int, model: nn.Module, optimizer,
+                      generator: torch.Generator) -> ResumePoint | None:
+    """Load the state saved in ``path`` into the model, the optimizer and the random-number generators, and
+    return where the run stands; None (and one printed line where one is owed) when there is nothing to resume."""
+    if not path.exists():
+        return None
+    try:
+        saved = torch.load(path, map_location=_device_of(model), weights_only=True)
+        if saved["key"] != key:
+            print(f"The saved state of '{name}' was made with other settings; training from the start.")
+            return None
+        if saved["epoch"] >= int(epochs):
+            print(f"The saved state of '{name}' is already at epoch {saved['epoch']} of {epochs}; training from "
+                  f"the start.")
+            return None
+        mismatch = _state_mismatch(model, saved["model"])
+        if mismatch is not None:
+            print(f"The saved state of '{name}' does not fit this model ({mismatch}); training from the start.")
+            return None
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        torch.set_rng_state(saved["torch_rng"])
+        generator.set_state(saved["shuffle_rng"])
+    except Exception as error:
+        print(f"The saved state of '{name}' is unreadable ({type(error).__name__}); training from the start.")
+        return None
+    print(f"Resuming '{name}' after epoch {saved['epoch']} of {epochs}.")
+    return ResumePoint(saved["epoch"], saved["history"], saved["best_epoch"], saved["best_state"], saved["seconds"])
 
 
 def checkpoint_paths(name: str, checkpoint_dir: str | Path | None = None) -> tuple[Path, Path]:
@@ -340,6 +453,7 @@ def train_model(
     name: str,
     checkpoint_dir: str | Path | None = None,
     retrain: bool = False,
+    resume: bool = False,
     seed: int = 42,
     progress: bool = True,
     loss_fn=None,
@@ -353,6 +467,10 @@ def train_model(
     with the same ``name`` and the same settings (see ``training_fingerprint``) returns the cached
     result, with ``from_cache=True``, unless ``retrain``. A NaN/inf training loss stops the run with a
     one-line message (``diverged=True``, see ``has_diverged``). ``loss_fn(logits, targets)`` defaults to cross-entropy.
+
+    After every epoch the model, the optimizer's ``state_dict()`` (when it has one, as every torch.optim
+    optimizer does) and the random-number states are saved to ``<name>.last.pt``. With ``resume=True`` a run with the same settings continues from there (after an
+    interruption, or to train longer): its history is the one an uninterrupted run would have had.
     """
     loss_fn = loss_fn or F.cross_entropy
     model.to(data.device)
@@ -367,10 +485,14 @@ def train_model(
 
     generator = set_seed(seed)
     loader = InMemoryLoader(data.train_x, data.train_y, batch_size, shuffle=True, generator=generator)
-    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-    best_epoch, best_state, diverged = 0, copy.deepcopy(model.state_dict()), False
-    start = time.perf_counter()
-    bar = tqdm(range(1, int(epochs) + 1), desc=str(name), unit="epoch", disable=not progress, leave=True)
+    run_key, last_path = resume_key(fingerprint), resume_path(name, checkpoint_dir)
+    point = load_resume_point(last_path, run_key, name, epochs, model, optimizer, generator) if resume else None
+    if point is None:
+        point = ResumePoint(0, {key: [] for key in HISTORY_KEYS}, 0, copy.deepcopy(model.state_dict()), 0.0)
+    history, best_epoch, best_state, diverged = point.history, point.best_epoch, point.best_state, False
+    start = time.perf_counter() - point.seconds
+    bar = tqdm(range(point.epoch + 1, int(epochs) + 1), desc=str(name), unit="epoch", disable=not progress,
+               leave=True, initial=point.epoch, total=int(epochs))
     for epoch in bar:
         train_loss, train_acc = train_one_epoch(model, optimizer, loader, loss_fn)
         if has_diverged(train_loss):
@@ -382,6 +504,9 @@ def train_model(
             history[key].append(value)
         if best_epoch == 0 or val_acc > history["val_acc"][best_epoch - 1]:
             best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
+        if callable(getattr(optimizer, "state_dict", None)):
+            point = ResumePoint(epoch, history, best_epoch, best_state, time.perf_counter() - start)
+            save_resume_point(last_path, run_key, point, model, optimizer, generator)
         bar.set_postfix(train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
     bar.close()
     seconds = time.perf_counter() - start

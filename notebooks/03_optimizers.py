@@ -21,7 +21,8 @@
 #
 # Two tutorials are this notebook's sources, and are called by these names below: "the UvA
 # tutorial", the UvA Deep Learning course's Tutorial 4, *Optimization and Initialization* (Phillip
-# Lippe, CC BY-SA 4.0: the optimizer template, the test surfaces and their learning rates), and "the
+# Lippe, CC BY-SA 4.0: SGD, momentum and Adam written from scratch as one update rule each, the
+# test surfaces and their learning rates), and "the
 # Neuromatch tutorial", Neuromatch Academy's Deep Learning W1D5, *Optimization techniques*
 # (Gallego-Posada, Mitliagkas et al., CC BY 4.0: the two-parameter slice, the momentum and RMSprop
 # exercises, overparameterization). Both are cited at the end.
@@ -60,7 +61,7 @@ from course_lib.experiments.momentum import MomentumExperiment, heavy_ball_paths
 from course_lib.experiments.newton import newton_optimum
 from course_lib.experiments.overparameterization import PerturbedInits, default_subset
 from course_lib.experiments.surfaces import STEEP_OPTIMA_CENTERS, SurfaceRuns, run_trajectory
-from course_lib.optimizers import SGD, OptimizerTemplate, SGDMomentum
+from course_lib.optimizers import SGD, CourseOptimizer, SGDMomentum
 from course_lib.optimizers import Adam as ReferenceAdam
 from course_lib.optimizers import momentum_update as reference_momentum_update
 from course_lib.optimizers import rmsprop_update as reference_rmsprop_update
@@ -69,6 +70,7 @@ from course_lib.seeding import set_seed
 from course_lib.widgets import momentum_demo, overparameterization_demo, surface_demo
 from course_lib.widgets.common import show_figure
 from course_lib.widgets.momentum import draw_momentum
+from course_lib.widgets.optimizer_state import show_param_groups_and_state
 from course_lib.widgets.surfaces import draw_coordinates, draw_surface_runs
 
 generator = set_seed(42)
@@ -92,19 +94,24 @@ torch.set_num_threads(1)
 #
 # $$w_t = w_{t-1} - \eta\, g_t .$$
 #
-# Because only $f$ changes, course_lib writes every optimizer on one template: `step()` loops over
-# the parameters that received a gradient and calls `update_param(p)`, which each optimizer
-# implements. `zero_grad()` forgets the gradients of the previous step. Here is the template and
-# the whole of SGD:
+# Because only $f$ changes, every optimizer in this course is a real PyTorch optimizer, a subclass
+# of `torch.optim.Optimizer`, written on one small base class of the course, `CourseOptimizer`. Its
+# `step()` walks the optimizer's *param groups* and, for each parameter `p` that received a
+# gradient, calls one method, `update(p, grad, state, group)`, which each optimizer implements:
+# `grad` is `p.grad`, `state` is the parameter's own dict of remembered values, and `group` holds
+# the hyper-parameters (`group["lr"]`, …). `zero_grad()`, `state_dict()` and learning-rate
+# schedulers come from `torch.optim.Optimizer` unchanged. Here is the base class's `step` and the
+# whole of SGD:
 
 # %%
-print(inspect.getsource(OptimizerTemplate.step))
+print(inspect.getsource(CourseOptimizer.step))
 print(inspect.getsource(SGD))
 
 # %% [markdown]
 # `step` runs under `torch.no_grad()`, so the update itself is not recorded by autograd, and
-# `p.add_` changes the parameter in place, so the model keeps pointing at the same tensor. Any
-# optimizer with state keeps it in a dict keyed by the parameter, e.g. `self.velocity[p]`.
+# `p.add_` changes the parameter in place, so the model keeps pointing at the same tensor. An
+# optimizer with state says what it starts from in `init_state(p)` (for momentum, a zero velocity);
+# `step` creates it the first time `p` is updated and passes the same dict to every later call.
 #
 # ## 2. A convex problem: logistic regression on 500 images
 #
@@ -656,42 +663,62 @@ plt.show()
 # %% [markdown]
 # ### Exercise: `Adam`
 #
-# - **What to write:** the method `update_param(p)` of the class below. The constructor is given: it
-#   stores the hyper-parameters and, per parameter, the step count $t$ (`param_step`) and the two
-#   moments (`param_momentum`, `param_2nd_momentum`), in dicts keyed by the parameter. `step()` from
-#   `OptimizerTemplate` calls `update_param(p)` under `torch.no_grad()` for every parameter with a
-#   gradient.
+# - **What to write:** the body of `update(self, p, grad, state, group)` in the class below. The
+#   constructor and `init_state` are given: the constructor hands the hyper-parameters to
+#   `CourseOptimizer`, which keeps them in the param group, and `init_state(p)` says what each
+#   parameter starts from, the step count $t$ = `state["step"]` = 0 and the two moments
+#   `state["m"]`, `state["v"]`, zeros of `p`'s shape. `step()` calls `update` under
+#   `torch.no_grad()` for every parameter with a gradient, always with that parameter's own `state`.
 # - **The math:** $t \leftarrow t + 1$; $m \leftarrow \beta_1 m + (1-\beta_1) g$; $v \leftarrow \beta_2 v + (1-\beta_2) g^2$;
 #   $\hat m = m/(1-\beta_1^t)$, $\hat v = v/(1-\beta_2^t)$; $w \leftarrow w - \eta\, \hat m/(\sqrt{\hat v} + \epsilon)$,
-#   with $g$ = `p.grad` (ε outside the square root here, as in `torch.optim.Adam`).
-# - **Signature:** `Adam(params, lr, beta1=0.9, beta2=0.999, eps=1e-8)`; `update_param(self, p) -> None`
-#   changes `p` and its state in place (or stores new tensors back in the dicts).
+#   with $g$ = `grad`, $\eta$ = `group["lr"]`, $\beta_1$ = `group["beta1"]`, $\beta_2$ = `group["beta2"]`,
+#   $\epsilon$ = `group["eps"]` (ε outside the square root, as in `torch.optim.Adam`).
+# - **Signature:** `Adam(params, lr, beta1=0.9, beta2=0.999, eps=1e-8)`;
+#   `update(self, p, grad, state, group) -> None` changes `p` in place and keeps $t$, $m$, $v$ in
+#   `state` (change them in place, or store the new values back: `state["m"] = …`).
 # - **Example:** `optimizer = Adam([w], lr=0.1)`, then per step `optimizer.zero_grad()`, `loss.backward()`,
 #   `optimizer.step()`.
-# - **The check tries:** two linear problems whose gradients it controls (default betas, and
-#   β₁ = 0.8, β₂ = 0.95, ε = 1e-7) for four steps and a small regression for five, against
-#   course_lib's Adam after every step, and names the usual slips (no bias correction, betas swapped,
-#   state not kept between steps, …).
-# - **Tools:** the dicts' entries for `p`, in-place tensor methods, `torch.sqrt` (or `Tensor.sqrt`).
+# - **The check tries:** three linear problems whose gradients it controls (default betas;
+#   β₁ = 0.8, β₂ = 0.95, ε = 1e-7; and a large ε = 0.5, where it matters on which side of the square
+#   root ε sits) for four steps and a small regression for five, against course_lib's Adam after
+#   every step, and names the usual slips (no bias correction, betas swapped, state not kept
+#   between steps, …). Then it tries your class as PyTorch code will use it: two param groups with
+#   their own `lr` and betas, and a `state_dict()` saved from one optimizer and loaded into a new one.
+# - **Tools:** `state[...]` and `group[...]`, in-place tensor methods, `torch.sqrt` (or `Tensor.sqrt`).
 
 # %% course={"exercise": "Adam"}
-class Adam(OptimizerTemplate):
+class Adam(CourseOptimizer):
     """Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)."""
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.param_step = {p: 0 for p in self.params}
-        self.param_momentum = {p: torch.zeros_like(p) for p in self.params}
-        self.param_2nd_momentum = {p: torch.zeros_like(p) for p in self.params}
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
-    def update_param(self, p):
-        raise NotImplementedError("Exercise: Adam.update_param")
+    def init_state(self, p):
+        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group):
+        raise NotImplementedError("Exercise: Adam.update")
 
 
 # %%
 adam_works = check_adam(Adam)
 save_passed("Adam", Adam, adam_works)  # notebook 05 builds its AdamW on your Adam once it passes
+
+# %% [markdown]
+# ### Param groups and state: where a PyTorch optimizer keeps things
+#
+# Your class is now an ordinary PyTorch optimizer, so it keeps its numbers where every
+# `torch.optim` optimizer does. `optimizer.param_groups` is a list of dicts, one per group of
+# parameters, each holding its parameters and its own hyper-parameters; a learning-rate scheduler
+# changes `group["lr"]` there, and two groups can have different settings (notebook 05 gives
+# biases a group without weight decay). `optimizer.state[p]` is the dict your `update` receives as
+# `state`. `optimizer.state_dict()` saves both, so a training run can be stopped and resumed. Two
+# steps on a tiny problem, weights and bias in two groups with their own learning rates
+# (your Adam if it passed its check, else course_lib's):
+
+# %%
+adam_class = student_or_reference(Adam, adam_works, ReferenceAdam, name="Adam")
+show_param_groups_and_state(adam_class)
 
 # %% [markdown]
 # ## 7. Surfaces that need momentum, and surfaces that need adaptive steps
@@ -703,7 +730,6 @@ save_passed("Adam", Adam, adam_works)  # notebook 05 builds its AdamW on your Ad
 # toy surfaces are very gentle away from their ravine and wells, so they need far bigger steps.
 
 # %%
-adam_class = student_or_reference(Adam, adam_works, ReferenceAdam, name="Adam")
 surface_runs = SurfaceRuns(optimizers={"Adam": lambda params, lr: adam_class(params, lr=lr)})
 
 

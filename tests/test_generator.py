@@ -148,14 +148,14 @@ def test_both_notebooks_carry_the_grading_metadata(fixture_root):
 
 def test_exercise_id_is_the_outermost_def_or_class_around_an_unnamed_region(tmp_path):
     source = tmp_path / "01_class.py"
-    source.write_text("# %%\nclass Adam:\n    def update_param(self, p):\n        # BEGIN SOLUTION\n"
+    source.write_text("# %%\nclass Adam:\n    def update(self, p, grad, state, group):\n        # BEGIN SOLUTION\n"
                       "        return p\n        # END SOLUTION\n")
     root = make_root(tmp_path / "repo", source)
     assert generate(root) == 0
 
     (cell,) = nbformat.read(root / "notebooks" / "01_class.ipynb", as_version=4).cells
     assert cell.metadata.course == {"exercise": "Adam"}
-    assert cell.source.endswith('raise NotImplementedError("Exercise: Adam.update_param")')
+    assert cell.source.endswith('raise NotImplementedError("Exercise: Adam.update")')
 
 
 def test_student_py_keeps_the_grading_metadata_and_the_solution_py_pair_does_not(fixture_root):

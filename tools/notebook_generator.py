@@ -31,7 +31,7 @@ Grading metadata (read by `course-grade`, never by students): every generated .i
 `metadata["course"] = {"notebook": "NN_name"}`, and each exercise cell (a code cell holding a region)
 `metadata["course"] = {"exercise": "<id>"}`, in the solution and the student notebook alike. The id
 is the region's name (`# BEGIN SOLUTION name`) if given, else the outermost def/class around the
-region (`Adam` for a region inside `Adam.update_param`: the object its check receives), else the
+region (`Adam` for a region inside `Adam.update`: the object its check receives), else the
 region's number. The student `.py` keeps both (a YAML header and `course={...}` on the cell line), so a
 submitted .py is graded like the .ipynb; the solution notebook's jupytext filters leave them out of
 its paired `solutions/NN_name.py`, which stays the hand-written source.

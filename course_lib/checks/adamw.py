@@ -1,4 +1,4 @@
-"""Self-check for the AdamW exercise: a subclass of (the student's) Adam whose ``update_param`` decays, then steps.
+"""Self-check for the AdamW exercise: a subclass of (the student's) Adam whose ``update`` decays, then steps.
 
 w ← w − η·λ·w; then Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·m̂/(√v̂ + ε). It must match
 ``torch.optim.AdamW(params, lr=η, betas=(β₁, β₂), eps=ε, weight_decay=λ)``. The reference it runs next to is
@@ -13,31 +13,41 @@ check should answer at once).
 2. After all steps, a mismatch is replayed against known mistakes (the decay added to the gradient, as L2 in Adam; the
    decay not scaled by η; decayed after the step; divided by √v̂; …) to name the one that was made.
 3. A fifth case trains a small tanh regression for five steps, where gradients depend on the weights.
+4. Two param groups, the second without decay (weight_decay = 0, as for biases and normalization weights),
+   and a ``state_dict()`` → new optimizer → ``load_state_dict()`` round trip.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import torch
 
-from course_lib.checks._optimizer_class import construct_optimizer, linear_loss, take_step
+from course_lib.checks._optimizer_class import (
+    StudentClass,
+    check_param_groups,
+    check_state_dict_round_trip,
+    construct_optimizer,
+    linear_loss,
+    linear_problem,
+    require_optimizer_class,
+    take_step,
+)
 from course_lib.checks._runner import (
     Wrong,
     all_close,
     all_equal,
     all_finite,
-    describe,
     max_difference,
     self_check,
 )
 from course_lib.checks._stateful import RegressionProblem
 from course_lib.optimizers import AdamW as ReferenceAdamW
-from course_lib.optimizers import OptimizerTemplate
 
-SIGNATURE = "AdamW(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2)"
-HINT = f"read the error's last line in your class; the constructor is {SIGNATURE}"
+SIGNATURE = ("AdamW(params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2); "
+             "update(self, p, grad, state, group)")
+EXERCISE = StudentClass("AdamW", SIGNATURE, f"read the error's last line in your class; {SIGNATURE}")
+GROUP_SETTINGS = [{"weight_decay": 0.5}, {"weight_decay": 0.0}]
 DEFAULTS = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2}
 LINEAR_CASES = (
     {"lr": 0.05, "weight_decay": 0.5},
@@ -46,7 +56,6 @@ LINEAR_CASES = (
     {},
 )
 LINEAR_STEPS, REGRESSION_STEPS = 4, 5
-SHAPES = ((3, 4), (5,))
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ MISTAKES = (
     DecayMistake("there is no weight decay: before the Adam step, shrink the weight, p ← p − lr·weight_decay·p",
                  "none"),
     DecayMistake("the weight_decay given to the constructor is not used (the decay looks like the default 1e-2): "
-                 "store it in __init__ (self.weight_decay = weight_decay) and use it in update_param",
+                 "read it from the param group in update (group['weight_decay'])",
                  "before", default_decay=True),
 )
 
@@ -109,35 +118,21 @@ def _replay(mistake: DecayMistake, start, gradients, hyper) -> list[list[torch.T
     return trajectory
 
 
-def _require_optimizer_class(cls: object) -> None:
-    if isinstance(cls, OptimizerTemplate):
-        raise Wrong("pass the class itself, check_adamw(AdamW), not an optimizer object made from it")
-    if not inspect.isclass(cls):
-        raise Wrong(f"expected your AdamW class, but got {describe(cls)}")
-    if not issubclass(cls, OptimizerTemplate):
-        raise Wrong("AdamW should subclass the Adam above, class AdamW(Adam), so that step(), zero_grad() and "
-                    "the Adam update come with it")
+def _require_adamw_class(cls: object) -> None:
+    require_optimizer_class(cls, EXERCISE, "AdamW should subclass the Adam above, class AdamW(Adam), so that step(), "
+                            "zero_grad(), param groups and the Adam update come with it")
 
 
 def _reference(params: list[torch.Tensor], hyper: dict) -> ReferenceAdamW:
     return ReferenceAdamW(params, **{**DEFAULTS, **hyper})
 
 
-def _construct(cls: type, params: list[torch.Tensor], hyper: dict) -> OptimizerTemplate:
-    return construct_optimizer(cls, params, hyper, HINT, SIGNATURE, keep="the one Adam inherits from OptimizerTemplate")
+def _construct(cls: type, params: list, hyper: dict):
+    return construct_optimizer(cls, params, hyper, EXERCISE)
 
 
 def _take_step(optimizer, params: list[torch.Tensor], loss_of, student: bool) -> list[torch.Tensor]:
-    return take_step(optimizer, params, loss_of, student, HINT, SIGNATURE)
-
-
-def _linear_problem(seed: int) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
-    """Start weights N(0, 1) and LINEAR_STEPS gradient lists with entries of size 0.1 to about 20, random signs."""
-    generator = torch.Generator().manual_seed(seed)
-    start = [torch.randn(shape, generator=generator) for shape in SHAPES]
-    gradients = [[torch.sign(torch.randn(shape, generator=generator)) * (0.1 + torch.randn(shape, generator=generator).exp())
-                  for shape in SHAPES] for _ in range(LINEAR_STEPS)]
-    return start, gradients
+    return take_step(optimizer, params, loss_of, student, EXERCISE)
 
 
 def _run_reference(start, gradients, hyper) -> list[list[torch.Tensor]]:
@@ -154,8 +149,9 @@ def _diagnose_linear(hyper, start, gradients, trajectory, expected, step) -> str
     """Why the student's trajectory (all steps) first differs from the reference at ``step``."""
     previous = start if step == 0 else trajectory[step - 1]
     if all_equal(trajectory[step], previous):
-        return (f"the parameters did not change in step {step + 1}: decay p in place (p.mul_(…) or p.data -= …), "
-                f"then call the Adam update (super().update_param(p))")
+        return (f"the parameters did not change in step {step + 1}: decay p in place (p.mul_(…)), then pass p itself "
+                f"on to the Adam update (super().update(p, grad, state, group)); a line like p = p − … makes a new "
+                f"tensor, so the decay and the Adam step change that copy and the parameter stays as it was")
     for mistake in MISTAKES:
         replay = _replay(mistake, start, gradients, hyper)
         if all(all_close(a, b) for a, b in zip(trajectory, replay, strict=True)):
@@ -169,7 +165,7 @@ def _diagnose_linear(hyper, start, gradients, trajectory, expected, step) -> str
 
 
 def _check_linear_case(cls, case_number: int, hyper: dict) -> None:
-    start, gradients = _linear_problem(seed=555 + case_number)
+    start, gradients = linear_problem(seed=555 + case_number, steps=LINEAR_STEPS)
     expected = _run_reference(start, gradients, hyper)
     params = [w.clone().requires_grad_() for w in start]
     optimizer = _construct(cls, params, hyper)
@@ -196,9 +192,12 @@ def _check_regression_case(cls) -> None:
 @self_check("AdamW")
 def check_adamw(adamw_class: object) -> str:
     """Check an AdamW class step by step against torch.optim.AdamW; name decay mistakes."""
-    _require_optimizer_class(adamw_class)
+    _require_adamw_class(adamw_class)
     for case_number, hyper in enumerate(LINEAR_CASES):
         _check_linear_case(adamw_class, case_number, hyper)
     _check_regression_case(adamw_class)
+    check_param_groups(adamw_class, ReferenceAdamW, EXERCISE, {"lr": 0.05}, GROUP_SETTINGS, seed=560)
+    check_state_dict_round_trip(adamw_class, EXERCISE, {"lr": 0.05, "weight_decay": 0.5}, seed=561)
     return (f"matches torch.optim.AdamW over {LINEAR_STEPS}–{REGRESSION_STEPS} successive steps on "
-            f"{len(LINEAR_CASES) + 1} cases, defaults included, with the decay decoupled from the gradient")
+            f"{len(LINEAR_CASES) + 1} cases, defaults included, with the decay decoupled from the gradient; it also "
+            f"leaves a weight_decay = 0 param group undecayed and survives a state_dict() round trip")

@@ -132,8 +132,8 @@ class DecayComparison:
         first = linear[0].weight
         moments = None
         if keep_moments:
-            t = optimizer.param_step[first]
-            moments = (optimizer.param_2nd_momentum[first] / (1 - optimizer.beta2**t)).detach().numpy().copy()
+            state, beta2 = optimizer.state[first], optimizer.param_groups[0]["beta2"]
+            moments = (state["v"] / (1 - beta2 ** state["step"])).detach().numpy().copy()
         return DecayRun(key[0], key[1], np.array([float(layer.weight.detach().norm()) for layer in linear]),
                         np.array(accuracies, dtype=float), np.array(losses, dtype=float),
                         first.detach().numpy().copy(), moments, diverged)

@@ -177,13 +177,9 @@ class RangeTestResult:
 
 
 def set_learning_rate(optimizer, lr: float) -> None:
-    """Set the learning rate of a ``torch.optim`` optimizer (every param group) or a course_lib one (``.lr``)."""
-    groups = getattr(optimizer, "param_groups", None)
-    if groups is not None:
-        for group in groups:
-            group["lr"] = lr
-    else:
-        optimizer.lr = lr
+    """Set the learning rate of every param group of a ``torch.optim`` optimizer (course_lib's included)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def lr_range_test(make_optimizer: Callable, x: torch.Tensor, y: torch.Tensor, name: str = "", *,

@@ -19,25 +19,25 @@ from course_lib.optimizers import Adam as ReferenceAdam
 
 NOTEBOOK_03_ADAM = '''
 import torch
-from course_lib.optimizers import OptimizerTemplate
+from course_lib.optimizers import CourseOptimizer
 
-class Adam(OptimizerTemplate):
+class Adam(CourseOptimizer):
     """Adam, as a student writes it in notebook 03."""
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.param_step = {p: 0 for p in self.params}
-        self.param_momentum = {p: torch.zeros_like(p) for p in self.params}
-        self.param_2nd_momentum = {p: torch.zeros_like(p) for p in self.params}
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
-    def update_param(self, p):
-        self.param_step[p] += 1
-        t = self.param_step[p]
-        m, v = self.param_momentum[p], self.param_2nd_momentum[p]
-        m.mul_(self.beta1).add_((1 - self.beta1) * p.grad)
-        v.mul_(self.beta2).add_((1 - self.beta2) * p.grad**2)
-        p -= self.lr * (m / (1 - self.beta1**t)) / (torch.sqrt(v / (1 - self.beta2**t)) + self.eps)
+    def init_state(self, p):
+        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group):
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["m"], state["v"]
+        m.mul_(beta1).add_((1 - beta1) * grad)
+        v.mul_(beta2).add_((1 - beta2) * grad**2)
+        p -= group["lr"] * (m / (1 - beta1**t)) / (torch.sqrt(v / (1 - beta2**t)) + group["eps"])
 '''
 
 
@@ -76,7 +76,7 @@ def test_a_class_from_a_cell_round_trips(tmp_checkpoint_dir, capsys):
     save_passed("Adam", student_adam, True)
     assert capsys.readouterr().out == ""
     saved = exercise_path("Adam").read_text()
-    assert "from course_lib.optimizers import OptimizerTemplate" in saved and "import torch" in saved
+    assert "from course_lib.optimizers import CourseOptimizer" in saved and "import torch" in saved
     loaded = load_passed("Adam", check_adam, ReferenceAdam, where="notebook 03")
     assert "Using your Adam from notebook 03" in said(capsys)
     assert loaded is not ReferenceAdam and loaded is not student_adam and loaded.__name__ == "Adam"

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_lib.checks import check_adam
-from course_lib.optimizers import SGD, Adam, OptimizerTemplate
+from course_lib.optimizers import SGD, Adam, CourseOptimizer
 
 
 def verdict(answer, capsys):
@@ -16,98 +16,141 @@ def verdict(answer, capsys):
     return passed, lines[0]
 
 
-class DictAdam(OptimizerTemplate):
-    """The tutorial's layout: three dicts keyed by the parameter, out-of-place arithmetic."""
+class NotebookAdam(CourseOptimizer):
+    """The notebook's given constructor and state, with out-of-place arithmetic stored back in the state."""
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.param_step = {p: 0 for p in self.params}
-        self.param_momentum = {p: torch.zeros_like(p.data) for p in self.params}
-        self.param_2nd_momentum = {p: torch.zeros_like(p.data) for p in self.params}
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
-    def update_param(self, p):
-        self.param_step[p] += 1
-        t = self.param_step[p]
-        self.param_momentum[p] = self.beta1 * self.param_momentum[p] + (1 - self.beta1) * p.grad
-        self.param_2nd_momentum[p] = self.beta2 * self.param_2nd_momentum[p] + (1 - self.beta2) * p.grad**2
-        m_hat = self.param_momentum[p] / (1 - self.beta1**t)
-        v_hat = self.param_2nd_momentum[p] / (1 - self.beta2**t)
-        p.data -= self.lr * m_hat / (torch.sqrt(v_hat) + self.eps)
+    def init_state(self, p):
+        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group):
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["step"] += 1
+        t = state["step"]
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        m_hat = state["m"] / (1 - beta1**t)
+        v_hat = state["v"] / (1 - beta2**t)
+        p -= group["lr"] * m_hat / (torch.sqrt(v_hat) + group["eps"])
 
 
-class LazyStateAdam(OptimizerTemplate):
-    """State created on first use, in-place arithmetic, ε inside the square root, one shared step count."""
+class TutorialAdam(CourseOptimizer):
+    """The UvA tutorial's Adam, its arithmetic line for line, moved onto update(p, grad, state, group)."""
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr)
-        self.betas, self.eps = (beta1, beta2), eps
-        self.state = {}
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
-    def update_param(self, p):
-        state = self.state.setdefault(p, {"t": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)})
+    def init_state(self, p):
+        return {"step": 0, "momentum": torch.zeros_like(p.data), "2nd_momentum": torch.zeros_like(p.data)}
+
+    def update(self, p, grad, state, group):
+        state["step"] += 1
+        state["momentum"] = (1 - group["beta1"]) * grad + group["beta1"] * state["momentum"]
+        state["2nd_momentum"] = (1 - group["beta2"]) * (grad) ** 2 + group["beta2"] * state["2nd_momentum"]
+        bias_correction_1 = 1 - group["beta1"] ** state["step"]
+        bias_correction_2 = 1 - group["beta2"] ** state["step"]
+        p_2nd_mom = state["2nd_momentum"] / bias_correction_2
+        p_mom = state["momentum"] / bias_correction_1
+        p_lr = group["lr"] / (torch.sqrt(p_2nd_mom) + group["eps"])
+        p_update = p_lr * p_mom
+        p.add_(-p_update)
+
+
+class LazyStateAdam(CourseOptimizer):
+    """State created inside update on first use, in-place arithmetic, the bias corrections folded into the step."""
+
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+
+    def update(self, p, grad, state, group):
+        if not state:
+            state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
         state["t"] += 1
-        beta1, beta2 = self.betas
-        state["m"].mul_(beta1).add_(p.grad, alpha=1 - beta1)
-        state["v"].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
-        step = self.lr * math.sqrt(1 - beta2 ** state["t"]) / (1 - beta1 ** state["t"])
-        p.sub_(step * state["m"] / torch.sqrt(state["v"] + self.eps**2))
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["m"].mul_(beta1).add_(grad, alpha=1 - beta1)
+        state["v"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step = group["lr"] / (1 - beta1 ** state["t"])
+        denominator = (state["v"] / (1 - beta2 ** state["t"])).sqrt() + group["eps"]
+        p.sub_(step * state["m"] / denominator)
 
 
-@pytest.mark.parametrize("answer", [Adam, DictAdam, LazyStateAdam])
+@pytest.mark.parametrize("answer", [Adam, NotebookAdam, TutorialAdam, LazyStateAdam])
 def test_correct_classes_pass(answer, capsys):
     passed, line = verdict(answer, capsys)
     assert passed, line
     assert line.startswith("Adam: correct")
+    assert "two param groups" in line and "state_dict()" in line
 
 
 def variant(**changes):
-    """A DictAdam with one thing changed, as a student might write it."""
+    """A NotebookAdam with one thing changed, as a student might write it."""
 
-    class Variant(DictAdam):
-        def update_param(self, p):
-            beta1, beta2 = (self.beta2, self.beta1) if changes.get("swap") else (self.beta1, self.beta2)
+    class Variant(NotebookAdam):
+        def update(self, p, grad, state, group):
+            beta1, beta2 = (group["beta2"], group["beta1"]) if changes.get("swap") else (group["beta1"], group["beta2"])
             if changes.get("reset"):
-                self.param_momentum[p] = torch.zeros_like(p)
-                self.param_2nd_momentum[p] = torch.zeros_like(p)
+                state["m"], state["v"] = torch.zeros_like(p), torch.zeros_like(p)
             if changes.get("shared_count"):
                 self.count = getattr(self, "count", 0) + 1
                 t = self.count
             elif changes.get("t_fixed"):
                 t = 1
             else:
-                self.param_step[p] += 1
-                t = self.param_step[p]
-            g = p.grad
+                state["step"] += 1
+                t = state["step"]
             weight1, weight2 = (1.0, 1.0) if changes.get("no_one_minus") else (1 - beta1, 1 - beta2)
-            m = self.param_momentum[p] = beta1 * self.param_momentum[p] + weight1 * g
-            v = self.param_2nd_momentum[p] = beta2 * self.param_2nd_momentum[p] + weight2 * (
-                g if changes.get("not_squared") else g * g)
+            m = state["m"] = beta1 * state["m"] + weight1 * grad
+            v = state["v"] = beta2 * state["v"] + weight2 * (grad if changes.get("not_squared") else grad * grad)
             m_hat = m if changes.get("no_m_correction") else m / (1 - beta1**t)
             v_hat = v if changes.get("no_v_correction") else v / (1 - beta2**t)
-            denominator = v_hat if changes.get("no_sqrt") else torch.sqrt(v_hat)
+            root = v_hat if changes.get("no_sqrt") else torch.sqrt(v_hat)
+            denominator = torch.sqrt(v_hat + group["eps"]) if changes.get("eps_inside") else root + group["eps"]
             sign = -1.0 if changes.get("uphill") else 1.0
-            p.data -= sign * self.lr * m_hat / (denominator + self.eps)
+            p -= sign * group["lr"] * m_hat / denominator
 
     return Variant
 
 
-class HardCodedBetas(DictAdam):
-    def update_param(self, p):
-        self.beta1, self.beta2, self.eps = 0.9, 0.999, 1e-8
-        super().update_param(p)
+class HardCodedBetas(NotebookAdam):
+    def update(self, p, grad, state, group):
+        super().update(p, grad, state, {**group, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8})
 
 
-class ZeroStartCount(DictAdam):
-    def update_param(self, p):
-        self.param_step[p] -= 1
-        super().update_param(p)
-        self.param_step[p] += 1
+class ZeroStartCount(NotebookAdam):
+    def update(self, p, grad, state, group):
+        state["step"] -= 1
+        super().update(p, grad, state, group)
+        state["step"] += 1
 
 
-class NotInPlace(DictAdam):
-    def update_param(self, p):
-        p = p - self.lr * p.grad
+class NotInPlace(NotebookAdam):
+    def update(self, p, grad, state, group):
+        p = p - group["lr"] * grad
+
+
+class SettingsFromConstructor(NotebookAdam):
+    """Reads every hyper-parameter from attributes set in __init__: right for one group, wrong for two."""
+
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.settings = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps}
+
+    def update(self, p, grad, state, group):
+        super().update(p, grad, state, self.settings)
+
+
+class StateOnTheOptimizer(NotebookAdam):
+    """Keeps m, v and t in dicts of its own keyed by the parameter: right until a state_dict() round trip."""
+
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, lr, beta1, beta2, eps)
+        self.own_state = {}
+
+    def update(self, p, grad, state, group):
+        own = self.own_state.setdefault(p, self.init_state(p))
+        super().update(p, grad, own, group)
 
 
 @pytest.mark.parametrize(("answer", "key_words"), [
@@ -117,15 +160,18 @@ class NotInPlace(DictAdam):
     (variant(no_v_correction=True), ["v is not bias-corrected"]),
     (variant(no_m_correction=True), ["m is not bias-corrected"]),
     (variant(not_squared=True), ["squared gradient"]),
-    (variant(no_sqrt=True), ["square root"]),
+    (variant(no_sqrt=True), ["square root is missing"]),
     (variant(no_one_minus=True), ["(1 − β) factors"]),
-    (variant(reset=True, t_fixed=True), ["m, v and t are not kept"]),
+    (variant(reset=True, t_fixed=True), ["m, v and t are not kept", "state['m'] = …"]),
     (variant(reset=True), ["m and v are not kept"]),
-    (variant(t_fixed=True), ["step counter t is not kept"]),
-    (variant(shared_count=True), ["once per parameter"]),
-    (HardCodedBetas, ["constructor are not used"]),
+    (variant(t_fixed=True), ["step counter t is not kept", "state['step']"]),
+    (variant(shared_count=True), ["once per parameter", "state['step']"]),
+    (variant(eps_inside=True), ["ε sits inside the square root", "√v̂ + ε"]),
+    (HardCodedBetas, ["constructor are not used", "group['beta1']"]),
     (ZeroStartCount, ["NaN or inf", "t = 1"]),
-    (NotInPlace, ["did not change", "in place"]),
+    (NotInPlace, ["did not change", "in place", "p = p − … makes a new tensor"]),
+    (SettingsFromConstructor, ["two param groups", "own settings are ignored", "group['lr']"]),
+    (StateOnTheOptimizer, ["state_dict()", "load_state_dict()", "keep everything update remembers"]),
 ])
 def test_mistakes_are_named(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)
@@ -135,23 +181,23 @@ def test_mistakes_are_named(answer, key_words, capsys):
         assert words in line, line
 
 
-class Stub(OptimizerTemplate):
+class Stub(CourseOptimizer):
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr)
+        super().__init__(params, lr=lr)
         raise NotImplementedError("Exercise: Adam")
 
 
-class NoUpdate(OptimizerTemplate):
+class NoUpdate(CourseOptimizer):
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr)
+        super().__init__(params, lr=lr)
 
 
-class PositionalBetas(DictAdam):
+class PositionalBetas(NotebookAdam):
     def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, lr, *betas, eps)
 
 
-class NotATemplate:
+class NotAnOptimizer:
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         pass
 
@@ -160,7 +206,8 @@ class NotATemplate:
     (Stub, ["Adam: not implemented yet"]),
     (NoUpdate, ["Adam: not implemented yet"]),
     (PositionalBetas, ["TypeError", "beta1", "Adam(params, lr, beta1=0.9, beta2=0.999, eps=1e-8)"]),
-    (NotATemplate, ["subclass OptimizerTemplate"]),
+    (NotAnOptimizer, ["subclass CourseOptimizer"]),
+    (torch.optim.Adam, ["subclass CourseOptimizer"]),
     (SGD, ["after step 1", "differ from the reference"]),
     (Adam([torch.zeros(1, requires_grad=True)], lr=0.1), ["pass the class itself"]),
     (lambda params, lr: None, ["expected your Adam class", "a function"]),
@@ -172,9 +219,9 @@ def test_errors_and_wrong_types_become_one_sentence(answer, key_words, capsys):
         assert words in line, line
 
 
-class Float64Update(DictAdam):
-    def update_param(self, p):
-        super().update_param(p)
+class Float64Update(NotebookAdam):
+    def update(self, p, grad, state, group):
+        super().update(p, grad, state, group)
         p.data = p.data.double()
 
 
@@ -184,17 +231,9 @@ def test_a_parameter_that_changes_dtype_is_named(capsys):
     assert "parameter 0 has dtype torch.float64, expected torch.float32" in line
 
 
-class EpsilonInsideRoot(DictAdam):
-    """ε inside the square root, as in the RMSprop exercise: a harmless difference that must pass."""
-
-    def update_param(self, p):
-        self.param_step[p] += 1
-        t = self.param_step[p]
-        m = self.param_momentum[p].mul_(self.beta1).add_((1 - self.beta1) * p.grad)
-        v = self.param_2nd_momentum[p].mul_(self.beta2).add_((1 - self.beta2) * p.grad**2)
-        p.sub_(self.lr * (m / (1 - self.beta1**t)) / torch.sqrt(v / (1 - self.beta2**t) + self.eps))
-
-
-def test_epsilon_inside_the_square_root_passes(capsys):
-    passed, line = verdict(EpsilonInsideRoot, capsys)
-    assert passed, line
+def test_the_large_epsilon_case_tells_the_two_placements_apart():
+    """With ε = 0.5 and |g| ≥ 0.1, √v̂ + ε and √(v̂ + ε) differ by far more than the check's tolerance."""
+    v_hat = torch.tensor([0.01, 1.0, 400.0])
+    outside, inside = v_hat.sqrt() + 0.5, (v_hat + 0.5).sqrt()
+    assert torch.all((outside - inside).abs() / outside > 1e-3)
+    assert not math.isclose(float(outside[0]), float(inside[0]), rel_tol=0.1)

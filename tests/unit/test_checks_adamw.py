@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_lib.checks import check_adamw
-from course_lib.optimizers import Adam, AdamL2, AdamW, OptimizerTemplate
+from course_lib.optimizers import Adam, AdamL2, AdamW, CourseOptimizer
 
 
 def verdict(answer, capsys):
@@ -14,64 +14,72 @@ def verdict(answer, capsys):
     return passed, lines[0]
 
 
-class NotebookAdam(OptimizerTemplate):
-    """Notebook 03's layout: three dicts keyed by the parameter, out-of-place arithmetic."""
+class NotebookAdam(CourseOptimizer):
+    """Notebook 03's given constructor and state, out-of-place arithmetic stored back in the state."""
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.param_step = {p: 0 for p in self.params}
-        self.param_momentum = {p: torch.zeros_like(p) for p in self.params}
-        self.param_2nd_momentum = {p: torch.zeros_like(p) for p in self.params}
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
-    def update_param(self, p):
-        self.param_step[p] += 1
-        t = self.param_step[p]
-        self.param_momentum[p] = self.beta1 * self.param_momentum[p] + (1 - self.beta1) * p.grad
-        self.param_2nd_momentum[p] = self.beta2 * self.param_2nd_momentum[p] + (1 - self.beta2) * p.grad**2
-        m_hat = self.param_momentum[p] / (1 - self.beta1**t)
-        v_hat = self.param_2nd_momentum[p] / (1 - self.beta2**t)
-        p.data -= self.lr * m_hat / (torch.sqrt(v_hat) + self.eps)
+    def init_state(self, p):
+        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group):
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["step"] += 1
+        t = state["step"]
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        p -= group["lr"] * (state["m"] / (1 - beta1**t)) / (torch.sqrt(state["v"] / (1 - beta2**t)) + group["eps"])
 
 
 class StudentAdamW(NotebookAdam):
-    """On the notebook-03 layout, with the decay written through .data."""
+    """Notebook 05's given constructor, with the decay written as p -= …"""
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
         super().__init__(params, lr, beta1, beta2, eps)
-        self.weight_decay = weight_decay
+        self.add_default("weight_decay", weight_decay)
 
-    def update_param(self, p):
-        p.data -= self.lr * self.weight_decay * p.data
-        super().update_param(p)
+    def update(self, p, grad, state, group):
+        p -= group["lr"] * group["weight_decay"] * p
+        super().update(p, grad, state, group)
 
 
 def variant(mode):
     """A StudentAdamW with its decay written the way a student might get it wrong."""
 
     class Variant(StudentAdamW):
-        def update_param(self, p):
-            lam, lr = self.weight_decay, self.lr
+        def update(self, p, grad, state, group):
+            lam, lr = group["weight_decay"], group["lr"]
             if mode == "coupled":
-                p.grad = p.grad + lam * p.data
+                grad = grad + lam * p
             elif mode == "unscaled":
-                p.data -= lam * p.data
+                p -= lam * p
             elif mode == "uphill":
-                p.data += lr * lam * p.data
+                p += lr * lam * p
             elif mode == "twice":
-                p.data -= lr * lam * p.data
-                p.data -= lr * lam * p.data
+                p -= lr * lam * p
+                p -= lr * lam * p
             elif mode == "default":
-                p.data -= lr * 1e-2 * p.data
-            before = p.data.clone()
-            NotebookAdam.update_param(self, p)
+                p -= lr * 1e-2 * p
+            elif mode == "constructor":
+                p -= lr * self.defaults["weight_decay"] * p
+            before = p.clone()
+            NotebookAdam.update(self, p, grad, state, group)
             if mode == "after":
-                p.data -= lr * lam * p.data
+                p -= lr * lam * p
             if mode == "adaptive":
-                v_hat = self.param_2nd_momentum[p] / (1 - self.beta2 ** self.param_step[p])
-                p.data -= lr * lam * before / (torch.sqrt(v_hat) + self.eps)
+                v_hat = state["v"] / (1 - group["beta2"] ** state["step"])
+                p -= lr * lam * before / (torch.sqrt(v_hat) + group["eps"])
 
     return Variant
+
+
+class Rebinds(StudentAdamW):
+    """The slip of issue 23: p = p − … rebinds the name, then the Adam step changes the copy."""
+
+    def update(self, p, grad, state, group):
+        p = p - group["lr"] * group["weight_decay"] * p
+        super().update(p, grad, state, group)
 
 
 class RequiresLr(StudentAdamW):
@@ -80,8 +88,8 @@ class RequiresLr(StudentAdamW):
 
 
 class NotImplementedYet(StudentAdamW):
-    def update_param(self, p):
-        raise NotImplementedError("Exercise: AdamW.update_param")
+    def update(self, p, grad, state, group):
+        raise NotImplementedError("Exercise: AdamW.update")
 
 
 @pytest.mark.parametrize("answer", [AdamW, StudentAdamW])
@@ -89,6 +97,7 @@ def test_correct_classes_pass(answer, capsys):
     passed, line = verdict(answer, capsys)
     assert passed, line
     assert line.startswith("AdamW: correct")
+    assert "weight_decay = 0 param group" in line
 
 
 @pytest.mark.parametrize(("answer", "key_words"), [
@@ -100,7 +109,9 @@ def test_correct_classes_pass(answer, capsys):
     (variant("uphill"), ["grow instead of decaying"]),
     (variant("twice"), ["twice"]),
     (variant("none"), ["no weight decay"]),
-    (variant("default"), ["weight_decay given to the constructor is not used"]),
+    (variant("default"), ["weight_decay given to the constructor is not used", "group['weight_decay']"]),
+    (variant("constructor"), ["two param groups", "own settings are ignored"]),
+    (Rebinds, ["did not change", "p = p − … makes a new tensor"]),
     (Adam, ["keep the exercise's signature"]),
     (RequiresLr, ["keep the exercise's signature"]),
     (NotImplementedYet, ["not implemented yet"]),

@@ -100,11 +100,14 @@ def test_range_test_reads_a_learning_rate_off_the_curve(fashion_data, unchanged_
                       lr_min=1.0, lr_max=0.1)
 
 
-def test_set_learning_rate_handles_both_kinds_of_optimizer():
-    course, native = SGD([torch.zeros(1, requires_grad=True)], lr=1.0), torch.optim.SGD([torch.zeros(1)], lr=1.0)
+def test_set_learning_rate_sets_every_param_group():
+    weights, biases = torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)
+    course = SGD([{"params": [weights]}, {"params": [biases], "lr": 3.0}], lr=1.0)
+    native = torch.optim.SGD([torch.zeros(1)], lr=1.0)
     set_learning_rate(course, 0.5)
     set_learning_rate(native, 0.25)
-    assert course.lr == 0.5 and native.param_groups[0]["lr"] == 0.25
+    assert [group["lr"] for group in course.param_groups] == [0.5, 0.5]
+    assert native.param_groups[0]["lr"] == 0.25
 
 
 @pytest.fixture(scope="module")

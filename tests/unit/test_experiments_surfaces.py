@@ -19,7 +19,7 @@ from course_lib.experiments.surfaces import (
     steep_optima,
     surface_grid,
 )
-from course_lib.optimizers import OPTIMIZERS, SGD, Adam, OptimizerTemplate
+from course_lib.optimizers import OPTIMIZERS, SGD, Adam
 
 
 def run_course_optimizer(surface_name: str, optimizer_name: str) -> np.ndarray:
@@ -143,10 +143,10 @@ def tutorial_runs():
 
 
 def test_a_diverging_optimizer_is_one_sentence():
-    class Exploding(OptimizerTemplate):
+    class Exploding(SGD):
         """A broken update that multiplies the weights instead of stepping: w ← 1e10·w."""
 
-        def update_param(self, p):
+        def update(self, p, grad, state, group):
             p.mul_(1e10)
 
     runs = SurfaceRuns(optimizers={"Adam": lambda params, lr: Exploding(params, lr=lr)}, max_steps=20)

@@ -149,9 +149,9 @@ def test_the_notebook_is_found_by_metadata_then_title_never_by_file_name(tmp_pat
 
 def test_exercise_cells_last_copy_definition_fallback_missing_and_stub(course):
     adam = next(exercise for exercise in course.notebooks["03_optimizers"].exercises if exercise.id == "Adam")
-    tagged = Cell("code", "class Adam(OptimizerTemplate):\n    pass", {"course": {"exercise": "Adam"}})
-    second = Cell("code", "class Adam(OptimizerTemplate):\n    x = 2", {"course": {"exercise": "Adam"}})
-    untagged = Cell("code", "class Adam(OptimizerTemplate):\n    y = 3")
+    tagged = Cell("code", "class Adam(CourseOptimizer):\n    pass", {"course": {"exercise": "Adam"}})
+    second = Cell("code", "class Adam(CourseOptimizer):\n    x = 2", {"course": {"exercise": "Adam"}})
+    untagged = Cell("code", "class Adam(CourseOptimizer):\n    y = 3")
 
     chosen = job_exercise(Notebook([tagged, untagged, second], {}), adam, 1)
     assert chosen.code == second.source and "2 cells carry this exercise's id" in chosen.note

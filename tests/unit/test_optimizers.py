@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,7 +13,9 @@ from course_lib.optimizers import (
     OPTIMIZERS,
     SGD,
     Adam,
-    OptimizerTemplate,
+    AdamL2,
+    AdamW,
+    CourseOptimizer,
     RMSprop,
     SGDMomentum,
     momentum_update,
@@ -201,11 +205,11 @@ def test_step_skips_parameters_without_gradient():
     (used**2).sum().backward()
     optimizer.step()
     assert torch.all(used < 1) and torch.equal(unused.detach(), torch.ones(3))
-    assert optimizer.param_step[unused] == 0
+    assert optimizer.state[used]["step"] == 1 and unused not in optimizer.state
 
 
 @pytest.mark.parametrize("set_to_none", [True, False])
-def test_zero_grad(set_to_none):
+def test_zero_grad_of_plain_sgd(set_to_none):
     p = torch.ones(2, requires_grad=True)
     optimizer = SGD([p], lr=0.1)
     (3 * p).sum().backward()
@@ -213,18 +217,21 @@ def test_zero_grad(set_to_none):
     assert p.grad is None if set_to_none else torch.equal(p.grad, torch.zeros(2))
 
 
-def test_template_requires_update_param():
+def test_base_class_requires_update():
     p = torch.ones(2, requires_grad=True)
     p.sum().backward()
-    with pytest.raises(NotImplementedError):
-        OptimizerTemplate([p], lr=0.1).step()
+    with pytest.raises(NotImplementedError, match=r"update\(self, p, grad, state, group\)"):
+        CourseOptimizer([p], lr=0.1).step()
 
 
-def test_state_is_kept_per_parameter():
+def test_state_is_kept_per_parameter_once_it_has_stepped():
     params = [torch.ones(2, requires_grad=True), torch.ones(3, requires_grad=True)]
     optimizer = SGDMomentum(params, lr=0.1, momentum=0.9)
-    assert set(optimizer.param_momentum) == set(params)
-    assert [optimizer.param_momentum[p].shape for p in params] == [(2,), (3,)]
+    assert len(optimizer.state) == 0
+    sum((p**2).sum() for p in params).backward()
+    optimizer.step()
+    assert set(optimizer.state) == set(params)
+    assert [optimizer.state[p]["m"].shape for p in params] == [(2,), (3,)]
 
 
 @pytest.mark.parametrize("lr", [float("nan"), float("inf"), -1.0])
@@ -252,3 +259,162 @@ def test_bad_hyperparameters_are_clear_errors():
 
 def test_registry_names_the_four_classes():
     assert OPTIMIZERS == {"SGD": SGD, "Momentum": SGDMomentum, "RMSprop": RMSprop, "Adam": Adam}
+
+
+# torch.optim interplay: param groups, state_dict, zero_grad, schedulers, closures, sparse gradients --------------
+
+TORCH_TWINS = [
+    (lambda ps: SGD(ps, lr=0.2), lambda ps: torch.optim.SGD(ps, lr=0.2)),
+    (lambda ps: SGDMomentum(ps, lr=0.2, momentum=0.8),
+     lambda ps: torch.optim.SGD(ps, lr=0.2 * 0.2, momentum=0.8)),
+    (lambda ps: RMSprop(ps, lr=1e-2, alpha=0.9, eps=1e-6),
+     lambda ps: torch.optim.RMSprop(ps, lr=1e-2, alpha=0.9, eps=1e-6, foreach=False)),
+    (lambda ps: Adam(ps, lr=1e-2, beta1=0.8, beta2=0.95, eps=1e-6),
+     lambda ps: torch.optim.Adam(ps, lr=1e-2, betas=(0.8, 0.95), eps=1e-6, foreach=False)),
+    (lambda ps: AdamW(ps, lr=1e-2, weight_decay=0.3), lambda ps: torch.optim.AdamW(ps, lr=1e-2, weight_decay=0.3,
+                                                                                     foreach=False)),
+    (lambda ps: AdamL2(ps, lr=1e-2, weight_decay=0.3), lambda ps: torch.optim.Adam(ps, lr=1e-2, weight_decay=0.3,
+                                                                                     foreach=False)),
+]
+TWIN_IDS = ["SGD", "SGDMomentum", "RMSprop", "Adam", "AdamW", "AdamL2"]
+
+
+def two_groups(model: nn.Module, **second) -> list[dict]:
+    """Weights in one group, biases in another with its own settings (``second``)."""
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+    return [{"params": weights}, {"params": biases, **second}]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), TORCH_TWINS, ids=TWIN_IDS)
+def test_two_param_groups_with_their_own_lr_match_torch(ours, theirs):
+    def grouped(make):
+        def make_optimizer(params):
+            model = make_model()
+            optimizer = make(two_groups(model))
+            optimizer.param_groups[1]["lr"] *= 0.1
+            if "weight_decay" in optimizer.param_groups[1]:
+                optimizer.param_groups[1]["weight_decay"] = 0.0
+            return model, optimizer
+        return make_optimizer
+
+    trajectories = []
+    for make in (ours, theirs):
+        model, optimizer = grouped(make)(None)
+        x, y = make_batch()
+        for _ in range(20):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        trajectories.append([p.detach().clone() for p in model.parameters()])
+    assert_parameters_moved(trajectories[0])
+    assert_same_parameters(*trajectories)
+
+
+def test_a_param_group_setting_is_validated_like_a_constructor_argument():
+    model = make_model()
+    with pytest.raises(ValueError, match="beta1"):
+        Adam(two_groups(model, beta1=1.5), lr=0.1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        AdamW(two_groups(model, weight_decay=-1.0), lr=0.1)
+
+
+def test_adamw_no_decay_group_keeps_its_zero_and_others_get_the_default():
+    optimizer = AdamW(two_groups(make_model(), weight_decay=0.0), lr=0.1, weight_decay=0.05)
+    assert [group["weight_decay"] for group in optimizer.param_groups] == [0.05, 0.0]
+    assert optimizer.defaults["weight_decay"] == 0.05
+
+
+@pytest.mark.parametrize(("ours", "theirs"), TORCH_TWINS, ids=TWIN_IDS)
+def test_state_dict_round_trip_resumes_exactly(ours, theirs):
+    x, y = make_batch()
+
+    def steps(model, optimizer, count):
+        for _ in range(count):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+    straight = make_model()
+    straight_optimizer = ours(straight.parameters())
+    steps(straight, straight_optimizer, 6)
+
+    first = make_model()
+    first_optimizer = ours(first.parameters())
+    steps(first, first_optimizer, 3)
+    saved_state = copy.deepcopy(first_optimizer.state_dict())
+    resumed = make_model()
+    resumed.load_state_dict(first.state_dict())
+    resumed_optimizer = ours(resumed.parameters())
+    resumed_optimizer.load_state_dict(saved_state)
+    steps(resumed, resumed_optimizer, 3)
+    assert_same_parameters(list(resumed.parameters()), list(straight.parameters()), atol=0)
+
+
+def test_state_dict_survives_torch_save_and_load(tmp_path):
+    model = make_model()
+    optimizer = Adam(model.parameters(), lr=0.01)
+    x, y = make_batch()
+    F.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    torch.save(optimizer.state_dict(), tmp_path / "adam.pt")
+    loaded = torch.load(tmp_path / "adam.pt", weights_only=True)
+    fresh = Adam(make_model().parameters(), lr=0.5)
+    fresh.load_state_dict(loaded)
+    assert fresh.param_groups[0]["lr"] == 0.01
+    assert all(state["step"] == 1 for state in fresh.state.values())
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+@pytest.mark.parametrize("make", [lambda ps: Adam(ps, lr=0.1), lambda ps: torch.optim.Adam(ps, lr=0.1)],
+                         ids=["course", "torch"])
+def test_zero_grad_behaves_as_torchs(make, set_to_none):
+    p = torch.ones(2, requires_grad=True)
+    optimizer = make([p])
+    (3 * p).sum().backward()
+    optimizer.zero_grad(set_to_none=set_to_none)
+    assert p.grad is None if set_to_none else torch.equal(p.grad, torch.zeros(2))
+
+
+def test_lambda_lr_drives_a_course_optimizer_like_torchs():
+    factors = lambda step: min(1.0, (step + 1) / 4)
+    used = {}
+    for name, make in (("course", lambda ps: Adam(ps, lr=0.1)), ("torch", lambda ps: torch.optim.Adam(ps, lr=0.1))):
+        model, (x, y) = make_model(), make_batch()
+        optimizer = make(model.parameters())
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
+        lrs = []
+        for _ in range(6):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            scheduler.step()
+        used[name] = (lrs, [p.detach().clone() for p in model.parameters()])
+    assert used["course"][0] == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.1, 0.1])
+    assert used["course"][0] == used["torch"][0]
+    assert_same_parameters(used["course"][1], used["torch"][1], atol=1e-9)
+
+
+def test_step_evaluates_a_closure_and_returns_its_loss():
+    model, (x, y) = make_model(), make_batch()
+    optimizer = SGD(model.parameters(), lr=0.1)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        return loss
+
+    before = closure().item()
+    assert optimizer.step(closure).item() == pytest.approx(before)
+    assert F.cross_entropy(model(x), y).item() < before
+
+
+def test_sparse_gradients_get_a_one_line_error():
+    embedding = nn.Embedding(10, 3, sparse=True)
+    optimizer = Adam(embedding.parameters(), lr=0.1)
+    embedding(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(RuntimeError, match="does not support sparse gradients") as caught:
+        optimizer.step()
+    assert "\n" not in str(caught.value)

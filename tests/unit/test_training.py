@@ -1,6 +1,7 @@
 """train_model / evaluate: learning, the best-epoch checkpoint, the result cache and its failure modes."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -221,3 +222,81 @@ def test_train_minibatches_stops_after_max_steps_across_epochs():
     run = training.train_minibatches(model, torch.optim.SGD(model.parameters(), lr=0.01), _tiny_loader(), epochs=3,
                                      max_steps=6)
     assert run.losses.shape == (6,) and run.diverged_at is None
+
+
+def course_adam(lr=1e-3):
+    from course_lib.optimizers import Adam
+
+    return lambda params: Adam(params, lr=lr)
+
+
+def test_a_longer_run_resumes_from_a_shorter_one_exactly(data, tmp_path, capsys):
+    straight = train(data, tmp_path / "straight", make_optimizer=course_adam(), epochs=4)
+    train(data, tmp_path / "resumed", make_optimizer=course_adam(), epochs=2)
+    resumed = train(data, tmp_path / "resumed", make_optimizer=course_adam(), epochs=4, resume=True)
+    assert "Resuming 'tiny' after epoch 2 of 4." in capsys.readouterr().out
+    assert resumed.history == straight.history
+    assert (resumed.best_epoch, resumed.test_acc, resumed.test_loss) == (straight.best_epoch, straight.test_acc,
+                                                                         straight.test_loss)
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(data, tmp_path, capsys):
+    calls = {"count": 0}
+    batches_per_epoch = -(-len(data.train_y) // 256)
+
+    def interrupted_loss(logits, targets):
+        calls["count"] += 1
+        if calls["count"] == 2 * batches_per_epoch + 2:
+            raise KeyboardInterrupt
+        return F.cross_entropy(logits, targets)
+
+    def plain_loss(logits, targets):
+        return F.cross_entropy(logits, targets)
+
+    interrupted_loss.__qualname__ = plain_loss.__qualname__ = "cross_entropy"
+    straight = train(data, tmp_path / "straight", make_optimizer=course_adam(), epochs=4, loss_fn=plain_loss)
+    with pytest.raises(KeyboardInterrupt):
+        train(data, tmp_path / "cut", make_optimizer=course_adam(), epochs=4, loss_fn=interrupted_loss)
+    resumed = train(data, tmp_path / "cut", make_optimizer=course_adam(), epochs=4, resume=True, loss_fn=plain_loss)
+    assert re.search(r"Resuming .tiny. after epoch [123] of 4", capsys.readouterr().out)
+    assert resumed.history == straight.history
+
+
+def test_resume_holds_the_optimizer_state_and_refuses_other_settings(data, tmp_path, capsys):
+    train(data, tmp_path, make_optimizer=course_adam(), epochs=1)
+    saved = torch.load(training.resume_path("tiny", tmp_path), weights_only=True)
+    assert saved["epoch"] == 1 and all(state["step"] > 0 for state in saved["optimizer"]["state"].values())
+    train(data, tmp_path, make_optimizer=course_adam(lr=2e-3), epochs=2, resume=True)
+    assert "made with other settings; training from the start" in capsys.readouterr().out
+    training.resume_path("tiny", tmp_path).write_bytes(b"not a checkpoint")
+    result = train(data, tmp_path, make_optimizer=course_adam(), epochs=2, resume=True, retrain=True)
+    assert "unreadable" in capsys.readouterr().out and len(result.history["val_acc"]) == 2
+
+
+def test_the_fingerprint_tells_a_students_optimizer_from_the_reference(data):
+    from course_lib.optimizers import SGD, StepFunctionOptimizer, sgd_step
+
+    def my_sgd_step(params, lr):
+        for p in params:
+            p.data -= lr * p.grad
+            p.grad = None
+
+    def fingerprint(make_optimizer):
+        model = small_model()
+        return training.training_fingerprint(model, make_optimizer(model.parameters()), data, epochs=1,
+                                             batch_size=32, seed=0, loss_fn=F.cross_entropy)["hash"]
+
+    reference = fingerprint(lambda ps: StepFunctionOptimizer(ps, lr=0.1, step_function=sgd_step))
+    assert reference == fingerprint(lambda ps: StepFunctionOptimizer(ps, lr=0.1, step_function=sgd_step))
+    assert reference != fingerprint(lambda ps: StepFunctionOptimizer(ps, lr=0.1, step_function=my_sgd_step))
+
+    class SGD(SGD):  # noqa: F811 - a student's class with the reference's name
+        def update(self, p, grad, state, group):
+            p.sub_(grad * group["lr"])
+
+    from course_lib.optimizers import SGD as ReferenceSGD
+
+    assert fingerprint(lambda ps: ReferenceSGD(ps, lr=0.1)) != fingerprint(lambda ps: SGD(ps, lr=0.1))
+    grouped = fingerprint(lambda ps: ReferenceSGD([{"params": list(ps)[:1]}, {"params": list(ps)[1:], "lr": 0.5}],
+                                                  lr=0.1))
+    assert grouped != fingerprint(lambda ps: ReferenceSGD(ps, lr=0.1))

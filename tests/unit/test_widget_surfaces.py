@@ -10,7 +10,7 @@ import pytest
 
 from course_lib.errors import CourseInputError
 from course_lib.experiments.surfaces import SurfaceRuns
-from course_lib.optimizers import OptimizerTemplate
+from course_lib.optimizers import SGD
 from course_lib.widgets.surfaces import draw_surface_runs, surface_demo
 
 matplotlib.use("Agg")
@@ -84,10 +84,10 @@ def test_nan_learning_rate_gives_a_one_line_message_and_the_next_value_renders(d
 
 
 def test_a_diverging_optimizer_is_reported_in_one_line():
-    class Exploding(OptimizerTemplate):
+    class Exploding(SGD):
         """A broken update that multiplies the weights instead of stepping: w ← 1e10·w."""
 
-        def update_param(self, p):
+        def update(self, p, grad, state, group):
             p.mul_(1e10)
 
     ui = surface_demo(runs=SurfaceRuns(optimizers={"Adam": Exploding}, max_steps=20), num_steps=20)
