@@ -43,6 +43,7 @@ lint: setup
 
 notebooks: setup
 	$(PY) -m tools.notebook_generator $(if $(CHECK),--check,)
+	$(PY) -m tools.references $(if $(CHECK),--check,)
 
 solutions: data
 	$(PY) -m tools.run_solutions
@@ -57,6 +58,7 @@ links: setup
 check: setup
 	$(BIN)/ruff check .
 	$(PY) -m tools.notebook_generator --check
+	$(PY) -m tools.references --check
 	$(QUICK_ENV) bash tools/pytest_allow_empty.sh -q -n $(TEST_WORKERS) -m "not slow and not browser" tests
 
 # The whole suite in one pytest run on every core (pytest-xdist; a notebook's cells stay together in one

@@ -534,8 +534,8 @@ assert weight_gradients[4] / weight_gradients[3] > weight_gradients[3] / weight_
 # telescope to 128/512, the widths at the two ends, however many 256-wide layers sit in between.
 # Per unit, the gradient's variance just follows the widths; summed over all units of a layer's input
 # (variance × width) the equal-variance rule keeps it: $\frac{1}{4}\cdot\frac{512}{128} = 1$.
-# Xavier's compromise halves the per-unit imbalance ($\frac{4}{9}$ instead of $\frac{1}{4}$) at the
-# price of the slow forward growth above.
+# Xavier's compromise shrinks the per-unit gradient variance 2.25-fold ($\frac{4}{9}$) instead of
+# 4-fold ($\frac{1}{4}$), at the price of the slow forward growth above.
 #
 # The weight gradients $\partial J/\partial W$ grow more steeply, almost 40-fold from Linear 1 to
 # Linear 5. A weight gradient is a layer's output gradient times its input,

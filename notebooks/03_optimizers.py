@@ -213,8 +213,11 @@ plt.show()
 # $(tW, tb)$ with $t \to \infty$, makes every margin larger and the cross-entropy smaller, towards 0
 # but never reaching it: the unregularized loss has **no finite minimizer**, and gradient descent
 # would run forever with $\lVert W \rVert$ growing. Adding a small L2 term, $J(W, b) +
-# \tfrac{\lambda}{2}\lVert W \rVert^2$, makes the objective strictly convex in $W$ and the minimizer
-# exists and is unique. Both, on our 500 images (L-BFGS, a quasi-Newton method, runs each to its end):
+# \tfrac{\lambda}{2}\lVert W \rVert^2$, makes the objective strictly convex in $W$, and a minimizer
+# exists. It is unique in $W$, but not in $b$: the bias is not penalized, and adding the same constant
+# to all ten biases adds it to every score, which leaves the softmax and the loss unchanged, so the
+# minimizers form a line $b^\star + c\,\mathbf 1$. Both problems, on our 500 images (L-BFGS, a
+# quasi-Newton method, runs each for at most 100 iterations):
 
 # %%
 separator = minimize_logistic_loss(X, y, l2=0.0)
@@ -234,8 +237,9 @@ assert regularized.gradient_max < 1e-3 and regularized.weight_norm < separator.w
 # Without L2, L-BFGS stops at a loss of about $10^{-12}$ only because the gradient became too small
 # to measure; along the same direction, every doubling of the weights lowers the loss further, and
 # so on forever.
-# With $\lambda = 10^{-3}$ L-BFGS stops at a point where the gradient vanishes (to the printed
-# precision), with weights an order of magnitude smaller. The two-parameter slices below do not need
+# With $\lambda = 10^{-3}$ L-BFGS ends (after its 100 iterations) where the largest gradient component
+# is a few times $10^{-5}$, as printed: close to the minimizer, not at it to float64 precision, with
+# weights an order of magnitude smaller. The two-parameter slices below do not need
 # the L2 term: with the other 7 848 parameters frozen, the two free ones cannot separate the images
 # by themselves, so their loss has a minimum, which we compute to machine precision and check.
 #
@@ -256,10 +260,12 @@ assert regularized.gradient_max < 1e-3 and regularized.weight_norm < separator.w
 #
 # The weight belongs to one pixel (near the neckline, feeding the class "Shirt"); the bias to the
 # class "Bag". One more change makes the problem as badly conditioned as real networks often are: we
-# multiply that one pixel by 3, as if it had not been standardized with the others (notebook 01
-# standardizes every input for exactly this reason). The weight's fitted value shrinks by 3 to match,
-# so the model's predictions do not change, but the loss now curves $3^2 = 9$ times more steeply along
-# the weight.
+# deliberately multiply that one pixel by 3. (This is a rescaling chosen for the demonstration, not
+# what skipping standardization would do: an unstandardized pixel, $x/255$, is about 2.8 times
+# *smaller* than a standardized one, and the raw 0–255 value about 90 times larger. Notebook 01's
+# global standardization gives all pixels the same units but leaves each pixel its own spread, so
+# inputs on different scales remain.) The weight's fitted value shrinks by 3 to match, so the model's
+# predictions do not change, but the loss now curves $3^2 = 9$ times more steeply along the weight.
 
 # %%
 problem = LogisticSlice.course_default(data)
@@ -315,8 +321,8 @@ assert min(optimum.curvatures) > 0, "both curvatures positive: a minimum"
 # The Hessian's eigenvalues, the *curvatures* printed above, differ by the condition number
 # $\kappa = \lambda_{\max}/\lambda_{\min}$, above 100 here. Gradient descent is only stable for
 # $\eta < 2/\lambda_{\max}$, and then the flat direction shrinks its error by a factor
-# $(1 - \eta\lambda_{\min}) > 1 - 2/\kappa$ per step: with $\kappa \approx 113$, at best about 2 %
-# per step. Watch the distance to the optimum, per parameter, for a few learning rates over 200 steps:
+# $1 - \eta\lambda_{\min}$ per step; since $\eta\lambda_{\min} < (2/\lambda_{\max})\,\lambda_{\min} = 2/\kappa$,
+# that factor is above $1 - 2/\kappa$: with $\kappa \approx 113$, at best about 2 % per step. Watch the distance to the optimum, per parameter, for a few learning rates over 200 steps:
 
 # %%
 print(f"condition number κ = {optimum.condition_number:.0f}; GD is stable for lr < 2/λ_max = {optimum.stable_lr:.2f}")
@@ -385,7 +391,9 @@ assert gd_errors[:, -1].max(axis=1).min() > 1e-2, "no learning rate gets GD clos
 #   then $w \leftarrow w + v$.
 # - **Signature:** `momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8) -> None`; `grad_vel[i]`
 #   has the shape of `params[i]`.
-# - **Example:** `momentum_update(problem.loss(w, b), [w, b], [torch.zeros(()), torch.zeros(())], lr=1.0, beta=0.9)`
+# - **Example:** create the velocities once, before the loop, `velocities = [torch.zeros(()), torch.zeros(())]`;
+#   then each step calls `momentum_update(problem.loss(w, b), [w, b], velocities, lr=1.0, beta=0.9)`
+#   with that same list (a fresh list of zeros at every call would throw the velocity away).
 # - **The check tries:** five small regression problems (the last with three parameters of one shape),
 #   three successive calls on each, four settings of `lr` and `beta` and the defaults, and compares
 #   parameters and velocities with course_lib's reference after every call.
@@ -497,18 +505,19 @@ show_figure(draw_momentum(momentum_experiment, TUNED_LR, TUNED_BETA, 200))
 # ### Two ways to write momentum
 #
 # The heavy-ball form above scales the gradient by $\eta$ inside the velocity. Many texts (and
-# course_lib's `SGDMomentum`, as in the UvA tutorial, and Adam's first moment, which you write next)
+# course_lib's `SGDMomentum`, as in the UvA tutorial, and Adam's first moment, which section 6 builds)
 # use an exponential moving average instead: $m_t = \beta m_{t-1} + (1-\beta) g_t$, $w_t = w_{t-1} - \eta m_t$.
 # Multiply the EMA by $-\eta$ and compare: $v_t := -\eta m_t$ satisfies
 # $v_t = \beta v_{t-1} - \eta(1-\beta) g_t$, which is heavy-ball with learning rate $\eta(1-\beta)$.
 # The two forms trace **the same path** when the heavy-ball learning rate is $\eta(1-\beta)$; in the
 # EMA form, $\eta$ is the size of a step once the velocity has built up, independent of $\beta$.
 #
-# **PyTorch's convention is the third one to know.** `torch.optim.SGD(lr=η, momentum=β)` keeps a
-# buffer $b_t = \beta b_{t-1} + g_t$ and steps $w_t = w_{t-1} - \eta\, b_t$: heavy-ball without the
-# factor $(1-\beta)$, so with a steady gradient its step grows to $\eta g/(1-\beta)$, ten times the
-# EMA form's at $\beta = 0.9$. A learning rate tuned for one form must be rescaled for the other:
-# torch's $\eta$ equals the EMA form's $\eta(1-\beta)$.
+# **PyTorch uses the heavy-ball form.** `torch.optim.SGD(lr=η, momentum=β)` keeps a buffer
+# $b_t = \beta b_{t-1} + g_t$ and steps $w_t = w_{t-1} - \eta\, b_t$; with $v_t := -\eta b_t$ this is
+# $v_t = \beta v_{t-1} - \eta g_t$, exactly the heavy-ball update at the same $\eta$ (the cell below
+# checks that the two paths agree to rounding). Only the EMA form differs: with a steady gradient
+# heavy-ball's step grows to $\eta g/(1-\beta)$, ten times the EMA form's at $\beta = 0.9$, so a
+# learning rate tuned for the EMA form must be multiplied by $(1-\beta)$ for torch or heavy-ball.
 
 # %%
 eta, beta = 2.0, 0.9
@@ -521,7 +530,13 @@ torch_path = run_trajectory(lambda params: torch.optim.SGD(params, lr=eta * (1 -
                             init=window.start, num_steps=100, dtype=torch.float64)
 print(f"torch.optim.SGD(lr = η(1−β), momentum = β) vs the EMA form: largest difference "
       f"{np.abs(ema_path - torch_path).max():.1e}")
+torch_same_lr = run_trajectory(lambda params: torch.optim.SGD(params, lr=eta, momentum=beta), problem.loss,
+                              init=window.start, num_steps=100, dtype=torch.float64)
+heavy_ball_same_lr = heavy_ball_paths(problem, eta, beta, window.start, num_steps=100)[0]
+print(f"torch.optim.SGD(lr = η, momentum = β) vs heavy ball at the same η: largest difference "
+      f"{np.abs(torch_same_lr - heavy_ball_same_lr).max():.1e}")
 assert np.allclose(ema_path, heavy_ball_path, atol=1e-10) and np.allclose(ema_path, torch_path, atol=1e-10)
+assert np.allclose(torch_same_lr, heavy_ball_same_lr, atol=1e-10)
 
 # %% [markdown]
 # ## 5. RMSprop: a learning rate per parameter
@@ -550,9 +565,12 @@ assert np.allclose(ema_path, heavy_ball_path, atol=1e-10) and np.allclose(ema_pa
 # - **The math:** for each parameter $w$, its gradient $g$ and its own average $s$:
 #   $s \leftarrow \alpha s + (1-\alpha) g^2$, then $w \leftarrow w - \eta\, g / \sqrt{s + \epsilon}$, element by element.
 # - **Signature:** `rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8) -> None`.
-# - **Example:** `rmsprop_update(problem.loss(w, b), [w, b], [torch.zeros(()), torch.zeros(())], lr=0.1, alpha=0.9)`
-# - **The check tries:** the same five problems as for momentum, three calls each, four settings and
-#   the defaults, and names the usual slips (g instead of g², α and 1 − α swapped, no square root, …).
+# - **Example:** as for momentum, create `averages = [torch.zeros(()), torch.zeros(())]` once, then each
+#   step calls `rmsprop_update(problem.loss(w, b), [w, b], averages, lr=0.1, alpha=0.9)`.
+# - **The check tries:** six problems like momentum's, three calls each, four settings and the
+#   defaults; one setting has a large ε = 0.25, where $\sqrt{s + \epsilon}$ and $\sqrt{s} + \epsilon$
+#   differ by about 10 %, so ε must sit where the math above puts it. It names the usual slips (g
+#   instead of g², α and 1 − α swapped, no square root, ε outside the root, …).
 # - **Tools:** as for momentum, plus `torch.sqrt`.
 
 # %% course={"exercise": "rmsprop_update"}
@@ -820,13 +838,16 @@ surface_demo(runs=surface_runs)
 #
 # One hidden layer is enough to make the loss non-convex: permuting hidden units gives equivalent
 # networks at different points, and the straight line between two of them runs over higher loss.
-# Gradient descent can then end in different places from different starts, and a start that is
-# slightly different can lead somewhere quite different.
+# Gradient descent can then end in different places from different starts.
 #
-# The demo below takes one seeded initialization of an MLP, makes several copies with every
-# parameter nudged by $0.2 \cdot \mathcal N(0, 1)$, and trains every copy with full-batch gradient
-# descent on a small set of images (all copies at once, as stacked tensors). In a convex problem,
-# nearby starts would give almost the same curves. Choose the hidden sizes, the learning rate, the
+# The demo below takes one seeded initialization of an MLP, makes several copies with
+# $0.2 \cdot \mathcal N(0, 1)$ added to every parameter, and trains every copy with full-batch gradient
+# descent on a small set of images (all copies at once, as stacked tensors). That is no small
+# nudge: PyTorch's default initialization gives a layer with $d$ inputs weights of standard
+# deviation $1/\sqrt{3d}$, 0.021 for the first layer's 784 inputs and 0.058 for 100 inputs, so the
+# added noise is 1 to 10 times the weights' own size. The copies are different, larger
+# initializations that share a common part, not nearby starts. In a convex problem every start
+# would still end at the same loss. Choose the hidden sizes, the learning rate, the
 # number of steps and of initializations; a progress bar shows while it trains, and results are
 # cached.
 
@@ -836,8 +857,12 @@ overparameterization_demo(experiment=overparameterization_experiment, num_steps=
                           num_inits=quick_or_full(5, 7))
 
 # %% [markdown]
-# The same comparison as a statement: the spread of the final loss across nearby initializations
-# for a small network and for a wide one.
+# The same comparison as a statement: the spread of the final loss across these initializations
+# for a small network and for a wide one. (On seeds 0–4 the small network's spread was 12 to 72
+# times the wide one's. With copies that really are nearby, each parameter nudged by half its own
+# layer's standard deviation, the gap shrinks to 1.1 to 14 times on those seeds, and the wide
+# network ended lower after 60 steps in only 2 of the 5: the demo's large nudges are what make the
+# difference this clear.)
 
 # %%
 comparison_steps, comparison_inits = quick_or_full(60, 150), quick_or_full(5, 7)
@@ -869,8 +894,10 @@ assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()
 # scaled gradients, and Adam combines both, which is why it is the usual first choice. It is not
 # always the best final choice: Wilson et al. (2017) found that adaptive methods can generalize worse
 # than well-tuned SGD with momentum, and Keskar et al. (2017) related generalization to the
-# *flatness* of the minimum that training ends in (sharp minima generalize worse). Notebook 04
-# compares the optimizers on a real network.
+# *flatness* of the minimum that training ends in (sharp minima generalized worse in their
+# experiments), though Dinh et al. (2017) showed that sharpness depends on how the weights are
+# parametrized: rescaling the layers of a ReLU network can make the same function's minimum as sharp
+# as you like. Notebook 04 compares the optimizers on a real network.
 #
 # **Think!** A gradient only describes the loss at one point. Momentum and RMSprop squeeze a little
 # more out of the gradients they have already computed. What else could an optimizer measure or
@@ -893,6 +920,7 @@ assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()
 # * Wilson, A. C. et al. (2017). The marginal value of adaptive gradient methods in machine learning. NeurIPS.
 # * Keskar, N. S. et al. (2017). On large-batch training for deep learning: generalization gap and
 #   sharp minima. ICLR.
+# * Dinh, L., Pascanu, R., Bengio, S. & Bengio, Y. (2017). Sharp minima can generalize for deep nets. ICML.
 # * Lippe, P. (2021). *UvA Deep Learning Tutorial 4: Optimization and Initialization.* University of
 #   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0).
 # * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:

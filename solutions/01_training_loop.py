@@ -125,6 +125,24 @@ assert abs(mean_split - mean_lib) < 2e-3 and abs(std_split - std_lib) < 2e-3
 # course_lib uses the statistics of the whole training file; strictly, the 10 000 validation images
 # should not take part, but as you see the difference only shows in the third or fourth decimal.
 #
+# What does one global $\mu$ and $\sigma$ equalize? The data as a whole: all pixels together get mean 0
+# and standard deviation 1. Not each pixel: LeCun et al.'s argument is about each *input*, and a
+# corner pixel that is almost always background keeps its own mean and a tiny spread, while a pixel
+# in the middle of the image varies a lot. Per pixel, over the 50 000 training images:
+
+# %%
+per_pixel = data.train_x.reshape(len(data.train_x), -1)
+pixel_means, pixel_stds = per_pixel.mean(dim=0), per_pixel.std(dim=0, correction=0)
+print(f"per-pixel means from {pixel_means.min().item():+.2f} to {pixel_means.max().item():+.2f}; "
+      f"per-pixel stds from {pixel_stds.min().item():.3f} to {pixel_stds.max().item():.2f}")
+assert pixel_means.min() < -0.5 < 0.5 < pixel_means.max() and pixel_stds.max() / pixel_stds.min() > 100
+
+# %% [markdown]
+# Global standardization puts every pixel on the same units and centres the data; per-pixel
+# standardization (each pixel by its own mean and std) would equalize every input, at the price of
+# blowing up the near-constant border pixels' noise. For images the global version is the
+# convention, and it is what this course does.
+#
 # Now check the result on one minibatch of the standardized training data: its pixels should have a
 # mean close to 0 and a standard deviation close to 1.
 
@@ -283,12 +301,14 @@ print("after net.zero_grad():", net.hidden.weight.grad)
 # - **What to write:** one SGD step on every parameter that has a gradient, then clear the gradients,
 #   so the next `backward()` starts from zero.
 # - **The math:** for every parameter `p` with `p.grad is not None`: $p \leftarrow p - \eta\, \texttt{p.grad}$,
-#   then `p.grad = None`. Parameters without a gradient are left alone.
+#   then `p.grad = None` (not `p.grad.zero_()`: the check asks for None, which is also what
+#   `model.zero_grad()` leaves). Parameters without a gradient are left alone.
 # - **Signature:** `sgd_step(params, lr) -> None`; `params` may be a generator such as
 #   `model.parameters()`, which can be looped over only once.
 # - **Example:** `loss.backward(); sgd_step(net.parameters(), lr=0.1)`
 # - **The check tries:** three parameters (one without a gradient), three learning rates, three calls
-#   in a row with fresh gradients, and compares with course_lib's reference after every call.
+#   in a row with fresh gradients, and compares with course_lib's reference after every call,
+#   gradients set to None included.
 # - **Tools:** `torch.no_grad()`, so the update itself is not recorded by autograd, and in-place
 #   arithmetic on tensors (the parameter must stay the same tensor the model holds).
 
@@ -324,8 +344,8 @@ loss_before.backward()
 step_function(net.parameters(), lr=0.1)
 loss_after = loss_fn(net(batch_x), batch_y)
 print(f"loss on this batch: {loss_before.item():.4f} before the step, {loss_after.item():.4f} after")
-assert loss_after.item() < loss_before.item()
-assert all(p.grad is None for p in net.parameters())
+assert loss_after.item() < loss_before.item(), "one small step on this batch should lower its loss"
+assert all(p.grad is None for p in net.parameters()), "the step leaves every p.grad at None"
 
 # %% [markdown]
 # ## 4. Gradient descent vs minibatch SGD
@@ -364,7 +384,8 @@ assert all(p.grad is None for p in net.parameters())
 # - **Example:** `images, labels = sample_minibatch(data.train_x, data.train_y, 64)`
 # - **The check tries:** three batch sizes on a numbered data set, so it can see which rows came back:
 #   shapes, rows copied unchanged and still paired, new rows on every call, no fixed block of rows,
-#   and a spread over the whole data set.
+#   a spread over the whole data set, repeated rows (draws *with* replacement: a permutation such as
+#   `torch.randperm(N)[:num_points]` is refused), and every row reachable, the last one included.
 # - **Tools:** PyTorch's random-integer sampling functions, and indexing a tensor with a tensor of
 #   indices. Draw from the global generator (no seed of your own), so each call gives new rows.
 
@@ -403,7 +424,7 @@ gradient_noise = minibatch_gradient_noise(probe, pool_x, pool_y, sampler, BATCH_
 slope = np.polyfit(np.log(BATCH_SIZES), np.log(gradient_noise), 1)[0]
 show_figure(draw_gradient_noise(BATCH_SIZES, gradient_noise, slope))
 print(f"squared error of the minibatch gradient: slope {slope:.2f} on log-log axes")
-assert -1.3 < slope < -0.7, f"the gradient noise should fall as 1/B, measured slope {slope:.2f}"
+assert -1.3 < slope < -0.7, f"the gradient's squared error should fall as 1/B, measured slope {slope:.2f}"
 
 # %% [markdown]
 # The measured points fall on a line of slope about −1: four times the batch, a quarter of the squared
@@ -621,7 +642,10 @@ assert max(result.history["val_acc"]) > quick_or_full(0.7, 0.85)
 #
 # where the hyper-parameter $\lambda \ge 0$ sets the strength. The two classics:
 #
-# $$\text{L2: } R(W) = \sum_{k,l} W_{k,l}^2, \qquad \text{L1: } R(W) = \sum_{k,l} |W_{k,l}|.$$
+# $$\text{L2: } R(W) = \tfrac12 \sum_{k,l} W_{k,l}^2, \qquad \text{L1: } R(W) = \sum_{k,l} |W_{k,l}|.$$
+#
+# (The factor ½ makes the L2 gradient $\lambda W$ rather than $2\lambda W$; the whole course writes L2
+# this way.)
 #
 # Their preferences differ. Take the input $x = [1, 1, 1, 1]$ and two weight vectors,
 # $w_1 = [1, 0, 0, 0]$ and $w_2 = [\tfrac14, \tfrac14, \tfrac14, \tfrac14]$. Both give the same output,
@@ -633,7 +657,7 @@ w_concentrated = torch.tensor([1.0, 0.0, 0.0, 0.0])
 w_spread = torch.tensor([0.25, 0.25, 0.25, 0.25])
 for name, w in (("w1 = [1, 0, 0, 0]", w_concentrated), ("w2 = [¼, ¼, ¼, ¼]", w_spread)):
     print(f"{name}:  prediction wᵀx = {(w @ x_example).item():.2f}   "
-          f"L2 penalty Σw² = {w.pow(2).sum().item():.4f}   L1 penalty Σ|w| = {w.abs().sum().item():.4f}")
+          f"L2 penalty ½Σw² = {0.5 * w.pow(2).sum().item():.4f}   L1 penalty Σ|w| = {w.abs().sum().item():.4f}")
 
 assert (w_concentrated @ x_example).item() == (w_spread @ x_example).item()
 assert w_spread.pow(2).sum().item() == 0.25 and w_concentrated.pow(2).sum().item() == 1.0
@@ -666,14 +690,18 @@ assert (proximal[-100:] == 0).all()
 # So a network trained by SGD with an L1 term ends with many weights hovering near zero, not at
 # zero; exact sparsity needs a proximal method (or setting small weights to zero afterwards).
 #
-# In the gradient step, L2 adds $2\lambda W$ to the gradient, so each step first shrinks every weight by
-# the factor $(1 - 2\eta\lambda)$: hence its other name, **weight decay**. (`torch.optim.SGD(...,
-# weight_decay=wd)` adds $\text{wd}\cdot W$, which is the same with $\lambda = \text{wd}/2$.) That
-# identity holds for plain SGD (and SGD with momentum). With an adaptive optimizer such as Adam
-# (notebook 03) the L2 gradient is divided by the running size of each weight's gradients, so
-# weights with large gradients are decayed less: L2 regularization and weight decay are then
-# different things (Loshchilov & Hutter, 2019). Notebook 05 measures the difference and introduces
-# AdamW, which decays every weight at the same rate.
+# In the gradient step, L2 adds $\lambda W$ to the gradient, so each step first shrinks every weight by
+# the factor $(1 - \eta\lambda)$: hence its other name, **weight decay**. (`torch.optim.SGD(...,
+# weight_decay=wd)` adds $\text{wd}\cdot W$ to the gradient: the same, with $\lambda = \text{wd}$.) That
+# identity holds for plain SGD only. With momentum, the $\lambda W$ term enters the velocity along with
+# the data gradient, so each step's decay is carried into later steps and, with a steady velocity,
+# amplified by up to $1/(1-\beta)$; shrinking the weights directly, outside the velocity, is a
+# different algorithm, which Loshchilov & Hutter (2019) call SGDW. With an adaptive optimizer such as
+# Adam (notebook 03) the L2 gradient is divided by the running size of each weight's gradients, so
+# weights with large gradients are decayed less: L2 regularization and weight decay are then quite
+# different things. Notebook 05 measures the difference and introduces AdamW, which decays every
+# weight at the same rate; note that `torch.optim.AdamW(weight_decay=wd)` shrinks by $\eta\cdot\text{wd}$
+# per step, while `torch.optim.SGD` and `torch.optim.Adam` add $\text{wd}\cdot W$ to the gradient.
 #
 # Let us see L2 work. We train an MLP with two hidden layers of 256 units on only 1 000 training
 # images (500 in quick mode) for many epochs, once without and once with weight decay, from the same
@@ -682,7 +710,7 @@ assert (proximal[-100:] == 0).all()
 # %%
 experiment = WeightDecayExperiment(data)
 without_decay = experiment.run(0.0)
-with_decay = experiment.run(1e-2)
+with_decay = experiment.run(2e-2)
 print(f"{len(experiment.train_x)} training images, {len(experiment.val_x)} validation images, "
       f"{experiment.epochs} epochs")
 for run in (without_decay, with_decay):
@@ -761,6 +789,9 @@ weight_decay_demo(experiment=experiment)
 # * Keskar, N. S. et al. (2017). On large-batch training for deep learning: generalization gap and
 #   sharp minima. ICLR.
 # * PyTorch documentation: `torch.nn.Module`, `torch.utils.data.DataLoader`, `torch.optim.SGD`.
+# * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:
+#   Optimization techniques.* https://deeplearning.neuromatch.io (CC BY 4.0). (The minibatch sampling
+#   exercise.)
 #
 # The choice of topics follows a set of lecture slides on PyTorch training techniques; the course's
 # README lists all its sources and licences.

@@ -40,6 +40,7 @@ from course_lib.data import load_fashion_mnist
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
 from course_lib.experiments.clipping import ClippingExperiment
+from course_lib.experiments.compare_optimizers import OptimizerComparison
 from course_lib.experiments.decay_groups import DecayGroupsComparison
 from course_lib.experiments.decoupled_decay import DecayComparison
 from course_lib.experiments.monitoring import BLIND_LABELS, MonitoringExperiment
@@ -107,36 +108,48 @@ shapes = {name: schedule_curve(name, total_steps=200, peak_lr=0.1, warmup_steps=
 show_figure(draw_schedule_shapes(shapes, "five schedules, T = 200 steps, peak 0.1, warmup 40"))
 
 # %% [markdown]
-# Warmup (Goyal et al., 2017) starts with small steps, while the network and the optimizer's
-# statistics settle, and only then takes the large steps that make progress. The decay at the end
+# Warmup starts with small steps, while the network and the optimizer's statistics settle, and only
+# then takes the large steps that make progress. Goyal et al. (2017) introduced its linear form for
+# large-batch SGD: when the batch grows $k$-fold they multiply the learning rate by $k$ (the *linear
+# scaling rule*), and that large rate fails in the first steps unless it is reached over the first
+# few epochs. The decay at the end
 # gives small, careful steps where the loss surface is narrow.
 #
 # ### Exercise: `warmup_cosine_lr`
 #
 # - **What to write:** the learning rate of linear warmup followed by cosine decay, at one step.
-# - **The math** ($W$ warmup steps, $T$ steps in all, `step` counted from 0):
-#
-# $$
-# \eta(\text{step}) =
-# \begin{cases}
-# \eta_{\text{peak}} \cdot \dfrac{\text{step} + 1}{W} & \text{step} < W, \\[1.2ex]
-# \eta_{\min} + \tfrac12 (\eta_{\text{peak}} - \eta_{\min}) \left(1 + \cos\!\left(\pi \,
-# \dfrac{\text{step} - W}{\max(1,\ T - W)}\right)\right) & \text{otherwise.}
-# \end{cases}
-# $$
-#
-#   The warmup reaches the peak at its last step ($\text{step} = W - 1$), the cosine starts at the
-#   peak at $\text{step} = W$ and reaches $\eta_{\min}$ at $\text{step} = T$, one past the last update;
-#   the $\max(1, \cdot)$ keeps the formula finite when the warmup takes all the steps.
+# - **What it must do** ($W$ warmup steps, $T$ steps in all, `step` counted from 0):
+#   - while $\text{step} < W$, rise linearly: $\eta = \eta_{\text{peak}} \cdot (\text{step} + 1)/W$, so
+#     step 0 already has $\eta_{\text{peak}}/W$ and the last warmup step, $W - 1$, has the peak (even when
+#     $\eta_{\text{peak}}/W$ is below $\eta_{\min}$: the warmup ignores $\eta_{\min}$);
+#   - from step $W$ on, follow half a cosine wave, $\eta_{\min} + (\eta_{\text{peak}} - \eta_{\min})\cdot
+#     \tfrac12(1 + \cos \pi p)$, where the progress $p$ grows linearly from 0 at step $W$ to 1 at
+#     step $T$ (one past the last update); divide by $\max(1, T - W)$ so a warmup that takes all
+#     the steps ($W = T$) does not divide by zero. With $W = T$ the cosine part is only ever asked
+#     for at step $T$, where $p = 0$: the schedule then stays at the peak, and reaches $\eta_{\min}$
+#     only when $W < T$.
 # - **Signature:** `warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr=0.0) -> float`
 # - **Example:** `warmup_cosine_lr(0, 20, 0.1, 5)` is 0.02 and `warmup_cosine_lr(5, 20, 0.1, 5)` is 0.1.
-# - **The check tries:** every step from 0 to $T$ of five schedules: with and without warmup, with and
-#   without $\eta_{\min}$, a warmup as long as the whole run, and the default `min_lr`.
+# - **The check tries:** every step from 0 to $T$ of six schedules: with and without warmup, with and
+#   without $\eta_{\min}$, a warmup as long as the whole run, the default `min_lr`, and a warmup that
+#   starts below $\eta_{\min}$.
 # - **Tools:** `math.cos`, `math.pi`.
+#
+# **Derive first.** Write the progress $p$ as a formula in step, $W$ and $T$, and then $\eta$ for
+# step $\ge W$. Check your formula at step $W$ and at step $T$: what learning rate must come out?
+# And what is `warmup_cosine_lr(7, 20, 0.1, 5)`, to three digits?
+
+# %% [markdown] tags=["solution"]
+# $p = (\text{step} - W)/\max(1, T - W)$, so for step $\ge W$
+# $\eta = \eta_{\min} + \tfrac12(\eta_{\text{peak}} - \eta_{\min})\big(1 + \cos(\pi (\text{step} - W)/\max(1, T - W))\big)$.
+# At step $W$, $p = 0$ and $\cos 0 = 1$ give $\eta_{\text{peak}}$, continuing the warmup's last value;
+# at step $T$ (with $W < T$), $p = 1$ and $\cos \pi = -1$ give $\eta_{\min}$. For step 7 of $T = 20$,
+# $W = 5$: $p = 2/15$, $\cos(2\pi/15) \approx 0.914$, so $\eta \approx 0.1 \cdot \tfrac12 \cdot 1.914 \approx 0.0957$.
 
 # %%
 def warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
-    """η = η_peak·(step+1)/W while step < W, then η_min + ½(η_peak − η_min)(1 + cos(π(step − W)/max(1, T − W)))."""
+    """Learning rate at `step` (from 0) of T = total_steps: linear warmup to peak_lr over warmup_steps,
+    then half a cosine wave from peak_lr down to min_lr at step T. Returns a float."""
     # BEGIN SOLUTION
     if step < warmup_steps:
         return peak_lr * (step + 1) / warmup_steps
@@ -214,8 +227,9 @@ assert np.allclose(layer_warm.lr, schedule_curve(my_warmup_cosine, schedule_expe
 # %% [markdown]
 # With LayerNorm, a peak learning rate of 0.32 without warmup makes the loss jump above 5 in the
 # first steps, and the run never recovers what it lost there: it ends well below the run with 50
-# warmup steps, which trains smoothly to above 80 %. That is the finding of Goyal et al. (2017):
-# a learning rate that fails from the first step trains when it is reached gradually.
+# warmup steps, which trains smoothly to above 80 %. It is the effect Goyal et al. (2017) found for
+# large-batch SGD, here with Adam on batches of 100: a learning rate that fails from the first step
+# trains when it is reached gradually.
 #
 # The plain MLP, the network of notebooks 02–04, does **not** show it: at the same peak it fails with
 # and without warmup. Warmup only protects the first steps, and for the plain MLP 0.32 is too large
@@ -235,8 +249,11 @@ assert peak / typical > 10
 # Steps fifteen times the size of the weights scramble the network in the first iterations. A
 # LayerNorm after each Linear makes the next layer insensitive to how large the weights before it
 # are (section 5 verifies this), so once warmup has let the weights grow and $\hat v$ settle, the
-# same learning rate is harmless; without normalization, large steps stay harmful. The same reason
-# is why Transformers, which use LayerNorm, are trained with warmup.
+# same learning rate is harmless; without normalization, large steps stay harmful. Transformers are
+# trained with warmup too, but the reason found there is more specific: Xiong et al. (2020) show
+# that in the original Transformer, with LayerNorm *after* each residual block (Post-LN), the
+# gradients of the last layers are large at initialization, so large early steps are unstable; with
+# LayerNorm placed *before* each block (Pre-LN) they trained without warmup.
 #
 # For the plain MLP warmup still helps at a learning rate it can train with:
 
@@ -251,72 +268,127 @@ assert plain_gentle[warmup].final_val_acc > plain_gentle[0].final_val_acc
 
 # %% [markdown]
 # At 0.03 the plain MLP's loss still jumps in the first steps without warmup, and warmup removes the
-# jump and ends a little higher.
+# jump and ends higher: by 2–5 points of validation accuracy over seeds 0–4 in quick mode. It rescues
+# a learning rate that is too high at the start; it is not a gain on top of a well-chosen one
+# everywhere, and section 7 comes back to that.
 #
 # **Think!** Try the five schedules in the demo at a peak learning rate that works for all of them,
 # say 0.01 with LayerNorm. Which ends with the lowest validation loss? Why might a schedule that
 # decays to (almost) zero be a poor choice if you do not know in advance how long you will train?
 
 # %% [markdown] tags=["solution"]
-# The decaying schedules (step decay, cosine, warmup + cosine, one-cycle) end with a lower
-# validation loss than the constant schedule, because their last steps are small: the minibatch
-# noise no longer throws the weights around. Their differences among themselves are small at this
-# scale (the cell below measures both). A schedule that decays to zero has the end of training built in: stopping it early leaves
-# it at a learning rate that is still large, and training longer means restarting the schedule.
-# That is why "warmup, then constant, then a short decay" schedules, or restarts (Loshchilov &
-# Hutter, 2017), are used when the length of training is open.
+# The two schedules that warm up (warmup + cosine, one-cycle) end with the lowest validation loss,
+# and the constant schedule well above them; step decay and cosine without warmup sit in between,
+# and on some seeds no better than constant (the cell below measures all five, and the paragraph
+# after it says over how many seeds each statement holds). A schedule that decays to zero has the
+# end of training built in: stopping it early leaves it at a learning rate that is still large, and
+# training longer means restarting the schedule. That is why "warmup, then constant, then a short
+# decay" schedules, or restarts (Loshchilov & Hutter, 2017), are used when the length of training is
+# open.
 
 # %% [markdown]
 # *Spoiler for the Think! above.* The five schedules at a peak of 0.01 with LayerNorm (50 warmup
-# steps for the two that warm up):
+# steps for the two that warm up): the final validation loss and accuracy, the accuracy on the
+# training images, and the mean minibatch loss over the last 10 % of the steps:
 
 # %%
 at_gentle_peak = {name: schedule_experiment.run(name, 0.01, warmup, "layer") for name in SCHEDULES}
-final_val_loss = pd.Series({name: run.val_loss[-1] for name, run in at_gentle_peak.items()}, name="final validation loss")
-print(final_val_loss.round(3).to_string())
-decaying = final_val_loss.drop("constant")
-assert final_val_loss["constant"] > decaying.max() + 0.02, "the constant schedule should end highest"
-assert decaying.max() - decaying.min() < 0.04, "the decaying schedules should end close together"
+schedule_table = pd.DataFrame({
+    "final validation loss": {name: run.val_loss[-1] for name, run in at_gentle_peak.items()},
+    "validation accuracy (%)": {name: 100 * run.final_val_acc for name, run in at_gentle_peak.items()},
+    "training accuracy (%)": {name: 100 * run.train_acc for name, run in at_gentle_peak.items()},
+    "late minibatch loss": {name: run.late_train_loss() for name, run in at_gentle_peak.items()},
+})
+print(schedule_table.round(3).to_string())
+final_val_loss = schedule_table["final validation loss"]
+warming = final_val_loss[["warmup + cosine", "one-cycle"]]
+assert warming.max() < final_val_loss.drop(warming.index).min(), "the two warmup schedules should end lowest"
+assert final_val_loss["constant"] > final_val_loss["warmup + cosine"] + 0.02
+assert schedule_table["late minibatch loss"].idxmax() == "constant", "a constant rate keeps the noise floor"
+assert schedule_table["training accuracy (%)"][warming.index].min() > schedule_table["training accuracy (%)"]["constant"]
+
+# %% [markdown]
+# Over seeds 0–4 (quick mode) the two warmup schedules ended lowest every time, and the constant
+# schedule 0.03–0.09 above warmup + cosine; but the constant schedule ended *highest* of all five in
+# only 4 of the 5 seeds (on seed 2 step decay ended above it), and the decaying schedules spread by
+# up to 0.05. Differences of a few hundredths in this table are within the spread between seeds.
+#
+# **Why decay at all?** Near a minimum the minibatch gradient is still noisy: its average points to
+# the minimum, but each step adds a random kick of size proportional to $\eta$. With a constant rate,
+# SGD never settles; it keeps moving in a cloud around the minimum whose size grows with $\eta$. For
+# a one-dimensional bowl of curvature $\lambda$, $w_{t+1} = w_t - \eta(\lambda w_t + \xi_t)$ with
+# gradient noise of variance $\sigma^2$, the spread settles where
+# $v = (1 - \eta\lambda)^2 v + \eta^2\sigma^2$, that is $v = \eta\sigma^2/(\lambda(2 - \eta\lambda))
+# \approx \eta\sigma^2/(2\lambda)$: the loss stays on a *noise floor* above the minimum, proportional to
+# $\eta$. Only a smaller step lowers it, which is what the decay at the end does (Zhang et al.'s
+# *Dive into Deep Learning*, chapter 12.11, makes the same argument). The last column shows the
+# floor: the constant schedule's minibatch loss at the end stayed the highest on every seed we
+# tried, 0.07–0.11 above the lowest. The training accuracy shows where the gain goes: the two
+# warmup schedules also fit the training images best (89–90 % against 84–88 %), and every
+# schedule ends 2 to 5 points higher on the training images than on the validation images, with no
+# schedule consistently closing that gap.
 
 # %% [markdown]
 # ## 2. The learning-rate range test
 #
 # How do you find the peak learning rate in the first place? Notebook 04 scanned ten learning rates,
-# 100 steps each, per optimizer. Smith (2017) proposed a cheaper probe: a *single* run whose learning
-# rate grows exponentially, $\eta_t = \eta_{\min} (\eta_{\max}/\eta_{\min})^{t/(n-1)}$, from
-# $10^{-5}$ to $10$ over $n = 300$ steps. Plot the loss against the learning rate: at first nothing
-# happens (the steps are too small), then the loss falls, then it turns up and explodes when the
-# steps become too large. We smooth the noisy minibatch loss with an exponential moving average and
-# read off the learning rate at its minimum; a common rule of thumb takes one tenth of it (the
-# minimum is already at the edge of stability). The network and the minibatches are notebook 04's
-# comparison setting (784-64-64-10, batch 64), and the green bands are the best learning rates that
-# notebook 04's scan found (its assertions check them).
+# 100 steps each, per optimizer. A single run can do it more cheaply. Smith (2017) introduced the
+# idea: one run whose learning rate grows *linearly* while you watch the validation *accuracy*, to
+# read off the lower and upper bounds of a cyclical learning rate. The version used here, and by
+# most libraries today, is fastai's learning-rate finder (Gugger, 2018; Howard & Gugger, 2020): the
+# learning rate grows exponentially, $\eta_t = \eta_{\min} (\eta_{\max}/\eta_{\min})^{t/(n-1)}$, from
+# $10^{-5}$ to $10$ over $n = 300$ steps, and you plot the minibatch *loss* against it: at first
+# nothing happens (the steps are too small), then the loss falls, then it turns up and explodes when
+# the steps become too large. The noisy minibatch loss is smoothed with an exponential moving
+# average (factor 0.98), and the suggestion is one tenth of the learning rate at the smoothed
+# minimum.
+#
+# Why a tenth? Partly a safety margin: the minimum is already at the edge of stability. Partly the
+# smoothing itself: an average with factor 0.98 remembers roughly the last $1/(1 - 0.98) = 50$
+# steps, and 50 of the 300 steps span one of the sweep's six decades, so the smoothed loss at a
+# learning rate mostly reports losses measured at rates up to ten times smaller. Its minimum lies to
+# the right of the raw loss's lowest point (in all 15 runs of seeds 0–4, three optimizers each, by
+# 1.2 to 11 times), and dividing by ten brings the suggestion back to the raw minimum or below it
+# (0.13 to 1.1 times it). A centred average would not lag, but it needs the steps after each point,
+# so it cannot stop the test once the loss explodes.
+#
+# The network and the minibatches are notebook 04's comparison setting (784-64-64-10, batch 64, the
+# same seed). The green bands are the ranges notebook 04's assertions allow; the printed comparison
+# uses the best learning rate of notebook 04's scan for each optimizer, which the cell reruns (about
+# 15 seconds).
 
 # %%
 NOTEBOOK_04_BEST = {"SGD": (0.1, 0.32), "Momentum": (0.1, 0.32), "Adam": (1e-3, 1e-2)}
+notebook_04_scan_lrs = 10.0 ** np.arange(-4, 0.6, 0.5)  # notebook 04's scan, rerun here: same network, seed, batches
+notebook_04_scan = OptimizerComparison(data.train_x, data.train_y).learning_rate_scan(notebook_04_scan_lrs)
+NOTEBOOK_04_MEASURED_BEST = {name: float(notebook_04_scan_lrs[np.nanargmin(row)]) for name, row in notebook_04_scan.iterrows()}
 range_tests = [
     lr_range_test(lambda params: SGD(params, lr=1.0), data.train_x, data.train_y, "SGD"),
     lr_range_test(lambda params: SGDMomentum(params, lr=1.0, momentum=0.9), data.train_x, data.train_y, "Momentum"),
     lr_range_test(lambda params: ReferenceAdam(params, lr=1.0), data.train_x, data.train_y, "Adam"),
 ]
 show_figure(draw_range_test(range_tests, NOTEBOOK_04_BEST))
+suggestion_ratio = {}
 for result in range_tests:
-    low, high = NOTEBOOK_04_BEST[result.name]
-    print(f"{result.name:8s}: minimum of the smoothed loss at {result.min_loss_lr:.2g}, suggested {result.suggested_lr:.2g} "
-          f"(notebook 04's best: {low:g} to {high:g}); {len(result.lrs)} steps")
-    assert low / 3 <= result.suggested_lr <= 3 * high, f"{result.name}: the suggestion should be near notebook 04's best"
-    assert result.min_loss_lr > result.suggested_lr
+    best = NOTEBOOK_04_MEASURED_BEST[result.name]
+    suggestion_ratio[result.name] = result.suggested_lr / best
+    raw_minimum = result.lrs[int(np.nanargmin(result.losses))]
+    print(f"{result.name:8s}: smoothed minimum at {result.min_loss_lr:.2g} (raw minimum at {raw_minimum:.2g}), "
+          f"suggested {result.suggested_lr:.2g}, {suggestion_ratio[result.name]:.2f} × notebook 04's best {best:g}; "
+          f"{len(result.lrs)} steps")
+assert all(0.5 <= suggestion_ratio[name] <= 2 for name in ("Momentum", "Adam")), "within 2× of notebook 04's best"
+assert 1 / 7 <= suggestion_ratio["SGD"] < 1, "for plain SGD the suggestion should lie below notebook 04's best"
 by_name = {result.name: result for result in range_tests}
 print(f"SGD's minimum lies {by_name['SGD'].min_loss_lr / by_name['Adam'].min_loss_lr:.0f} times further right than Adam's")
 assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 
 # %% [markdown]
-# One run of at most 300 steps per optimizer suggests a learning rate within a factor of three of
-# the best one of notebook 04's scan (ten runs of 100 steps per optimizer), for all three
-# optimizers: the suggestion is about 0.004 for Adam and 0.3 for momentum, both inside notebook 04's
-# best ranges, and 0.06 for plain SGD, a little below its best range. The curves also show why
-# each optimizer has its own range: Adam's smoothed loss bottoms out at a learning rate about
-# fifteen times smaller than plain SGD's.
+# One run of at most 300 steps per optimizer suggests a learning rate within a factor of two of the
+# best of notebook 04's scan (ten runs of 100 steps per optimizer) for momentum and Adam, on every
+# seed we tried (0–4, each against its own scan). For plain SGD the suggestion lies below the best,
+# by 1.7 to 6.4 times over those seeds: a safe start, not the best rate. The curves also show why
+# each optimizer has its own range: Adam's smoothed loss bottoms out at a learning rate 12 to 29
+# times smaller than plain SGD's (seeds 0–4).
 #
 # **Think!** The range test measures the loss at each learning rate *after* all the steps taken at
 # smaller learning rates. What does that mean for how far you can trust the learning rate at the
@@ -352,6 +424,19 @@ assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 # times PyTorch's. We follow PyTorch, so a typical $\lambda$ is $10^{-2}$, and with $\eta = 10^{-3}$
 # each step shrinks the weights by $10^{-5}$.
 #
+# **Predict first.** Two weights, both equal to 1, with $\eta = 10^{-3}$ and $\lambda = 10^{-2}$. Weight A's
+# gradients have been about 1 in size for many steps, weight B's about 0.1. Roughly how much does
+# one step of Adam + L2 shrink each of them (the part of the step that comes from $\lambda w$), and how
+# much does one step of AdamW? Which weight does Adam + L2 decay more?
+
+# %% [markdown] tags=["solution"]
+# In Adam + L2 the term $\lambda w = 10^{-2}$ enters the gradient and is divided, like the rest, by
+# $\sqrt{\hat v}$, about the size of the recent gradients: for A the decay part of the step is about
+# $\eta\lambda w/1 = 10^{-5}$, for B about $\eta\lambda w/0.1 = 10^{-4}$, ten times more. AdamW shrinks
+# both by exactly $\eta\lambda w = 10^{-5}$, whatever their gradients. So Adam + L2 decays the weight
+# with the *small* gradients more, which is the effect the demo below measures layer by layer.
+
+# %% [markdown]
 # ### Exercise: `AdamW`, built on your Adam from notebook 03
 #
 # Your `Adam` from notebook 03 was saved when it passed its check there. The first line of the next
@@ -524,15 +609,29 @@ assert abs(two_groups.val_acc[-1] - every_parameter.val_acc[-1]) < 0.02
 #   them all down by the same factor when they are too large, and report the norm you measured.
 # - **The math:** $\text{total} = \sqrt{\sum_p \lVert g_p \rVert^2}$ over every parameter with a gradient
 #   (skip those whose `.grad` is `None`); when $\text{total} > $ `max_norm`, scale every gradient **in
-#   place** by `max_norm / (total + 1e-6)`; return the total *before* clipping, as a float.
+#   place** by `max_norm / (total + 1e-6)` (`p.grad.mul_(…)`; `p.grad = p.grad * …` would store a new
+#   tensor instead); return the total *before* clipping as a Python float (`.item()` or `float(…)`,
+#   not a tensor).
 # - **Signature:** `clip_grad_norm(params, max_norm) -> float`; `params` may be a generator such as
 #   `model.parameters()`, which can be looped over only once.
 # - **Example:** two parameters with gradients $(3, 0)$ and $(0, 4)$ have a total norm of 5; with
 #   `max_norm=1` both are scaled by $1/(5 + 10^{-6})$ and the function returns 5.0.
 # - **The check tries:** five cases against `torch.nn.utils.clip_grad_norm_`: a list that needs
 #   clipping, a `max_norm` far above the norm, a generator with a parameter that has no gradient, tiny
-#   norms where the $10^{-6}$ matters, and an all-zero gradient.
+#   norms where the $10^{-6}$ matters, and an all-zero gradient; it also checks that the gradients
+#   were changed in place and that the norm comes back as a float.
 # - **Tools:** `torch.linalg.vector_norm` (or `Tensor.pow` and `sum`), `Tensor.mul_`.
+#
+# **Work it out first.** Three parameters have the gradients $(3, 4)$, $(12)$ and none at all, and
+# `max_norm` is 6.5. What is the total norm, by what factor is each gradient multiplied (ignore the
+# $10^{-6}$), what are the gradients afterwards, and what does the function return? And if
+# `max_norm` were 20?
+
+# %% [markdown] tags=["solution"]
+# The total norm is $\sqrt{3^2 + 4^2 + 12^2} = \sqrt{169} = 13$, above 6.5, so both gradients are
+# multiplied by $6.5/13 = 0.5$: they become $(1.5, 2)$ and $(6)$, whose total norm is exactly 6.5; the
+# parameter without a gradient is skipped, and the function returns 13.0, the norm *before*
+# clipping. With `max_norm` 20 nothing changes (13 < 20) and it still returns 13.0.
 
 # %%
 def clip_grad_norm(params, max_norm):
@@ -570,31 +669,39 @@ clipping_demo(experiment=clipping_experiment)
 unclipped = clipping_experiment.run(None)
 clipped_at = {max_norm: clipping_experiment.run(max_norm) for max_norm in (3.0, 0.3)}
 show_figure(draw_clipping(clipped_at[3.0], unclipped))
-print(f"no clipping: diverged at step {unclipped.diverged_at}; largest gradient norm {np.nanmax(unclipped.grad_norm):.3g}")
+unclipped_outcome = (f"diverged at step {unclipped.diverged_at}" if unclipped.diverged
+                     else f"validation accuracy {unclipped.val_acc:.1%}")
+print(f"no clipping: {unclipped_outcome}; largest gradient norm {np.nanmax(unclipped.grad_norm):.3g}")
 for max_norm, run in clipped_at.items():
     clipped_steps = np.flatnonzero(run.grad_norm > max_norm)
     print(f"max_norm {max_norm:g}: {run.clipped_fraction():.0%} of the steps clipped (median step {np.median(clipped_steps):.0f} "
           f"of {clipping_experiment.total_steps}), validation accuracy {run.val_acc:.1%}")
-assert unclipped.diverged and unclipped.diverged_at < 50
+assert unclipped.diverged or unclipped.val_acc < 0.3, "without clipping the run should diverge or stay near chance"
 assert not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.6
 assert 0.02 < clipped_at[3.0].clipped_fraction() < 0.4
 assert np.median(np.flatnonzero(clipped_at[3.0].grad_norm > 3.0)) < clipping_experiment.total_steps / 4
 assert clipped_at[0.3].clipped_fraction() > 0.95 and clipped_at[0.3].val_acc > clipped_at[3.0].val_acc
 
 # %% [markdown]
-# Without clipping, the first steps overshoot, the gradient norm grows by orders of magnitude and the
-# run diverges within its first few dozen steps. Clipping at 3 touches only a small share of the
-# steps, almost all of them at the start, where the gradients are largest, and the run trains. That
-# is clipping as a safeguard: it leaves ordinary steps alone and caps the rare large ones. Zhang et
+# Without clipping, the first steps overshoot and the gradient norm grows by orders of magnitude.
+# Over seeds 0–4 (quick mode) the unclipped run diverged in 2 of 5 and ended near chance, at 10–21 %,
+# in the other three; clipping at 3 trained every one of them, to 69–79 %. It clipped 18–24 % of the
+# steps, half of them within the first 10–16 steps, where the gradients are largest, but also 4 to 9
+# steps after step 30, so not only the start. That is clipping as a safeguard: it leaves ordinary
+# steps alone and caps the large ones. Zhang et
 # al. (2020) explain why this helps more than a smaller learning rate would: in neural networks the
 # loss is most sharply curved exactly where the gradient is large, so the step should be shorter
 # there and only there, which is what clipping does.
 #
-# At `max_norm` 0.3 almost every step is clipped. Then every step has the same length,
-# $\eta \cdot 0.3$: that is no longer a safeguard but a different optimizer (normalized gradient
-# descent with a smaller effective learning rate). It trains here too, even better in this short
-# run, but when clipping is always active the threshold has become a second learning rate to tune. A useful rule:
-# measure the gradient norms of a healthy run, and clip a little above their typical size.
+# At `max_norm` 0.3 almost every step is clipped. Then every *gradient* the optimizer sees has the
+# same norm, 0.3, but the steps do not all have the same length: momentum adds up successive
+# clipped gradients, so a step is anywhere up to $\eta \cdot 0.3/(1-\beta) = 10\,\eta \cdot 0.3$ at
+# $\beta = 0.9$, long when successive gradients agree and short when they cancel. That is no longer a
+# safeguard but a different optimizer (normalized gradient descent with momentum, at a smaller
+# effective learning rate). It trains here too, even better in this short run (77–84 % against
+# 69–79 % at `max_norm` 3, on each of seeds 0–4), but when clipping is always active the threshold
+# has become a second learning rate to tune. A useful rule: measure the gradient norms of a healthy
+# run, and clip a little above their typical size.
 
 # %% [markdown]
 # ## 5. Normalization layers, and PyTorch's default initialization
@@ -672,7 +779,7 @@ bad_init_runs = {f"{label}, std 0.01": norm_training.run(norm, "normal", 0.01)
                  for label, norm in (("no normalization", "none"), ("BatchNorm", "batch"), ("LayerNorm", "layer"))}
 show_figure(draw_normalization_training(bad_init_runs, "6 hidden layers, N(0, 0.01²) weights, SGD + momentum"))
 for label, run in bad_init_runs.items():
-    print(f"{label}: validation accuracy after each epoch {np.round(run.val_acc, 3).tolist()}")
+    print(f"{label}: validation accuracy before training, then after each epoch {np.round(run.val_acc, 3).tolist()}")
 plain_run, batch_run, layer_run = bad_init_runs.values()
 assert plain_run.final_val_acc < 0.2 and batch_run.final_val_acc > 0.7
 assert plain_run.final_val_acc + 0.2 < layer_run.final_val_acc < batch_run.final_val_acc
@@ -728,7 +835,7 @@ deep_runs = {"PyTorch default": deep_training.run("none", "pytorch default"),
              "PyTorch default + BatchNorm": deep_training.run("batch", "pytorch default")}
 show_figure(draw_normalization_training(deep_runs, "8 hidden layers of 256 units, SGD + momentum"))
 for label, run in deep_runs.items():
-    print(f"{label}: validation accuracy after each epoch {np.round(run.val_acc, 3).tolist()}")
+    print(f"{label}: validation accuracy before training, then after each epoch {np.round(run.val_acc, 3).tolist()}")
 default_run, kaiming_run, default_batch_run = deep_runs.values()
 assert default_run.val_acc[1] < 0.3 < 0.6 < min(kaiming_run.val_acc[1], default_batch_run.val_acc[1])
 assert default_run.final_val_acc < min(kaiming_run.final_val_acc, default_batch_run.final_val_acc) - 0.1
@@ -824,19 +931,21 @@ assert np.all(too_high.weight_norm[-1] > 2 * too_high.weight_norm[0])
 # %% [markdown]
 # ## 7. Summary: a default recipe
 #
-# For a new network on a new dataset, a reasonable start, with the evidence this course collected:
+# For a new network on a new dataset, a reasonable start, with the evidence this course collected.
+# "Seeds 0–4" marks a finding that held on each of five seeds in quick mode; the rest is either a
+# single run of the course or taken from the literature, and says so.
 #
 # | choice | why (where we measured it) |
 # |---|---|
-# | standardize the inputs | a common scale for every input pixel (notebook 01) |
-# | Kaiming initialization for ReLU networks, not PyTorch's default, in deep plain networks | the signal keeps its size over depth (notebook 02); the default shrinks it ~6× per layer and a deep network learned far more slowly (section 5) |
-# | BatchNorm or LayerNorm after each hidden layer of a deep network | makes the signal independent of the init scale, trained from an init that did not train at all (section 5) |
-# | minibatches of a few dozen to a few hundred | cheap, unbiased gradient estimates with noise ∝ 1/B (notebook 04) |
-# | Adam (or AdamW) at about 10⁻³, or find the learning rate with a range test | least sensitive to the learning rate (notebook 04); one range-test run lands within 3× of the best of a full scan (section 2) |
-# | linear warmup, then cosine decay | warmup let a learning rate train that failed without it (section 1) |
-# | AdamW for weight decay, not L2 inside Adam | decays every weight at the same rate (section 3) |
-# | clip the global gradient norm a little above its typical size | stopped a divergence while touching only the first steps (section 4) |
-# | watch per-layer gradient norms and update ratios | told apart three broken runs and a healthy one (section 6) |
+# | standardize the inputs | one global mean and std put all pixels on the same units, centred (notebook 01); per pixel, scales still differ; the per-input argument is LeCun et al.'s (1998) |
+# | Kaiming initialization for ReLU networks, not PyTorch's default, in deep plain networks | the signal keeps its size over depth (notebook 02); the default shrinks it ~6× per layer and a deep network learned far more slowly (section 5, one seed) |
+# | BatchNorm or LayerNorm after each hidden layer of a deep network | makes the signal independent of the init scale, trained from an init that did not train at all (section 5, one seed) |
+# | minibatches of a few dozen to a few hundred | cheap, unbiased gradient estimates whose variance falls as 1/B (notebooks 01 and 04); the range itself is common practice, not measured here |
+# | Adam (or AdamW) between 10⁻³ and 10⁻², or find the learning rate with a range test | Adam's best in notebook 04's scan was 3·10⁻³ on seeds 0–4, and it lost least one notch away from its best (notebook 04, one seed); the range test's suggestion was within 2× of that best for Adam and momentum, seeds 0–4, and up to 6× too low for plain SGD (section 2) |
+# | linear warmup when the learning rate must be high, then cosine decay | warmup rescued a peak rate that failed without it (LayerNorm at 0.32, seeds 0–4); at a rate that already trains (0.01) warmup + cosine ended with a lower validation loss than cosine alone, by 0.01–0.03, and accuracy within 2 points (section 1, seeds 0–4); decaying lowers the noise floor (section 1) |
+# | AdamW for weight decay, not L2 inside Adam | decays every weight at the same rate (section 3); accuracy was the same within 1 point on seeds 0–4, so the case for AdamW here is its even decay, and Loshchilov & Hutter's (2019) results for better accuracy |
+# | clip the global gradient norm a little above its typical size | without clipping the run of section 4 diverged or stayed near chance, with clipping at 3 it trained (seeds 0–4); clipping touched mostly the first steps, but also a few later ones |
+# | watch per-layer gradient norms and update ratios | told apart three broken runs and a healthy one (section 6, one seed) |
 # | steer by validation data; keep the test set for the end | notebook 04 |
 #
 # The same findings, stated by this notebook's own runs (the notebook tests compare this output with
@@ -848,10 +957,11 @@ findings = {
     "warmup rescues Adam at peak 0.32 with LayerNorm": layer_warm.final_val_acc > 0.8
     and layer_cold.final_val_acc < layer_warm.final_val_acc - 0.08 and layer_cold.early_peak_loss() > 5,
     "warmup does not rescue the plain MLP at that peak": plain_warm.diverged or plain_warm.final_val_acc < 0.3,
-    "range test within 3x of notebook 04's best, all three optimizers": all(
-        NOTEBOOK_04_BEST[r.name][0] / 3 <= r.suggested_lr <= 3 * NOTEBOOK_04_BEST[r.name][1] for r in range_tests),
+    "range test within 2x of notebook 04's best for momentum and Adam": all(
+        0.5 <= suggestion_ratio[name] <= 2 for name in ("Momentum", "Adam")),
     "Adam + L2 decays large-gradient weights less; AdamW does not": l2_gain > 0.2 and adamw_gain < 0.02,
-    "clipping at 3 prevents the divergence": unclipped.diverged and not clipped_at[3.0].diverged,
+    "without clipping the run fails, clipping at 3 trains it": (unclipped.diverged or unclipped.val_acc < 0.3)
+    and not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.6,
     "BatchNorm trains from std 0.01 where the plain network does not": batch_run.final_val_acc > 0.7 > plain_run.final_val_acc,
     "PyTorch's default init slows a deep plain ReLU network down": default_run.final_val_acc
     < min(kaiming_run.final_val_acc, default_batch_run.final_val_acc) - 0.1,
@@ -867,7 +977,10 @@ for finding, holds in findings.items():
 # * Ba, J. L., Kiros, J. R. & Hinton, G. E. (2016). Layer normalization. arXiv:1607.06450.
 # * Goyal, P., Dollár, P., Girshick, R., Noordhuis, P., Wesolowski, L., Kyrola, A., Tulloch, A., Jia, Y. &
 #   He, K. (2017). Accurate, large minibatch SGD: training ImageNet in 1 hour. arXiv:1706.02677.
+# * Gugger, S. (2018). How do you find a good learning rate. Blog post, https://sgugger.github.io (the
+#   learning-rate finder of fastai: exponential sweep, smoothed loss, a tenth of the minimum).
 # * He, K., Zhang, X., Ren, S. & Sun, J. (2015). Delving deep into rectifiers. ICCV.
+# * Howard, J. & Gugger, S. (2020). *Deep Learning for Coders with fastai and PyTorch*. O'Reilly.
 # * Ioffe, S. & Szegedy, C. (2015). Batch normalization: accelerating deep network training by reducing
 #   internal covariate shift. ICML.
 # * Karpathy, A. (2016). CS231n course notes: Neural networks part 3, learning and evaluation (the
@@ -883,6 +996,10 @@ for finding, holds in findings.items():
 # * Smith, L. N. & Topin, N. (2019). Super-convergence: very fast training of neural networks using
 #   large learning rates. SPIE Artificial Intelligence and Machine Learning for Multi-Domain Operations
 #   Applications.
+# * Xiong, R., Yang, Y., He, D., Zheng, K., Zheng, S., Xing, C., Zhang, H., Lan, Y., Wang, L. & Liu, T.-Y.
+#   (2020). On layer normalization in the Transformer architecture. ICML.
+# * Zhang, A., Lipton, Z. C., Li, M. & Smola, A. J. (2023). *Dive into Deep Learning*. Cambridge University
+#   Press. (Chapter 12.11, learning-rate scheduling.)
 # * Zhang, J., He, T., Sra, S. & Jadbabaie, A. (2020). Why gradient clipping accelerates training: a
 #   theoretical justification for adaptivity. ICLR.
 # * This notebook builds on the course's notebooks 01–04 and their sources: P. Lippe, *UvA Deep

@@ -40,6 +40,7 @@ ERROR_CASES = {
     "solution_tagged_code_cell": (4, "a code cell is tagged 'solution'"),
     "invalid_stub": (3, "the student stub would be invalid Python"),
     "two_exercises_in_one_cell": (3, "one exercise per code cell: this cell's regions belong to 'first', 'second'"),
+    "template_placeholder": (4, "unfilled template placeholder '{UVA}' in a markdown cell"),
 }
 
 
@@ -369,3 +370,28 @@ def test_both_fixture_notebooks_pass_nbval_lax(fixture_root):
         for cell in nbformat.read(fixture_root / name / "01_fixture.ipynb", as_version=4).cells
     )
     assert f"{code_cells} passed" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [("{UVA}", "{UVA}"), ("see {NMA_W1D5} here", "{NMA_W1D5}"), ("{{ title }}", "{{ title }}"),
+     (r"$\mathrm{KL}$", None), ("$x^{T}$", None), ("$W_{IN}$", None), ("$\\frac{1}{2}$", None),
+     ("a set {a, b}", None)],
+)
+def test_placeholder_pattern_finds_template_names_and_leaves_latex(text, found):
+    match = generator.PLACEHOLDER_RE.search(text)
+    assert (match.group() if match else None) == found
+
+
+def test_no_template_placeholder_survives_in_any_generated_notebook():
+    """Every markdown cell the course ships (student and solution notebooks) is free of `{NAME}` slots."""
+    paths = sorted((REPO / "notebooks").glob("*.ipynb")) + sorted((REPO / "solutions").glob("*.ipynb"))
+    assert paths
+    leftovers = [
+        f"{path.relative_to(REPO)}: {match.group()}"
+        for path in paths
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "markdown"
+        for match in generator.PLACEHOLDER_RE.finditer(cell.source)
+    ]
+    assert not leftovers, leftovers

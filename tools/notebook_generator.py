@@ -82,6 +82,9 @@ BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?: (?P<name>\S.*?))?
 END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
 DEF_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<kind>async[ \t]+def|def|class)[ \t]+(?P<name>\w+)")
 HEADER_RE = re.compile(r"^[ \t]*#[ \t]*%%")
+# An unfilled template placeholder such as `{UVA}` or `{{ name }}`: a brace group holding one upper-case
+# name (or a double-braced name), not written as a LaTeX argument (`\mathrm{KL}`, `x^{T}`, `W_{IN}`).
+PLACEHOLDER_RE = re.compile(r"(?<![\w\\^_}])\{[A-Z][A-Z0-9_]+\}|\{\{[ \t]*\w+[ \t]*\}\}")
 
 
 class AuthoringError(Exception):
@@ -226,6 +229,14 @@ def _regions_of_code_cell(source: Source, index: int) -> list[Region]:
 
 def _check_markdown_cell(source: Source, index: int) -> None:
     for number, line in enumerate(source.notebook.cells[index].source.splitlines()):
+        placeholder = PLACEHOLDER_RE.search(line)
+        if placeholder:
+            raise AuthoringError(
+                source.path,
+                source.line_of(index, number),
+                f"unfilled template placeholder {placeholder.group()!r} in a markdown cell: "
+                "write the text it stands for",
+            )
         if looks_like_marker(line.lstrip("#>*-` \t"), anchored=True):
             raise AuthoringError(
                 source.path,

@@ -1,7 +1,7 @@
 """Self-check for ``clip_grad_norm(params, max_norm) -> float``, against ``torch.nn.utils.clip_grad_norm_``.
 
 ‖g‖ = √(Σ_p ‖∇p‖²) over the parameters that have a gradient; if ‖g‖ > max_norm every gradient is
-multiplied in place by max_norm / (‖g‖ + 10⁻⁶); the return value is ‖g‖ before clipping.
+multiplied in place by max_norm / (‖g‖ + 10⁻⁶); the return value is ‖g‖ before clipping, as a float.
 
 1. Five cases, each on fresh seeded parameters: a list that needs clipping; the same list with a
    max_norm far above the norm (nothing may change); a generator that needs clipping, with one
@@ -12,6 +12,9 @@ multiplied in place by max_norm / (‖g‖ + 10⁻⁶); the return value is ‖g
 3. On a mismatch, the student's gradients and return value are compared with known wrong answers
    (each parameter clipped on its own, small gradients scaled up, the clipped norm returned, two
    loops over a generator, …) to name the mistake.
+4. The spec's two words are checked too: the return value must be a Python number, not a tensor, and
+   the gradients must be scaled in place: after the call each ``p.grad`` must still be the tensor it
+   was (``p.grad = p.grad * f`` stores a new one, with the right values).
 """
 
 from __future__ import annotations
@@ -175,20 +178,24 @@ def _same_number(actual: float, expected: float) -> bool:
 def _as_number(value: object, case: ClipCase) -> float:
     if value is None:
         raise Wrong(f"with {case.description} it returned None: return the total gradient norm before clipping")
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, bool | str | bytes | torch.Tensor) or not hasattr(value, "__float__"):
+    if isinstance(value, torch.Tensor):
+        raise Wrong(f"with {case.description} it returned {describe(value)}: return the norm as a Python float, "
+                    "e.g. total.item() or float(total)")
+    if isinstance(value, bool | str | bytes) or not hasattr(value, "__float__"):
         raise Wrong(f"with {case.description} it returned {describe(value)}: return one number, the total norm")
     return float(value)
 
 
-def _run(clip, case: ClipCase, seed: int) -> tuple[list, list, float]:
-    """(the gradients before, the gradients after the student's call, the number it returned)."""
+def _run(clip, case: ClipCase, seed: int) -> tuple[list, list, float, bool]:
+    """(the gradients before, the gradients after the student's call, the number it returned, whether some
+    parameter's .grad was replaced by another tensor instead of being changed in place)."""
     params = _make_params(case, seed)
     original = _grads(params)
+    tensors = [p.grad for p in params]
     argument = (p for p in params) if case.generator else list(params)
     returned = call_student(clip, argument, case.max_norm, hint=HINT, signature=SIGNATURE)
-    return original, _grads(params), _as_number(returned, case)
+    replaced = any(p.grad is not tensor for p, tensor in zip(params, tensors, strict=True) if tensor is not None)
+    return original, _grads(params), _as_number(returned, case), replaced
 
 
 def _torch(case: ClipCase, seed: int) -> tuple[list, float]:
@@ -226,12 +233,17 @@ def _diagnose(results) -> str:
 def check_clip_grad_norm(clip: object) -> str:
     """Check gradient clipping by the global norm against torch.nn.utils.clip_grad_norm_ on five cases."""
     require_callable(clip, "clip_grad_norm")
-    results, correct = [], True
+    results, correct, replaced_in = [], True, []
     for number, case in enumerate(CASES):
-        original, grads, returned = _run(clip, case, seed=100 + number)
+        original, grads, returned, replaced = _run(clip, case, seed=100 + number)
         torch_grads, torch_total = _torch(case, seed=100 + number)
         results.append((case, original, grads, returned))
         correct = correct and _same_grads(grads, torch_grads) and _same_number(returned, torch_total)
+        if replaced:
+            replaced_in.append(case.description)
+    if correct and replaced_in:
+        raise Wrong(f"with {replaced_in[0]} the gradients have the right values but are new tensors: scale them "
+                    "in place, p.grad.mul_(factor), rather than storing a new one with p.grad = p.grad * factor")
     if correct:
         return (f"matches torch.nn.utils.clip_grad_norm_ on {len(CASES)} cases: gradients scaled together, "
                 f"left alone below max_norm, a generator and a missing gradient handled, the norm before clipping returned")

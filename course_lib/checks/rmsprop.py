@@ -1,4 +1,9 @@
-"""Self-check for the RMSprop exercise: s ← αs + (1−α)g²; w ← w − ηg/√(s+ε), in place."""
+"""Self-check for the RMSprop exercise: s ← αs + (1−α)g²; w ← w − ηg/√(s+ε), in place.
+
+One case uses a large ε = 0.25 next to states between 0.5 and 1: there √(s + ε) and √s + ε differ by
+about 10 %, so only the placement the exercise asks for (inside the root) passes; with ε = 1e-8 the two
+agree to 1e-8 and the slip would hide.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,10 @@ MISTAKES = (
                                                  alpha * s + g**2)),
     Mistake("the average forgets the past (s = g²): keep a running average, s ← αs + (1 − α)g²",
             lambda w, s, g, lr, alpha, epsilon: (w - lr * g / torch.sqrt(g**2 + epsilon), g**2)),
+    Mistake("ε is outside the square root (torch.optim.RMSprop's placement, √s + ε): this exercise divides by "
+            "√(s + ε), with ε inside the root",
+            lambda w, s, g, lr, alpha, epsilon: (w - lr * g / (torch.sqrt(_average(s, g, alpha)) + epsilon),
+                                                 _average(s, g, alpha))),
     Mistake("the step is not multiplied by the learning rate: w ← w − ηg/√(s + ε)",
             lambda w, s, g, lr, alpha, epsilon: (w - g / torch.sqrt(_average(s, g, alpha) + epsilon),
                                                  _average(s, g, alpha))),
@@ -49,7 +58,8 @@ RMSPROP = StatefulExercise(
     state_name="average of squared gradients",
     reference=reference_rmsprop_update,
     make_state=lambda param, generator: 0.5 + 0.5 * torch.rand(param.shape, generator=generator),
-    cases=({"lr": 0.01, "alpha": 0.9}, {"lr": 0.05, "alpha": 0.7, "epsilon": 1e-6}, {"lr": 0.03, "alpha": 0.6}, {}),
+    cases=({"lr": 0.01, "alpha": 0.9}, {"lr": 0.05, "alpha": 0.7, "epsilon": 1e-6}, {"lr": 0.03, "alpha": 0.6},
+           {"lr": 0.02, "alpha": 0.8, "epsilon": 0.25}, {}),
     mistakes=MISTAKES,
 )
 

@@ -2,7 +2,8 @@
 
 η = η_peak (step + 1)/W while step < W; afterwards η_min + ½(η_peak − η_min)(1 + cos(π (step − W)/max(1, T − W))).
 
-1. Five schedules (with and without warmup, with and without η_min, W = T, the default η_min) are
+1. Six schedules (with and without warmup, with and without η_min, W = T, the default η_min, and a
+   warmup whose first steps lie below η_min, peak/W < η_min, so a warmup floored at η_min shows) are
    evaluated at every step from 0 to T inclusive: LambdaLR asks for step T once, after the last update.
 2. Each value must be a real number (a float, or anything ``float()`` accepts except bools and strings).
 3. On a mismatch, the student's whole curve is compared with known wrong curves (warmup off by one,
@@ -31,6 +32,7 @@ CASES = (  # (total_steps, peak_lr, warmup_steps, min_lr); None: call without mi
     (12, 1.0, 0, 0.1),
     (6, 0.5, 6, 0.02),
     (15, 2e-2, 3, None),
+    (16, 0.01, 10, 0.005),
 )
 RTOL, ATOL = 1e-6, 1e-12
 
@@ -53,6 +55,9 @@ MISTAKES = (
     ScheduleMistake("the warmup is off by one: at step 0 the learning rate must already be peak_lr · 1/warmup_steps, "
                     "so use (step + 1) / warmup_steps",
                     lambda s, T, p, W, lo: p * s / W if s < W else reference(s, T, p, W, lo)),
+    ScheduleMistake("the warmup is floored at min_lr: it rises from peak_lr / warmup_steps, even when that is "
+                    "below min_lr, so use peak_lr · (step + 1) / warmup_steps without max(min_lr, …)",
+                    lambda s, T, p, W, lo: max(lo, p * (s + 1) / W) if s < W else reference(s, T, p, W, lo)),
     ScheduleMistake("the warmup lasts one step too long: it covers the steps with step < warmup_steps, so step "
                     "warmup_steps already belongs to the cosine part",
                     lambda s, T, p, W, lo: p * (s + 1) / W if s <= W and W > 0 else reference(s, T, p, W, lo)),
@@ -143,7 +148,8 @@ def _diagnose(curves: list[np.ndarray]) -> str:
 
 @self_check("warmup_cosine_lr")
 def check_warmup_cosine_lr(schedule: object) -> str:
-    """Check a warmup-then-cosine schedule at every step 0 … T of five settings, W = T and default min_lr included."""
+    """Check a warmup-then-cosine schedule at every step 0 … T of six settings, W = T, default min_lr and a
+    warmup that starts below min_lr included."""
     require_callable(schedule, "warmup_cosine_lr")
     curves = [_student_curve(schedule, case) for case in CASES]
     if all(_close(curve, _curve(reference, case)) for curve, case in zip(curves, CASES, strict=True)):

@@ -1,10 +1,12 @@
-"""Self-check for the SGD step exercise: p ← p − lr·p.grad for each parameter with a grad, then clear the grads.
+"""Self-check for the SGD step exercise: p ← p − lr·p.grad for each parameter with a grad, then p.grad = None.
 
 Each case has three parameters, (4, 3), (4,) and (2,), the last one unused by the loss so its
 ``.grad`` stays None (a parameter without a gradient must be skipped). Over three successive calls
 the check sets fresh gradients with ``loss.backward()``, calls the student's step the way the
 notebook does, ``sgd_step(model.parameters(), lr=lr)`` (a generator, keyword ``lr``), and compares
-with ``course_lib.optimizers.sgd_step`` run on copies holding the same gradients.
+with ``course_lib.optimizers.sgd_step`` run on copies holding the same gradients. The gradients must be
+cleared the one way the exercise states, ``p.grad = None`` (what ``model.zero_grad()`` does by default):
+zeroed tensors would pass the check's numbers but trip the notebook's next cell, which relies on None.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def _diagnose(before, grads, after, expected, lr) -> str:
 
 @self_check("sgd_step")
 def check_sgd_step(sgd_step: object) -> str:
-    """Check ``sgd_step(params, lr)``: p ← p − lr·p.grad for each parameter with a grad, then clear p.grad."""
+    """Check ``sgd_step(params, lr)``: p ← p − lr·p.grad for each parameter with a grad, then p.grad = None."""
     require_callable(sgd_step, "sgd_step")
     for case_number, lr in enumerate(LEARNING_RATES):
         params, loss_of = _make_case(seed=4321 + case_number)
@@ -91,10 +93,14 @@ def check_sgd_step(sgd_step: object) -> str:
             expected = _reference_step(before, grads, lr)
             if not (all_close(after, expected) and all_equal(after[-1:], before[-1:])):
                 raise Wrong(_diagnose(before, grads, after, expected, lr))
-            stale = [i for i, p in enumerate(params) if p.grad is not None and bool(p.grad.ne(0).any())]
-            if stale:
+            left = [p.grad for p in params if p.grad is not None]
+            if any(bool(grad.ne(0).any()) for grad in left):
                 raise Wrong("the parameters are right but the gradients were not cleared after the step: set "
-                            "p.grad = None (or call p.grad.zero_()) so the next backward starts from zero; params "
-                            "may be a generator such as model.parameters(), which only one loop can go through")
+                            "p.grad = None so the next backward starts from zero; params may be a generator such "
+                            "as model.parameters(), which only one loop can go through")
+            if left:
+                raise Wrong("the parameters are right and the gradients are zero, but still tensors: the exercise "
+                            "clears them with p.grad = None (as model.zero_grad() does), not p.grad.zero_(); "
+                            "None also tells the next step that no backward has run since")
     return (f"matches the reference on {len(LEARNING_RATES)} cases over {CALLS_PER_CASE} calls each, skips "
-            f"parameters without a gradient and clears the gradients")
+            f"parameters without a gradient and sets the gradients to None")

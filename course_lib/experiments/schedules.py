@@ -44,7 +44,8 @@ START_PEAK_LR, START_WARMUP_STEPS, START_NORM = 10**-0.5, 50, "layer"
 class ScheduleRun:
     """One training run. ``lr``, ``train_loss``: (T,), the learning rate and the minibatch loss of each step
     (NaN after a divergence); ``eval_steps``: (K,) number of steps taken before each validation
-    measurement (0: at initialization); ``val_loss``, ``val_acc``: (K,)."""
+    measurement (0: at initialization); ``val_loss``, ``val_acc``: (K,); ``train_acc``: accuracy on the whole
+    training subset at the end (NaN when the run diverged), to set against the final validation accuracy."""
 
     schedule: str
     peak_lr: float
@@ -56,11 +57,16 @@ class ScheduleRun:
     val_loss: np.ndarray
     val_acc: np.ndarray
     diverged: bool
+    train_acc: float = math.nan
 
     @property
     def final_val_acc(self) -> float:
         """Validation accuracy at the end (NaN when the run diverged before its last measurement)."""
         return float(self.val_acc[-1])
+
+    def late_train_loss(self, fraction: float = 0.1) -> float:
+        """The mean minibatch loss over the last ``fraction`` of the steps: where the noise floor shows."""
+        return float(np.mean(self.train_loss[-max(1, int(fraction * len(self.train_loss))):]))
 
     def early_peak_loss(self, fraction: float = 0.1) -> float:
         """The largest minibatch loss in the first ``fraction`` of the steps (a spike shows here)."""
@@ -146,8 +152,9 @@ class ScheduleExperiment:
         curve = np.array([self.schedules[schedule](t, self.total_steps, peak_lr, warmup_steps, 0.0)
                           for t in range(self.total_steps)], dtype=float)
         lrs = np.where(np.isnan(lrs), curve, lrs)
+        train_acc = math.nan if diverged else evaluate(model, self.subset.train_x, self.subset.train_y)[1]
         return ScheduleRun(schedule, peak_lr, warmup_steps, norm, lrs, losses, np.array(eval_steps),
-                           np.array(val_loss, dtype=float), np.array(val_acc, dtype=float), diverged)
+                           np.array(val_loss, dtype=float), np.array(val_acc, dtype=float), diverged, float(train_acc))
 
 
 # The learning-rate range test -------------------------------------------------------------------------

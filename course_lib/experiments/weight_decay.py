@@ -3,7 +3,8 @@
 1. ``WeightDecayExperiment(data, ...)`` fixes a small training subset, a validation subset, the
    model's initial weights (seeded, the caller's random state left alone) and the minibatch order,
    so runs differ only in λ;
-2. ``experiment.run(lam)`` trains once per λ (kept in ``experiment.runs``) with J(W) = CE(W) + λ·Σ W² (weights only, no biases)
+2. ``experiment.run(lam)`` trains once per λ (kept in ``experiment.runs``) with J(W) = CE(W) + ½λ·Σ W² (weights only, no biases;
+   gradient λW, the course's one L2 convention and torch's ``weight_decay=λ``)
    with the course's one training step and course_lib's SGD, and is cached: revisiting a λ is
    instant; ``train_all`` trains a list, with a progress bar.
 """
@@ -26,8 +27,8 @@ from course_lib.seeding import seeded
 from course_lib.training import has_diverged, train_step
 from course_lib.validation import parse_number
 
-LAMBDA_GRID = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
-QUICK_LAMBDA_GRID = (0.0, 1e-3, 1e-2, 3e-2)  # the ends and the middle of LAMBDA_GRID: 4 runs instead of 7
+LAMBDA_GRID = (0.0, 2e-4, 6e-4, 2e-3, 6e-3, 2e-2, 6e-2)
+QUICK_LAMBDA_GRID = (0.0, 2e-3, 2e-2, 6e-2)  # the ends and the middle of LAMBDA_GRID: 4 runs instead of 7
 MAX_LAMBDA = 1.0
 
 
@@ -135,7 +136,7 @@ class WeightDecayExperiment:
     def _train_one_epoch(self, model: nn.Module, optimizer: SGD, lam: float, order: torch.Generator) -> None:
         def penalized_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
             loss = nn.functional.cross_entropy(logits, labels)
-            return loss + lam * l2_penalty(model) if lam > 0 else loss
+            return loss + 0.5 * lam * l2_penalty(model) if lam > 0 else loss
 
         permutation = torch.randperm(len(self.train_x), generator=order)
         for batch in permutation.split(self.batch_size):

@@ -44,7 +44,7 @@ def draw_weight_decay(run: WeightDecayRun, reference: WeightDecayRun, metric: st
 
 
 def weight_decay_demo(data=None, lambdas=None, experiment: WeightDecayExperiment | None = None,
-                      lam: float = 1e-2, reference_lam: float = 0.0):
+                      lam: float = 2e-2, reference_lam: float = 0.0):
     """A λ slider over ``lambdas`` (default ``slider_lambdas()``: 7 values, 4 in quick mode), starting at
     the entry closest to ``lam``, a reference-λ text box and a metric toggle.
 

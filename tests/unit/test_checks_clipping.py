@@ -17,7 +17,7 @@ def verdict(answer, capsys):
 
 
 def with_torch(params, max_norm):
-    """torch's own function: it returns a 0-d tensor, which the check accepts."""
+    """torch's own function: it returns a 0-d tensor, where the spec asks for a float."""
     return torch.nn.utils.clip_grad_norm_(list(params), max_norm)
 
 
@@ -112,7 +112,25 @@ def not_implemented(params, max_norm):
     raise NotImplementedError("Exercise: clip_grad_norm")
 
 
-@pytest.mark.parametrize("answer", [clip_grad_norm, with_torch, stacked])
+def returns_tensor(params, max_norm):
+    grads = [p.grad for p in params if p.grad is not None]
+    total = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])) if grads else torch.tensor(0.0)
+    if total > max_norm:
+        for g in grads:
+            g.mul_(max_norm / (total + 1e-6))
+    return total
+
+
+def rebinds_grad(params, max_norm):
+    params = [p for p in params if p.grad is not None]
+    total = gradient_norm([p.grad for p in params])
+    if total > max_norm:
+        for p in params:
+            p.grad = p.grad * (max_norm / (total + 1e-6))
+    return total
+
+
+@pytest.mark.parametrize("answer", [clip_grad_norm, stacked])
 def test_correct_functions_pass(answer, capsys):
     passed, line = verdict(answer, capsys)
     assert passed, line
@@ -130,9 +148,17 @@ def test_correct_functions_pass(answer, capsys):
     (no_none_check, ["NoneType", "skip parameters whose .grad is None"]),
     (returns_nothing, ["returned None"]),
     (not_implemented, ["not implemented yet"]),
+    (returns_tensor, ["returned a torch.Tensor", "Python float", ".item()"]),
+    (rebinds_grad, ["right values but are new tensors", "in place", "p.grad.mul_(factor)"]),
 ])
 def test_wrong_functions_are_recognised(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)
     assert not passed
     for word in key_words:
         assert word in line, line
+
+
+def test_torch_own_function_is_refused(capsys):
+    """It returns a tensor, not the float the spec asks for."""
+    passed, _ = verdict(with_torch, capsys)
+    assert not passed

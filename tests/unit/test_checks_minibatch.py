@@ -1,4 +1,5 @@
-"""check_sample_minibatch passes IID samplers with or without replacement and names the classic mistakes."""
+"""check_sample_minibatch passes IID samplers with replacement and names the classic mistakes, sampling without
+replacement and the off-by-one that never draws the last row among them."""
 
 import random
 
@@ -28,7 +29,7 @@ def with_randperm(input_data, target_data, num_points=100):
 
 
 def with_numpy_choice(input_data, target_data, num_points=100):
-    indices = np.random.choice(len(input_data), size=num_points, replace=False)
+    indices = np.random.choice(len(input_data), size=num_points, replace=True)
     return input_data[indices], target_data[indices]
 
 
@@ -42,7 +43,7 @@ def with_sorted_indices(input_data, target_data, num_points=100):
     return input_data[indices].clone(), target_data[indices].clone()
 
 
-@pytest.mark.parametrize("answer", [reference, with_randint, with_randperm, with_numpy_choice, with_python_random,
+@pytest.mark.parametrize("answer", [reference, with_randint, with_numpy_choice, with_python_random,
                                     with_sorted_indices])
 def test_correct_samplers_pass(answer, capsys):
     passed, line = verdict(answer, capsys)
@@ -110,6 +111,21 @@ def shuffles_data_in_place(input_data, target_data, num_points=100):
     return input_data[:num_points], target_data[:num_points]
 
 
+def without_replacement_numpy(input_data, target_data, num_points=100):
+    indices = np.random.choice(len(input_data), size=num_points, replace=False)
+    return input_data[indices], target_data[indices]
+
+
+def randint_off_by_one(input_data, target_data, num_points=100):
+    indices = torch.randint(0, len(input_data) - 1, (num_points,))
+    return input_data[indices], target_data[indices]
+
+
+def never_row_zero(input_data, target_data, num_points=100):
+    indices = torch.randint(1, len(input_data), (num_points,))
+    return input_data[indices], target_data[indices]
+
+
 def columns_picked(input_data, target_data, num_points=100):
     indices = torch.randint(len(input_data), (num_points,))
     return input_data[indices] * 2, target_data[indices]
@@ -129,6 +145,10 @@ def columns_picked(input_data, target_data, num_points=100):
     (only_inputs, ["should return a pair (inputs, targets)", "a torch.Tensor"]),
     (shuffles_data_in_place, ["in place"]),
     (columns_picked, ["not rows of input_data"]),
+    (with_randperm, ["repeated a row", "with replacement", "not a permutation"]),
+    (without_replacement_numpy, ["repeated a row", "with replacement"]),
+    (randint_off_by_one, ["last row (index N − 1) never came back", "torch.randint(0, N, …)"]),
+    (never_row_zero, ["rows [0] never came back"]),
 ])
 def test_mistakes_are_named(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)
@@ -177,6 +197,9 @@ def test_verdicts_hold_for_other_seeds(offset, monkeypatch, capsys):
 
     monkeypatch.setattr(minibatch, "seed_everything", lambda seed: seed_everything(seed + 1000 * (offset + 1)))
     assert check_sample_minibatch(with_randint)
-    assert check_sample_minibatch(with_randperm)
     assert not check_sample_minibatch(first_half_only)
     assert "equally likely" in capsys.readouterr().out.splitlines()[-1]
+    assert not check_sample_minibatch(with_randperm)
+    assert "repeated a row" in capsys.readouterr().out.splitlines()[-1]
+    assert not check_sample_minibatch(randint_off_by_one)
+    assert "last row" in capsys.readouterr().out.splitlines()[-1]

@@ -26,6 +26,15 @@ def with_backward_and_data(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e
     loss.backward()
     for par, gsq in zip(params, grad_sq, strict=True):
         gsq.data = alpha * gsq.data + (1 - alpha) * par.grad.data**2
+        par.data -= lr * par.grad.data / torch.sqrt(epsilon + gsq.data)
+        par.grad = None
+
+
+def epsilon_outside_root(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    """The torch.optim.RMSprop placement; with ε = 1e-8 alone it would pass."""
+    loss.backward()
+    for par, gsq in zip(params, grad_sq, strict=True):
+        gsq.data = alpha * gsq.data + (1 - alpha) * par.grad.data**2
         par.data -= lr * par.grad.data / (epsilon + torch.sqrt(gsq.data))
         par.grad = None
 
@@ -90,6 +99,7 @@ def rebinding_state(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
     (make_wrong(right_average, lambda g, old, new, lr, eps: g / torch.sqrt(new + eps)), ["learning rate"]),
     (accumulating, ["accumulate"]),
     (rebinding_state, ["not kept between calls", "grad_sq[i] = …"]),
+    (epsilon_outside_root, ["ε is outside the square root", "√(s + ε)"]),
 ])
 def test_mistakes_are_named(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)

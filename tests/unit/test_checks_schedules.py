@@ -94,6 +94,12 @@ def other_default(step, total_steps, peak_lr, warmup_steps, min_lr=1e-4):
     return warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
 
 
+def floored_warmup(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
+    if step < warmup_steps:
+        return max(min_lr, peak_lr * (step + 1) / warmup_steps)
+    return cosine_part(step, total_steps, peak_lr, warmup_steps, min_lr)
+
+
 def returns_none(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
     warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
 
@@ -113,6 +119,7 @@ def not_implemented(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
     (no_max, ["ZeroDivisionError", "max(1, total_steps - warmup_steps)"]),
     (other_default, ["default", "min_lr=0.0"]),
     (returns_none, ["returned None", "float"]),
+    (floored_warmup, ["floored at min_lr", "without max(min_lr, …)"]),
     (not_implemented, ["not implemented yet"]),
     ("warmup_cosine_lr", ["expected your function"]),
 ])

@@ -21,23 +21,25 @@ def with_data(params, lr):
             p.grad = None
 
 
-def with_sub_and_zero(params, lr):
+def with_sub(params, lr):
     with torch.no_grad():
         for p in params:
             if p.grad is None:
                 continue
             p.sub_(lr * p.grad)
-            p.grad.zero_()
+            p.grad = None
 
 
 def with_add_alpha(params, lr):
+    with_grads = [p for p in params if p.grad is not None]
     with torch.no_grad():
-        for p in [p for p in params if p.grad is not None]:
+        for p in with_grads:
             p.add_(p.grad, alpha=-lr)
-            p.grad = torch.zeros_like(p)
+    for p in with_grads:
+        p.grad = None
 
 
-@pytest.mark.parametrize("answer", [reference, with_data, with_sub_and_zero, with_add_alpha])
+@pytest.mark.parametrize("answer", [reference, with_data, with_sub, with_add_alpha])
 def test_correct_implementations_pass(answer, capsys):
     passed, line = verdict(answer, capsys)
     assert passed, line
@@ -62,6 +64,21 @@ def grads_kept(params, lr):
     for p in params:
         if p.grad is not None:
             p.data -= lr * p.grad
+
+
+def zeroed_in_place(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p.sub_(lr * p.grad)
+                p.grad.zero_()
+
+
+def replaced_by_zeros(params, lr):
+    with torch.no_grad():
+        for p in [p for p in params if p.grad is not None]:
+            p.add_(p.grad, alpha=-lr)
+            p.grad = torch.zeros_like(p)
 
 
 def cleared_first(params, lr):
@@ -90,6 +107,8 @@ def returns_inside_loop(params, lr):
     (uphill, ["uphill", "p ← p − lr·p.grad"]),
     (without_lr, ["learning rate"]),
     (grads_kept, ["not cleared", "p.grad = None"]),
+    (zeroed_in_place, ["gradients are zero, but still tensors", "p.grad = None", "not p.grad.zero_()"]),
+    (replaced_by_zeros, ["gradients are zero, but still tensors", "p.grad = None"]),
     (cleared_first, ["did not move", "clear the gradients only after"]),
     (rebinding, ["did not move", "in place"]),
     (returns_inside_loop, ["only some of the parameters"]),

@@ -61,7 +61,17 @@ def test_schedule_experiment_uses_the_given_warmup_cosine(fashion_data):
 
 def test_a_huge_learning_rate_is_reported_as_diverged(schedules):
     run = schedules.run("constant", 10.0, 0, "none")
-    assert run.diverged and np.isnan(run.final_val_acc)
+    assert run.diverged and np.isnan(run.final_val_acc) and np.isnan(run.train_acc)
+
+
+def test_a_run_reports_its_final_training_accuracy_and_late_loss(schedules):
+    from course_lib.training import evaluate
+
+    run = schedules.run("cosine", 0.01, 0, "layer")
+    model = schedules.fresh_model("layer")
+    untrained = evaluate(model, schedules.subset.train_x, schedules.subset.train_y)[1]
+    assert 0 < run.train_acc <= 1 and run.train_acc > untrained + 0.2
+    assert run.late_train_loss(0.25) == pytest.approx(float(np.mean(run.train_loss[-4:])))
 
 
 @pytest.mark.parametrize(("settings", "fragment"), [

@@ -63,3 +63,21 @@ def test_a_lambda_out_of_range_is_rejected_with_a_clear_message(experiment, lam)
 def test_too_little_data_is_rejected_with_a_clear_message():
     with pytest.raises(CourseInputError, match="fewer than"):
         WeightDecayExperiment(separable_data(n_train=10), n_train=50, n_val=10)
+
+
+
+def test_the_penalty_is_half_lambda_times_the_squared_weights_so_its_gradient_is_lambda_w(experiment):
+    """The course's one L2 convention: J = CE + ½λ‖W‖², gradient λW, which torch's weight_decay=λ adds too.
+
+    With zero inputs the data term gives the weights no gradient, so one SGD step of lr 1 moves W by −λW."""
+    from course_lib.optimizers import SGD
+
+    lam = 0.3
+    model = torch.nn.Linear(4, 3)
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+        model.bias.zero_()
+    experiment.train_x, experiment.train_y = torch.zeros(2, 4), torch.zeros(2, dtype=torch.long)
+    experiment.batch_size = 2
+    experiment._train_one_epoch(model, SGD(model.parameters(), lr=1.0), lam, torch.Generator().manual_seed(0))
+    assert torch.allclose(model.weight, torch.full((3, 4), 2.0 - lam * 2.0))
