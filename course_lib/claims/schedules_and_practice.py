@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from course_lib.claims._core import above, below, between, claim, course_data
+from course_lib.claims.minibatch_and_training import best_learning_rates
 from course_lib.config import is_quick
 from course_lib.experiments.clipping import ClippingExperiment
 from course_lib.experiments.decoupled_decay import DecayComparison
@@ -29,7 +30,7 @@ from course_lib.experiments.schedules import (
     lr_range_test,
 )
 from course_lib.optimizers import SGD, Adam, SGDMomentum
-from course_lib.schedules import SCHEDULES
+from course_lib.schedules import SCHEDULES, WARMUP_SCHEDULES
 
 NOTEBOOK = "05_schedules_and_practice"
 WARMUP = "§1 Warmup"
@@ -118,17 +119,34 @@ def _final_val_losses(seed: int) -> dict[str, float]:
 
 @_claim("05-constant-schedule-ends-highest", "At a peak of 0.01 with LayerNorm the constant schedule ends with the "
         "highest validation loss.", "§1 Think! (schedules)", "constant − highest decaying final val loss > 0.02",
-        above(0.02))
+        above(0.02), tested=False)
 def constant_highest(seed: int) -> float:
     losses = _final_val_losses(seed)
     return losses["constant"] - max(value for name, value in losses.items() if name != "constant")
 
 
 @_claim("05-decaying-schedules-close", "The decaying schedules' differences among themselves are small.",
-        "§1 Think! (schedules)", "range of the decaying schedules' final val loss < 0.04", below(0.04))
+        "§1 Think! (schedules)", "range of the decaying schedules' final val loss < 0.04", below(0.04), tested=False)
 def decaying_close(seed: int) -> float:
     decaying = [value for name, value in _final_val_losses(seed).items() if name != "constant"]
     return max(decaying) - min(decaying)
+
+
+@_claim("05-warmup-schedules-end-lowest", "At a peak of 0.01 with LayerNorm the two schedules that warm up "
+        "(warmup + cosine, one-cycle) end with the lowest validation loss.", "§1 Think! (schedules)",
+        "lowest final val loss of the others − highest of the two warmup schedules > 0", above(0.0), tested=False)
+def warmup_schedules_lowest(seed: int) -> float:
+    losses = _final_val_losses(seed)
+    others = [value for name, value in losses.items() if name not in WARMUP_SCHEDULES]
+    return min(others) - max(losses[name] for name in WARMUP_SCHEDULES)
+
+
+@_claim("05-constant-above-warmup-cosine", "At a peak of 0.01 with LayerNorm the constant schedule ends above "
+        "warmup + cosine.", "§1 Think! (schedules)", "constant − warmup + cosine final val loss > 0", above(0.0),
+        tested=False)
+def constant_above_warmup_cosine(seed: int) -> float:
+    losses = _final_val_losses(seed)
+    return losses["constant"] - losses["warmup + cosine"]
 
 
 NOTEBOOK_04_BEST = {"SGD": (0.1, 0.32), "Momentum": (0.1, 0.32), "Adam": (1e-3, 1e-2)}
@@ -163,6 +181,33 @@ def range_minimum_ratio(seed: int) -> float:
     return float(tests["SGD"].min_loss_lr / tests["Adam"].min_loss_lr)
 
 
+def _suggested_over_best(seed: int) -> dict[str, float]:
+    """{optimizer: range-test suggestion / notebook 04's measured best learning rate}, both with this seed."""
+    best = best_learning_rates(seed)
+    return {name: result.suggested_lr / best[name] for name, result in _range_tests(seed).items()}
+
+
+@_claim("05-range-test-momentum-adam-within-2x", "For momentum and Adam the suggestion lies within a factor of two "
+        "of notebook 04's measured best learning rate.", RANGE,
+        "suggestion / 04's best within (0.5, 2) for both (value: the one farther from 1)", between(0.5, 2.0))
+def range_momentum_adam(seed: int) -> float:
+    ratios = _suggested_over_best(seed)
+    return float(max((ratios["Momentum"], ratios["Adam"]), key=lambda r: abs(math.log(r))))
+
+
+@_claim("05-range-test-sgd-below-best", "For plain SGD the suggestion lies below notebook 04's measured best "
+        "learning rate.", RANGE, "SGD's suggestion / 04's best < 1", below(1.0))
+def range_sgd_below(seed: int) -> float:
+    return float(_suggested_over_best(seed)["SGD"])
+
+
+@_claim("05-range-test-smoothing-lags", "The smoothed loss lags: its minimum sits right of the raw loss's minimum.",
+        RANGE, "smoothed minimum lr > raw minimum lr for all 3 optimizers (value: how many)", lambda value: value == 3)
+def range_smoothing_lag(seed: int) -> float:
+    return float(sum(result.min_loss_lr > result.lrs[np.nanargmin(result.losses)]
+                     for result in _range_tests(seed).values()))
+
+
 @functools.lru_cache(maxsize=8)
 def _decay(seed: int, quick: bool) -> dict:
     comparison = DecayComparison(course_data(), seed=seed)
@@ -175,14 +220,14 @@ DECAY = "§3 AdamW against Adam + L2"
 
 
 @_claim("05-l2-in-adam-shrinks-first-layer", "At λ = 0.01, Adam + L2 shrinks the first layer to below 0.7 of its "
-        "size without decay.", DECAY, "‖W₁‖ / ‖W₁ without decay‖ < 0.7", below(0.7))
+        "size without decay.", DECAY, "‖W₁‖ / ‖W₁ without decay‖ < 0.7", below(0.7), tested=False)
 def l2_first_layer(seed: int) -> float:
     decay = _decay(seed, is_quick())
     return float(decay["comparison"].layer_shrink(decay["same lambda"]["Adam + L2"])[0])
 
 
 @_claim("05-adamw-at-same-lambda-barely-shrinks", "At the same λ = 0.01, AdamW barely shrinks any layer.", DECAY,
-        "smallest ‖W_k‖ / ‖W_k without decay‖ > 0.98", above(0.98))
+        "smallest ‖W_k‖ / ‖W_k without decay‖ > 0.98", above(0.98), tested=False)
 def adamw_same_lambda(seed: int) -> float:
     decay = _decay(seed, is_quick())
     return float(decay["comparison"].layer_shrink(decay["same lambda"]["AdamW"]).min())
@@ -195,21 +240,21 @@ def _by_history(seed: int, method: str) -> np.ndarray:
 
 @_claim("05-l2-in-adam-large-gradients-decay-less", "L2 in Adam: weights with large gradients are decayed less.",
         DECAY, "shrink of the largest- minus smallest-gradient decile > 0.2, never falling by > 0.01",
-        above(0.2))
+        above(0.2), tested=False)
 def l2_history_gain(seed: int) -> float:
     shrink = _by_history(seed, "Adam + L2")
     return float(shrink[-1] - shrink[0]) if np.all(np.diff(shrink) > -0.01) else float("nan")
 
 
 @_claim("05-adamw-decays-evenly", "AdamW decays every weight at the same rate, whatever its gradient history.", DECAY,
-        "shrink of the largest- minus smallest-gradient decile < 0.02", below(0.02))
+        "shrink of the largest- minus smallest-gradient decile < 0.02", below(0.02), tested=False)
 def adamw_history_gain(seed: int) -> float:
     shrink = _by_history(seed, "AdamW")
     return float(shrink[-1] - shrink[0])
 
 
 @_claim("05-l2-in-adam-logits-layer-decays-least", "L2 in Adam: the logits layer decays least.", DECAY,
-        "shrink of the last layer − shrink of the first > 0.05", above(0.05))
+        "shrink of the last layer − shrink of the first > 0.05", above(0.05), tested=False)
 def l2_layer_gain(seed: int) -> float:
     decay = _decay(seed, is_quick())
     shrink = decay["comparison"].layer_shrink(decay["runs"]["Adam + L2"])
@@ -217,7 +262,7 @@ def l2_layer_gain(seed: int) -> float:
 
 
 @_claim("05-l2-uneven-across-layers", "Adam + L2 decays the layers far more unevenly than AdamW.", DECAY,
-        "spread of per-layer shrink, L2 / AdamW > 2", above(2.0))
+        "spread of per-layer shrink, L2 / AdamW > 2", above(2.0), tested=False)
 def layer_spread_ratio(seed: int) -> float:
     decay = _decay(seed, is_quick())
     shrink = {m: decay["comparison"].layer_shrink(run) for m, run in decay["runs"].items()}
@@ -225,7 +270,7 @@ def layer_spread_ratio(seed: int) -> float:
 
 
 @_claim("05-decay-no-accuracy-difference", "No decay, Adam + L2 and AdamW end within 2 points of validation "
-        "accuracy of each other.", DECAY, "range of the three final val accuracies < 0.02", below(0.02))
+        "accuracy of each other.", DECAY, "range of the three final val accuracies < 0.02", below(0.02), tested=False)
 def decay_accuracy_range(seed: int) -> float:
     decay = _decay(seed, is_quick())
     accuracies = [decay["baseline"].val_acc[-1], *(run.val_acc[-1] for run in decay["runs"].values())]
@@ -242,34 +287,42 @@ CLIPPING = "§4 Gradient clipping"
 
 
 @_claim("05-unclipped-diverges-early", "Without clipping the run diverges within its first 50 steps.", CLIPPING,
-        "step of divergence < 50 (NaN: did not diverge)", below(50))
+        "step of divergence < 50 (value: that step, or the number of steps when it did not diverge)", below(50),
+        tested=False)
 def unclipped_divergence(seed: int) -> float:
+    runs = _clipping(seed, is_quick())
+    return float(runs[None].diverged_at if runs[None].diverged else runs["experiment"].total_steps)
+
+
+@_claim("05-unclipped-fails", "Without clipping the run fails: it diverges or ends near chance.", CLIPPING,
+        "val acc without clipping < 0.3 (0 if diverged)", below(0.3), tested=False)
+def unclipped_fails(seed: int) -> float:
     run = _clipping(seed, is_quick())[None]
-    return float(run.diverged_at) if run.diverged else float("nan")
+    return 0.0 if run.diverged else float(run.val_acc)
 
 
 @_claim("05-clip-3-trains", "Clipping at 3 keeps the same run from diverging; it trains to above 60 %.", CLIPPING,
-        "val acc with max_norm 3 > 0.6 (0 if diverged)", above(0.6))
+        "val acc with max_norm 3 > 0.6 (0 if diverged)", above(0.6), tested=False)
 def clip_three_accuracy(seed: int) -> float:
     run = _clipping(seed, is_quick())[3.0]
     return 0.0 if run.diverged else float(run.val_acc)
 
 
 @_claim("05-clip-3-touches-few-steps", "Clipping at 3 touches only a minority of the steps.", CLIPPING,
-        "0.02 < fraction of steps clipped < 0.4", between(0.02, 0.4))
+        "0.02 < fraction of steps clipped < 0.4", between(0.02, 0.4), tested=False)
 def clip_three_fraction(seed: int) -> float:
     return float(_clipping(seed, is_quick())[3.0].clipped_fraction())
 
 
 @_claim("05-clip-3-mostly-early", "The steps clipped at 3 are mostly early ones.", CLIPPING,
-        "median clipped step / total steps < 0.25", below(0.25))
+        "median clipped step / total steps < 0.25", below(0.25), tested=False)
 def clip_three_median_step(seed: int) -> float:
     runs = _clipping(seed, is_quick())
     return float(np.median(np.flatnonzero(runs[3.0].grad_norm > 3.0)) / runs["experiment"].total_steps)
 
 
 @_claim("05-clip-0.3-clips-all-and-wins", "Clipping at 0.3 clips almost every step and ends higher than clipping "
-        "at 3.", CLIPPING, "val acc at 0.3 − at 3 > 0, with > 95 % of steps clipped", above(0.0))
+        "at 3.", CLIPPING, "val acc at 0.3 − at 3 > 0, with > 95 % of steps clipped", above(0.0), tested=False)
 def clip_small_gain(seed: int) -> float:
     runs = _clipping(seed, is_quick())
     if runs[0.3].clipped_fraction() <= 0.95:
@@ -429,7 +482,7 @@ def _ratio(record, steps=slice(None)) -> float:
 
 @_claim("05-healthy-update-ratio", "In the healthy run the update ratio stays between 3·10⁻⁴ and 10⁻² (median), "
         "95 % of the steps between 3·10⁻⁴ and 3·10⁻².", MONITOR, "3e-4 < median ratio < 1e-2, with > 95 % of entries "
-        "in (3e-4, 3e-2) and every step run (value: median)", between(3e-4, 1e-2))
+        "in (3e-4, 3e-2) and every step run (value: median)", between(3e-4, 1e-2), tested=False)
 def healthy_ratio(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
     healthy = runs["healthy"]
@@ -438,18 +491,22 @@ def healthy_ratio(seed: int) -> float:
 
 
 @_claim("05-too-high-lr-large-ratio", "With a learning rate ten times too high the update ratio is more than ten "
-        "times the healthy one and the run stops early.", MONITOR,
-        "median ratio over the first 10 steps, too high / healthy > 10, and the run stopped", above(10.0))
+        "times the healthy one.", MONITOR, "median ratio over the first 10 steps, too high / healthy > 10", above(10.0),
+        tested=False)
 def too_high_ratio(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
-    too_high = runs["learning rate too high"]
-    if too_high.steps >= runs["steps"]:
-        return float("nan")
-    return _ratio(too_high, slice(0, 10)) / _ratio(runs["healthy"], slice(0, 10))
+    return _ratio(runs["learning rate too high"], slice(0, 10)) / _ratio(runs["healthy"], slice(0, 10))
+
+
+@_claim("05-too-high-lr-stops-early", "With a learning rate ten times too high the run stops early (it diverges).",
+        MONITOR, "steps run / steps planned < 1", below(1.0), tested=False)
+def too_high_stops(seed: int) -> float:
+    runs = _monitor_runs(seed, is_quick())
+    return runs["learning rate too high"].steps / runs["steps"]
 
 
 @_claim("05-too-high-lr-weights-grow", "With a learning rate ten times too high every layer's weights more than "
-        "double.", MONITOR, "smallest final / initial weight norm > 2", above(2.0))
+        "double.", MONITOR, "smallest final / initial weight norm > 2", above(2.0), tested=False)
 def too_high_weights(seed: int) -> float:
     too_high = _monitor_runs(seed, is_quick())["learning rate too high"]
     return float(np.min(too_high.weight_norm[-1] / too_high.weight_norm[0]))
@@ -457,7 +514,7 @@ def too_high_weights(seed: int) -> float:
 
 @_claim("05-bad-init-tiny-updates", "With a bad (N(0, 0.01²)) initialization the update ratio is more than ten "
         "times smaller than the healthy one in the first 20 steps.", MONITOR,
-        "healthy / bad-init median ratio over the first 20 steps > 10", above(10.0))
+        "healthy / bad-init median ratio over the first 20 steps > 10", above(10.0), tested=False)
 def bad_init_ratio(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
     return _ratio(runs["healthy"], slice(0, 20)) / _ratio(runs["bad initialization"], slice(0, 20))
@@ -465,7 +522,7 @@ def bad_init_ratio(seed: int) -> float:
 
 @_claim("05-bad-init-stalls", "With the bad initialization the gradients start 100 times smaller and the loss stays "
         "near ln 10 for the first 20 steps.", MONITOR, "min loss over the first 20 steps > 2.25, with step-1 "
-        "gradient norms 100× below the healthy run's (value: the loss)", above(2.25))
+        "gradient norms 100× below the healthy run's (value: the loss)", above(2.25), tested=False)
 def bad_init_loss(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
     bad, healthy = runs["bad initialization"], runs["healthy"]
@@ -476,7 +533,7 @@ def bad_init_loss(seed: int) -> float:
 
 @_claim("05-bad-init-behind-when-it-catches-up", "When the bad-init run's update ratio first reaches 10⁻³ its loss "
         "is more than 0.5 above the healthy run's at that step.", MONITOR,
-        "bad-init loss − healthy loss at that step > 0.5", above(0.5))
+        "bad-init loss − healthy loss at that step > 0.5", above(0.5), tested=False)
 def bad_init_catch_up(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
     bad, healthy = runs["bad initialization"], runs["healthy"]
@@ -489,7 +546,7 @@ def bad_init_catch_up(seed: int) -> float:
 
 @_claim("05-never-zeroed-gradients-grow", "When the gradients are never zeroed their norm grows more than tenfold "
         "and the run stops early, though its loss first falls.", MONITOR,
-        "gradient norm at the last full step / step 1 > 10, the run stopped, loss[2] < loss[0]", above(10.0))
+        "gradient norm at the last full step / step 1 > 10, the run stopped, loss[2] < loss[0]", above(10.0), tested=False)
 def never_zeroed_growth(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
     record = runs["gradients never zeroed"]
@@ -499,7 +556,7 @@ def never_zeroed_growth(seed: int) -> float:
 
 
 @_claim("05-healthy-gradients-fall", "In the healthy run the gradient norm ends below where it started.", MONITOR,
-        "mean gradient norm last step / first step < 1", below(1.0))
+        "mean gradient norm last step / first step < 1", below(1.0), tested=False)
 def healthy_gradients(seed: int) -> float:
     healthy = _monitor_runs(seed, is_quick())["healthy"]
     return float(healthy.grad_norm[-1].mean() / healthy.grad_norm[0].mean())
