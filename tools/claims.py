@@ -144,11 +144,11 @@ def stale_sources(report_text: str, root: Path, claims=None) -> list[str]:
 
 
 def check(report: Path, root: Path) -> int:
-    """0 when ``report`` is current; else one line per stale source and 1."""
-    if not report.is_file():
+    """0 when ``report`` (relative to ``root``) is current; else one line per stale source and 1."""
+    if not (root / report).is_file():
         print(f"{report} is missing: run make claims")
         return 1
-    problems = stale_sources(report.read_text(encoding="utf-8"), root)
+    problems = stale_sources((root / report).read_text(encoding="utf-8"), root)
     for problem in problems:
         print(f"{report}: {problem}")
     if problems:
@@ -167,10 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     root = project_root()
     out = args.out or default_report(args.seeds, args.full)
     if args.check:
-        return check(root / out, root)
+        return check(out, root)
     unknown = sorted(set(args.only or ()) - set(CLAIMS))
     if unknown:
-        print(f"unknown claim id(s): {', '.join(unknown)}; known: {', '.join(CLAIMS)}")
+        print(f"unknown claim id(s): {', '.join(unknown)}; the ids are the first column of claims/REPORT.md")
         return 2
     claims = [CLAIMS[i] for i in args.only] if args.only else list(CLAIMS.values())
     gflops = matmul_gflops()
