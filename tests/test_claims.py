@@ -16,10 +16,17 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.claims import CLAIMS, failing_seeds
+from course_lib.claims import CLAIMS, MODES, failing_seeds
 from course_lib.claims.fingerprint import parse_hashes
 from course_lib.config import project_root
-from tools.claims import DEFAULT_SEEDS, SOURCES_BEGIN, SOURCES_END, report_holds, stale_sources
+from tools.claims import (
+    DEFAULT_SEEDS,
+    SOURCES_BEGIN,
+    SOURCES_END,
+    default_report,
+    report_holds,
+    stale_sources,
+)
 
 ROOT = project_root()
 REPORT = ROOT / "claims" / "REPORT.md"
@@ -77,3 +84,16 @@ def test_a_changed_source_makes_the_report_stale(tmp_path, report_text):
     planted = tmp_path / "course_lib" / "experiments" / "schedules.py"
     planted.write_text(planted.read_text(encoding="utf-8") + "\n# a planted change\n", encoding="utf-8")
     assert stale_sources(report_text, tmp_path) == ["course_lib/experiments/schedules.py: changed since the report"]
+
+
+def test_every_claim_names_its_notebook_and_mode():
+    notebooks = {path.stem for path in (ROOT / "solutions").glob("0*.py")}
+    for claim in CLAIMS.values():
+        assert claim.notebook in notebooks and claim.id.startswith(claim.notebook[:2] + "-"), claim.id
+        assert claim.mode in MODES and claim.statement and claim.rule and claim.section, claim.id
+
+
+def test_other_seeds_write_their_own_report():
+    assert default_report(DEFAULT_SEEDS, full=False).as_posix() == "claims/REPORT.md"
+    assert default_report((5, 6, 7, 8, 9), full=False).as_posix() == "claims/REPORT-seeds-5-6-7-8-9.md"
+    assert default_report(DEFAULT_SEEDS, full=True).as_posix() == "claims/REPORT-full.md"
