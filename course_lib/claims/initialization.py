@@ -171,6 +171,19 @@ def equal_variance_steady(seed: int) -> float:
     return _farthest_from_one(_stats("identity", "equal variance", seed)["activations"][:4])
 
 
+@_claim("02-output-layer-scatters-most", "Over ten draws of the weights the median variance is close to 1 in every "
+        "layer, and Linear 5 scatters more than twice as widely as any hidden layer.", "§6 Equal variance",
+        "range of Var(Linear 5) / largest range of a hidden layer > 2, with every median within (0.85, 1.15) "
+        "(value: the ratio; seed s draws the ten seeds 10s … 10s + 9)", above(2.0))
+def output_layer_scatter(seed: int) -> float:
+    x, _ = _batch(is_quick())
+    runs = np.array([list(layer_variances(collect_activations(_model("identity", "equal variance", 10 * seed + k),
+                                                               x)).values()) for k in range(10)])
+    if not np.all((np.median(runs, axis=0) > 0.85) & (np.median(runs, axis=0) < 1.15)):
+        return float("nan")
+    return float(np.ptp(runs[:, 4]) / np.ptp(runs[:, :4], axis=0).max())
+
+
 @_claim("02-backward-follows-prediction", "The measured backward factors follow the prediction "
         "Π d_y·Var(W) to within a few percent (std 0.01, std 0.1, equal variance, Xavier).", "§7 Backward pass",
         "largest |measured/predicted − 1| < 0.05", below(0.05))

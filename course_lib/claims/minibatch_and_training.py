@@ -332,3 +332,12 @@ def best_lr_ratio(seed: int) -> float:
     sweep = _sweep(seed, is_quick())
     best = sweep.loc[sweep.groupby("optimizer")["acc"].idxmax()].set_index("optimizer")["lr"]
     return float(best["SGD"] / best["Adam"])
+
+
+@claim("04-sweep-adam-at-sgd-lr-among-worst", "Adam with SGD's favourite learning rate (0.1) is among the worst runs.",
+       NOTEBOOK, SWEEP, "every Adam run at lr 0.1 in the bottom third of the 24 (value: its best rank, 1 = best)",
+       above(16.0), tested=False)
+def adam_large_lr_rank(seed: int) -> float:
+    sweep = _sweep(seed, is_quick())
+    ranks = sweep["acc"].rank(ascending=False)
+    return float(ranks[(sweep["optimizer"] == "Adam") & (sweep["lr"] == 0.1)].min())
