@@ -25,6 +25,7 @@ SLOWEST_FIRST = (
     "tests/test_widget_fuzz.py",  # ~55 s
     "tests/test_random_state.py",  # ~40 s: notebook 04 run twice
     "tests/test_benchmarks_smoke.py",  # ~30 s
+    "tests/test_claims.py",  # ~30 s: the quick claims on seeds 0-2
 )
 
 
