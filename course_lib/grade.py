@@ -43,10 +43,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.grading import lms
 from course_lib.grading.client import ForkServer, ServerError
 from course_lib.grading.course import Course, CourseError, load_course
 from course_lib.grading.identify import Identified, make_job, read_and_identify
-from course_lib.grading.lms import FORMATS, check_roster, summary_lines, write_lms_files
 from course_lib.grading.records import Job, Row, decided_row
 from course_lib.grading.report import summary, write_reports
 from course_lib.grading.sandbox import Limits
@@ -94,12 +94,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dask", metavar="ADDRESS", help="grade on this Dask cluster (e.g. tcp://host:8786)")
     parser.add_argument("--course", type=Path, metavar="DIR",
                         help="the course's generated student notebooks (default: notebooks/ of this checkout)")
-    lms = parser.add_argument_group("grade-import files for a learning platform (keyed by --roster's LMS columns)")
-    lms.add_argument("--format", action="append", choices=FORMATS, default=[], dest="formats",
+    platform = parser.add_argument_group("grade-import files for a learning platform (keyed by --roster's LMS columns)")
+    platform.add_argument("--format", action="append", choices=lms.FORMATS, default=[], dest="formats",
                      help="also write DIR/canvas.csv or DIR/moodle.csv; repeat for both")
-    lms.add_argument("--assignment", metavar="NAME",
+    platform.add_argument("--assignment", metavar="NAME",
                      help="the assignment's column name in those files (default: the notebook's title)")
-    lms.add_argument("--missing-as-zero", action="store_true",
+    platform.add_argument("--missing-as-zero", action="store_true",
                      help="give 0 to roster students with nothing graded (default: an empty grade)")
     return parser.parse_args(argv)
 
@@ -257,15 +257,16 @@ def grade(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     course = load_course(args.course)
     found = collect_submissions(args)
-    check_roster(args.formats, found.roster)
+    lms.check_roster(args.formats, found.roster)
     clear_feedback(args.out)
     rows, hello = grade_on(start_backend(args, course), found, course)
     exercise_ids = [exercise for exercise in course.exercise_ids() if exercise in hello["exercises"]]
     try:
         feedback_files = write_reports(rows, exercise_ids, args.out)
-        lms_lines = summary_lines(*write_lms_files(args.formats, rows, course, hello["exercises"], found.roster,
-                                                   args.out, args.assignment, args.missing_as_zero),
-                                  rows, found.roster) if args.formats else []
+        lms_lines = lms.summary_lines(*lms.write_lms_files(args.formats, rows, course, hello["exercises"],
+                                                           found.roster, args.out, args.assignment,
+                                                           args.missing_as_zero),
+                                      rows, found.roster) if args.formats else []
     except OSError as error:
         raise InputError(f"cannot write the grades to {args.out}: {error}") from None
     print_summary(rows, exercise_ids, time.perf_counter() - started, args, found.notes, feedback_files)
