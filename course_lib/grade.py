@@ -96,11 +96,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="the course's generated student notebooks (default: notebooks/ of this checkout)")
     platform = parser.add_argument_group("grade-import files for a learning platform (keyed by --roster's LMS columns)")
     platform.add_argument("--format", action="append", choices=lms.FORMATS, default=[], dest="formats",
-                     help="also write DIR/canvas.csv or DIR/moodle.csv; repeat for both")
+                          help="also write DIR/canvas.csv or DIR/moodle.csv; repeat for both")
     platform.add_argument("--assignment", metavar="NAME",
-                     help="the assignment's column name in those files (default: the notebook's title)")
+                          help="the assignment's column name in those files (default: the notebook's title)")
     platform.add_argument("--missing-as-zero", action="store_true",
-                     help="give 0 to roster students with nothing graded (default: an empty grade)")
+                          help="give 0 to roster students with nothing graded (default: an empty grade)")
     return parser.parse_args(argv)
 
 
