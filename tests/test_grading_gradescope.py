@@ -197,3 +197,14 @@ def test_with_nothing_gradable_every_exercise_is_a_failed_test_saying_why():
     assert nothing["score"] == 0 and "Nothing was graded: no notebook file" in nothing["output"]
     assert "not valid JSON" in unreadable["output"] and len(unreadable["tests"]) == len(EXERCISE_IDS)
     assert "(crashed). The submission's process was killed by SIGSEGV" in crashed["output"] and crashed["score"] == 1
+
+
+def test_the_results_check_catches_fields_gradescope_does_not_document_and_mismatched_statuses():
+    good = results_of(None, NOTEBOOK, [(EXERCISE_IDS[0], 1)], "nothing submitted")
+    check_results(good)
+    for planted_fault in ({**good, "grade": 1},
+                          {**good, "tests": [{**good["tests"][0], "status": "passed"}]},
+                          {**good, "tests": [{**good["tests"][0], "number": 1}]},
+                          {**good, "score": 1}):
+        with pytest.raises(AssertionError):
+            check_results(planted_fault)

@@ -157,8 +157,9 @@ def bundle_main(argv: list[str]) -> int:
 
 
 def _test(number: int, exercise) -> dict:
-    """One exercise as a Gradescope test (an exercise not counted for this handout is worth 0 here)."""
-    passed = getattr(exercise, "passed", exercise.max > 0 and exercise.points == exercise.max)
+    """One exercise as a Gradescope test (an exercise not counted for this handout is worth 0 here).
+    Passed: full points, or for an optional exercise (0 points) its check's verdict."""
+    passed = exercise.points == exercise.max if exercise.max > 0 else getattr(exercise, "passed", False)
     maximum = exercise.max if getattr(exercise, "counted", True) else 0
     return {"name": exercise.id, "number": str(number), "score": exercise.points, "max_score": maximum,
             "output": exercise.sentence, "status": "passed" if passed else "failed", "visibility": VISIBLE}
