@@ -81,7 +81,8 @@ def requirements() -> str:
     try:
         declared = metadata.requires("course_lib") or []
     except metadata.PackageNotFoundError:
-        declared = []
+        raise InputError("course_lib is not installed here (run `make setup`, or `pip install -e .`): the "
+                         "bundle's requirements.txt is made from its installed dependencies") from None
     pinned = [_requirement(requirement) for requirement in declared if "extra ==" not in requirement]
     return "\n".join(pinned) + "\n"
 
