@@ -117,11 +117,12 @@ def build_bundle(notebook_argument: str, out: Path, limits: Limits, course_folde
     notebook = find_notebook(notebook_argument, course)
     package = Path(course_lib.__file__).resolve().parent
     config = {"notebook": notebook, "timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb}
+    pinned = requirements()
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as archive:
         _add_text(archive, "setup.sh", SETUP_SH, executable=True)
         _add_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
-        _add_text(archive, "requirements.txt", requirements())
+        _add_text(archive, "requirements.txt", pinned)
         _add_text(archive, CONFIG, json.dumps(config, indent=1) + "\n")
         notebook_path = course.folder / f"{notebook}.ipynb"
         _add_text(archive, f"notebooks/{notebook}.ipynb", notebook_path.read_text(encoding="utf-8"))
