@@ -2,7 +2,12 @@
 
     course-grade SUBMISSION... --out DIR [-j N] [--timeout SECONDS] [--memory MB] [--roster CSV]
                  [--dask ADDRESS] [--course DIR]
+                 [--format canvas|moodle ...] [--assignment NAME] [--missing-as-zero]
+    course-grade bundle NOTEBOOK --out autograder.zip [--timeout SECONDS] [--memory MB]
     python -m course_lib.grade ...        (the same)
+
+``bundle`` builds a Gradescope autograder for one notebook (``course_lib.grading.gradescope``); to grade
+a folder named ``bundle``, write it ``./bundle``.
 
 Grading runs each submission's exercise cells (after the course's own ``grading-setup`` cells) and
 course_lib's check for each exercise (``course_lib.checks.EXERCISES``), never the student's check
@@ -23,7 +28,8 @@ Pipeline (one function per step; the parts live in ``course_lib.grading``):
                              decided here, without running anything;
 7. ``run_jobs``              each job in a fresh process forked from the warm server, isolated and
                              limited (``course_lib.grading.sandbox``), with a progress bar;
-8. ``write_reports``         grades.csv, grades.json, feedback/<student>/<notebook>.md;
+8. ``write_reports``         grades.csv, grades.json, feedback/<student>/<notebook>.md; with ``--format``,
+                             canvas.csv / moodle.csv (``course_lib.grading.lms``);
 9. ``print_summary``         counts per status, mean points per exercise, slowest submissions.
 """
 
@@ -37,13 +43,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.grading import lms
 from course_lib.grading.client import ForkServer, ServerError
 from course_lib.grading.course import Course, CourseError, load_course
 from course_lib.grading.identify import Identified, make_job, read_and_identify
 from course_lib.grading.records import Job, Row, decided_row
 from course_lib.grading.report import summary, write_reports
 from course_lib.grading.sandbox import Limits
-from course_lib.grading.submissions import Collection, InputError, apply_roster, collect, read_roster
+from course_lib.grading.submissions import Collection, InputError, Roster, apply_roster, collect, read_roster
 
 
 def default_workers() -> int:
@@ -87,6 +94,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dask", metavar="ADDRESS", help="grade on this Dask cluster (e.g. tcp://host:8786)")
     parser.add_argument("--course", type=Path, metavar="DIR",
                         help="the course's generated student notebooks (default: notebooks/ of this checkout)")
+    platform = parser.add_argument_group("grade-import files for a learning platform (keyed by --roster's LMS columns)")
+    platform.add_argument("--format", action="append", choices=lms.FORMATS, default=[], dest="formats",
+                          help="also write DIR/canvas.csv or DIR/moodle.csv; repeat for both")
+    platform.add_argument("--assignment", metavar="NAME",
+                          help="the assignment's column name in those files (default: the notebook's title)")
+    platform.add_argument("--missing-as-zero", action="store_true",
+                          help="give 0 to roster students with nothing graded (default: an empty grade)")
     return parser.parse_args(argv)
 
 
@@ -100,13 +114,15 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 class Found:
     collection: Collection
     notes: list[str] = field(default_factory=list)
+    roster: Roster | None = None
 
 
 def collect_submissions(args: argparse.Namespace) -> Found:
     """Every notebook file to grade, with its student's name (see course_lib.grading.submissions)."""
     found = Found(collect(args.submissions))
     if args.roster:
-        unmatched, absent = apply_roster(found.collection, read_roster(args.roster))
+        found.roster = read_roster(args.roster)
+        unmatched, absent = apply_roster(found.collection, found.roster)
         if unmatched:
             found.notes.append(f"not in the roster (named by their file or folder): {', '.join(unmatched)}")
         if absent:
@@ -216,12 +232,9 @@ def print_summary(rows: list[Row], exercise_ids: list[str], seconds: float, args
     print("\n".join(lines), flush=True)
 
 
-def grade(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    course = load_course(args.course)
-    found = collect_submissions(args)
-    clear_feedback(args.out)
-    backend = start_backend(args, course)
+def grade_on(backend, found: Found, course: Course) -> tuple[list[Row], dict]:
+    """Steps 5-7 on a started backend: every row, and the backend's hello (the registry's points);
+    the backend is closed (or aborted, on an error) before this returns."""
     try:
         identified, rows = read_submissions(found, course)
         hello = backend.hello()
@@ -237,16 +250,37 @@ def grade(args: argparse.Namespace) -> int:
         backend.abort()
         raise
     backend.close()
+    return rows, hello
+
+
+def grade(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    course = load_course(args.course)
+    found = collect_submissions(args)
+    lms.check_roster(args.formats, found.roster)
+    clear_feedback(args.out)
+    rows, hello = grade_on(start_backend(args, course), found, course)
     exercise_ids = [exercise for exercise in course.exercise_ids() if exercise in hello["exercises"]]
     try:
         feedback_files = write_reports(rows, exercise_ids, args.out)
+        lms_lines = lms.summary_lines(*lms.write_lms_files(args.formats, rows, course, hello["exercises"],
+                                                           found.roster, args.out, args.assignment,
+                                                           args.missing_as_zero),
+                                      rows, found.roster) if args.formats else []
     except OSError as error:
         raise InputError(f"cannot write the grades to {args.out}: {error}") from None
     print_summary(rows, exercise_ids, time.perf_counter() - started, args, found.notes, feedback_files)
+    if lms_lines:
+        print("\n".join(lms_lines), flush=True)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bundle"]:
+        from course_lib.grading.gradescope import bundle_main
+
+        return bundle_main(argv[1:])
     args = parse_arguments(argv)
     try:
         return grade(args)

@@ -11,4 +11,6 @@
 - ``client``        the grader's handle on the fork server (restarts it if a submission kills it)
 - ``dask_backend``  the same work on an existing Dask cluster (``--dask``)
 - ``report``        grades.csv, grades.json, feedback/ and the printed summary
+- ``lms``           Canvas's and Moodle's grade-import CSVs (``--format canvas|moodle``)
+- ``gradescope``    a Gradescope autograder zip (``course-grade bundle``) and what it runs per submission
 """

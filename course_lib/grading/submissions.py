@@ -10,6 +10,8 @@ Rule for names:
   id) appears as whole words in the top-level name, or else in a name further down; the row's
   ``student`` column (else its first column) is the name shown. Ties between rows, or no match, keep
   the top-level name, and the summary says so.
+  A row whose first cell is ``Points Possible`` (the second row of a Canvas gradebook export) is
+  skipped; each row's cells are kept by column for the LMS files (``course_lib.grading.lms``).
 
 Files graded: ``.ipynb`` and ``.py``. Hidden files, ``__MACOSX`` and ``.ipynb_checkpoints`` are skipped;
 other files are counted as ignored. A zip that cannot be opened, or a file over 50 MB, still gets a
@@ -29,6 +31,7 @@ NOTEBOOK_SUFFIXES = (".ipynb", ".py")
 MAX_BYTES = 50 * 10**6
 MAX_ZIP_DEPTH = 3
 SKIPPED_PARTS = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")
+POINTS_POSSIBLE = "Points Possible"
 
 
 class InputError(Exception):
@@ -177,10 +180,12 @@ def _words(text: str) -> str:
 
 @dataclass
 class Roster:
-    """Students from a CSV: the name to show per row, and every value of the row to match names with."""
+    """Students from a CSV: the name to show per row, every value of the row to match names with, and
+    the row's cells by column (``cells[i]["SIS User ID"]``), for the LMS files (``course_lib.grading.lms``)."""
 
     names: list[str]
     values: list[list[str]]
+    cells: list[dict[str, str]] = field(default_factory=list)
 
     def match(self, parts: tuple[str, ...]) -> str | None:
         """The roster name for a file whose path below the class is ``parts`` (top-level first), or None."""
@@ -208,12 +213,15 @@ def read_roster(path: Path) -> Roster:
         raise InputError(f"the roster {path} needs a header row and at least one student")
     header = [name.strip().casefold() for name in rows[0]]
     shown = header.index("student") if "student" in header else 0
-    names, values = [], []
+    names, values, cells = [], [], []
     for row in rows[1:]:
+        if row and row[0].strip() == POINTS_POSSIBLE:  # the second row of a Canvas gradebook export
+            continue
         if shown < len(row) and row[shown].strip():
             names.append(row[shown].strip())
             values.append([value for value in (_words(cell) for cell in row) if len(value) >= 2])
-    return Roster(names, values)
+            cells.append({column.strip(): cell.strip() for column, cell in zip(rows[0], row, strict=False)})
+    return Roster(names, values, cells)
 
 
 def apply_roster(collection: Collection, roster: Roster) -> tuple[list[str], list[str]]:
