@@ -5,6 +5,9 @@ fork server's children, ``-j 2``) grades a class folder built from the course's 
 
 - the four solution notebooks (full marks) and the four student notebooks ("not attempted");
 - per exercise, the solution with one planted mistake (0 on that exercise only, the check's sentence);
+- each delegation of ``planted.DELEGATIONS`` (an exercise handed to course_lib's reference or to the
+  torch function it re-implements): 0 on that exercise only, with the "delegated" sentence, the same
+  sentence the notebook's self-check prints;
 - one submission per fault: an infinite loop, a segfault, ``sys.exit()``, ``os._exit``, a 20 GB
   allocation (in a cell, and inside a function under its check), a gigabyte of output, deleted and
   edited check cells, a missing and a duplicated exercise cell, an exception in one exercise cell,
@@ -22,6 +25,7 @@ import contextlib
 import io
 import json
 import os
+import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -113,6 +117,12 @@ def _cases() -> list[Case]:
                           _file(f"wrong_{exercise}.ipynb", lambda e=exercise: planted.with_wrong_answer(e)),
                           points=_with_points(notebook, **{exercise: 0}),
                           sentences={exercise: planted.EXPECTED_SENTENCE[exercise]}))
+    for name, (exercise, _, _, sentence) in planted.DELEGATIONS.items():
+        notebook = planted.EXERCISE_NOTEBOOK[exercise]
+        cases.append(Case(f"delegates_{name}", notebook,
+                          _file(f"delegates_{name}.ipynb", lambda n=name: planted.with_delegation(n)),
+                          points=_with_points(notebook, **{exercise: 0}),
+                          sentences={exercise: f"{exercise}: delegated, not accepted — {sentence}"}))
     sol = planted.solution
     cases += [
         Case("timeout", "03_optimizers",
@@ -324,3 +334,17 @@ def test_the_summary_counts_statuses_and_names_the_slowest(graded):
     assert "timed out 1" in graded.printed and "crashed 2" in graded.printed and "memory limit 2" in graded.printed
     assert "mean points: sgd_step " in graded.printed
     assert "slowest: timeout/03_optimizers" in graded.printed
+
+
+def test_the_notebook_self_check_says_what_the_grader_says_about_each_delegation(graded):
+    """The same planted cells run in an IPython shell (as in a notebook), each followed by its check cell."""
+    names = sorted(planted.DELEGATIONS)
+    completed = subprocess.run([sys.executable, str(FIXTURES / "self_check_in_a_shell.py"), *names],
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    printed = json.loads(completed.stdout.strip().splitlines()[-1])
+    for name in names:
+        exercise = planted.DELEGATIONS[name][0]
+        row = graded.rows[(f"delegates_{name}", planted.EXERCISE_NOTEBOOK[exercise])]
+        assert printed[name] == row["exercises"][exercise]["sentence"], name
+        assert " delegated, not accepted — " in printed[name] and printed[name].endswith("scores 0.")

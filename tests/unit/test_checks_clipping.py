@@ -17,8 +17,13 @@ def verdict(answer, capsys):
 
 
 def with_torch(params, max_norm):
-    """torch's own function: it returns a 0-d tensor, which the check accepts."""
+    """torch's own function: the exercise re-implements it, so handing the work to it scores 0."""
     return torch.nn.utils.clip_grad_norm_(list(params), max_norm)
+
+
+def as_tensor(params, max_norm):
+    """Returns the norm as a 0-d tensor (as torch's function does), which the check accepts."""
+    return torch.tensor(stacked(params, max_norm))
 
 
 def stacked(params, max_norm):
@@ -105,14 +110,14 @@ def no_none_check(params, max_norm):
 
 
 def returns_nothing(params, max_norm):
-    clip_grad_norm(params, max_norm)
+    stacked(params, max_norm)
 
 
 def not_implemented(params, max_norm):
     raise NotImplementedError("Exercise: clip_grad_norm")
 
 
-@pytest.mark.parametrize("answer", [clip_grad_norm, with_torch, stacked])
+@pytest.mark.parametrize("answer", [clip_grad_norm, as_tensor, stacked])
 def test_correct_functions_pass(answer, capsys):
     passed, line = verdict(answer, capsys)
     assert passed, line
@@ -130,6 +135,7 @@ def test_correct_functions_pass(answer, capsys):
     (no_none_check, ["NoneType", "skip parameters whose .grad is None"]),
     (returns_nothing, ["returned None"]),
     (not_implemented, ["not implemented yet"]),
+    (with_torch, ["delegated", "`torch.nn.utils.clip_grad_norm_`, which this exercise re-implements"]),
 ])
 def test_wrong_functions_are_recognised(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)

@@ -91,11 +91,15 @@ def no_max(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
 
 
 def other_default(step, total_steps, peak_lr, warmup_steps, min_lr=1e-4):
-    return warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
+    return piecewise(step, total_steps, peak_lr, warmup_steps, min_lr)
 
 
 def returns_none(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
-    warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
+    piecewise(step, total_steps, peak_lr, warmup_steps, min_lr)
+
+
+def calls_the_reference(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
+    return warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
 
 
 def not_implemented(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
@@ -115,6 +119,7 @@ def not_implemented(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
     (returns_none, ["returned None", "float"]),
     (not_implemented, ["not implemented yet"]),
     ("warmup_cosine_lr", ["expected your function"]),
+    (calls_the_reference, ["delegated", "your code calls course_lib's reference `warmup_cosine_lr`"]),
 ])
 def test_wrong_schedules_are_recognised(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)
