@@ -10,7 +10,7 @@ STAMP := $(VENV)/.course-installed
 TEST_WORKERS ?= auto
 QUICK_ENV := OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: setup system-packages data lab check test lint notebooks solutions links site bench clean
+.PHONY: setup system-packages data lab check test lint notebooks solutions exercise-sync links site bench clean
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
@@ -46,6 +46,11 @@ notebooks: setup
 
 solutions: data
 	$(PY) -m tools.run_solutions
+
+# After adding or changing an exercise: regenerate the notebooks, re-run the solution notebooks whose check
+# cells have no stored output (or NAMES="03_optimizers ..."), rewrite the example class and the README's example.
+exercise-sync: data
+	$(PY) -m tools.exercise_sync $(NAMES)
 
 # A fork first points every badge and install line at itself: make links REPO=owner/name
 links: setup

@@ -40,7 +40,7 @@ from pathlib import Path
 from course_lib.grading.client import ForkServer, ServerError
 from course_lib.grading.course import Course, CourseError, load_course
 from course_lib.grading.identify import Identified, make_job, read_and_identify
-from course_lib.grading.records import Job, Row, decided_row
+from course_lib.grading.records import SUPERSEDED, Job, Row, decided_row
 from course_lib.grading.report import summary, write_reports
 from course_lib.grading.sandbox import Limits
 from course_lib.grading.submissions import Collection, InputError, apply_roster, collect, read_roster
@@ -145,24 +145,33 @@ def read_submissions(found: Found, course: Course) -> tuple[list[Identified], li
 # 6. make_jobs -----------------------------------------------------------------------------------------
 
 
-def _pick(candidates: list[Identified]) -> Identified:
-    """One file per (student, notebook): an .ipynb before a .py, then the last in path order."""
+PICK_RULE = "one file per student and notebook is graded: an .ipynb before a .py, then the last in path order"
+
+
+def _pick(candidates: list[Identified]) -> tuple[Identified, list[Row]]:
+    """One file per (student, notebook): an .ipynb before a .py, then the last in path order; every other
+    file gets its own row, ``superseded``, naming the file graded instead (no submission vanishes)."""
     chosen = max(candidates, key=lambda item: (item.file.name.lower().endswith(".ipynb"), item.file.path))
-    others = [item.file.path for item in candidates if item is not chosen]
+    others = [item for item in candidates if item is not chosen]
     if others:
-        chosen.notes.append(f"also submitted, not graded: {', '.join(others)} (one file per notebook is graded: "
-                            f"an .ipynb before a .py, then the last in path order)")
-    return chosen
+        chosen.notes.append(f"also submitted, not graded: {', '.join(item.file.path for item in others)} "
+                            f"({PICK_RULE})")
+    superseded = [Row(item.file.student, item.file.inner_path, item.file.path, SUPERSEDED, 0.0,
+                      note=f"not graded: superseded by {chosen.file.path} ({PICK_RULE})") for item in others]
+    return chosen, superseded
 
 
 def make_jobs(identified: list[Identified], points: dict[str, int]) -> tuple[list[Job], list[Row]]:
-    """Jobs to run, and rows already decided (no student code to run: every exercise missing or a stub)."""
+    """Jobs to run, and rows already decided (no student code to run: every exercise missing or a stub;
+    files superseded by another of the same student and notebook)."""
     groups: dict[tuple[str, str], list[Identified]] = {}
     for item in identified:
         groups.setdefault((item.file.student, item.notebook.id), []).append(item)
     jobs, rows = [], []
     for number, candidates in enumerate(groups.values()):
-        job = make_job(number, _pick(candidates), points)
+        chosen, superseded = _pick(candidates)
+        rows += superseded
+        job = make_job(number, chosen, points)
         if job.needs_running():
             jobs.append(job)
         else:
