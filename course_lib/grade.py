@@ -20,7 +20,8 @@ Pipeline (one function per step; the parts live in ``course_lib.grading``):
 5. ``read_submissions``      parse and identify each file (metadata, else title): a course notebook, or a
                              row ``unreadable`` / ``not a course notebook``;
 6. ``make_jobs``             one job per (student, notebook); missing and unchanged exercise cells are
-                             decided here, without running anything;
+                             decided here, without running anything; every other file of the same
+                             student and notebook gets a ``superseded`` row naming the one graded;
 7. ``run_jobs``              each job in a fresh process forked from the warm server, isolated and
                              limited (``course_lib.grading.sandbox``), with a progress bar;
 8. ``write_reports``         grades.csv, grades.json, feedback/<student>/<notebook>.md;
