@@ -64,7 +64,7 @@ def test_the_example_class_is_graded_as_the_readme_shows(tmp_path):
     assert rows == EXPECTED
     assert "in the roster but nothing submitted: Hugo Blanc" in completed.stdout
     feedback = (tmp_path / "grades" / "feedback" / "Carol Diaz" / "03_optimizers.md").read_text()
-    assert "- **Adam** 0/1: Adam: not right yet — there is no bias correction" in feedback
+    assert f"- **Adam** 0/{EXERCISES['Adam'].points}: Adam: not right yet — there is no bias correction" in feedback
 
     readme = (REPO / "README.md").read_text()
     assert COMMAND in readme, "the README's instructor section shows this command"
