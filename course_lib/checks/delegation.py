@@ -98,21 +98,18 @@ def _unwrap(target: object) -> object:
 
 
 def code_objects(target: object) -> set:
-    """The code objects whose start means ``target`` runs: a function's own code (and that of every
-    function it wraps), or the code of each method a class defines itself (not the inherited ones)."""
-    codes = set()
+    """The code objects whose start means ``target`` runs: the innermost function's own code (a decorator's
+    wrapper code is shared with other functions, so it is not watched), or that of each method a class
+    defines itself (not the inherited ones)."""
     if inspect.isclass(target):
+        codes = set()
         for member in vars(target).values():
-            if isinstance(member, property):
-                member = member.fget
-            codes |= code_objects(_unwrap(member)) if callable(_unwrap(member)) else set()
+            member = member.fget if isinstance(member, property) else member
+            if callable(_unwrap(member)):
+                codes |= code_objects(member)
         return codes
-    while target is not None:
-        code = getattr(target, "__code__", None)
-        if code is not None:
-            codes.add(code)
-        target = getattr(target, "__wrapped__", None)
-    return codes
+    code = getattr(_unwrap(target), "__code__", None)
+    return {code} if code is not None else set()
 
 
 # Strict mode: the answer comes from a student (a notebook kernel, or course-grade) ------------------
