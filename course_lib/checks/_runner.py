@@ -9,7 +9,8 @@
    what later cells compute.
 4. Delegation is not an answer (``delegation``): while a registered exercise is judged, the student's
    code (each ``call_student``) may not call the exercise's reference or what it re-implements, and
-   a class built on them is refused; the verdict then says so ("delegated — …") and the check fails.
+   a class built on them is refused; the verdict then says so ("delegated, not accepted — …") and the
+   check fails.
 """
 
 from __future__ import annotations
