@@ -100,12 +100,14 @@ def _unwrap(target: object) -> object:
 def code_objects(target: object) -> set:
     """The code objects whose start means ``target`` runs: the innermost function's own code (a decorator's
     wrapper code is shared with other functions, so it is not watched), or that of each method a class
-    defines itself (not the inherited ones)."""
+    defines in its own body (not the inherited ones, nor a base class's method that was set on the class
+    later, as ``torch.optim.Optimizer`` does with ``step`` when the first optimizer of a class is made)."""
     if inspect.isclass(target):
         codes = set()
         for member in vars(target).values():
             member = member.fget if isinstance(member, property) else member
-            if callable(_unwrap(member)):
+            inner = _unwrap(member)
+            if callable(inner) and getattr(inner, "__qualname__", "").startswith(f"{target.__qualname__}."):
                 codes |= code_objects(member)
         return codes
     code = getattr(_unwrap(target), "__code__", None)

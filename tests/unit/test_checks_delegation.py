@@ -183,6 +183,24 @@ def test_a_profiler_that_was_on_before_the_check_is_on_after_it(capsys):
     assert calls
 
 
+def test_a_guarded_class_watches_its_own_methods_not_those_a_base_class_set_on_it():
+    """torch.optim.Optimizer sets a wrapper of the base class's ``step`` on each optimizer class it builds:
+    watching that would refuse every student optimizer that inherits the same ``step``."""
+    import functools
+
+    class Base:
+        def step(self):
+            return "base"
+
+    class Reference(Base):
+        def update(self):
+            return "reference"
+
+    Reference.step = functools.wraps(Base.step)(lambda self: Base.step(self))
+    assert delegation.code_objects(Reference) == {Reference.update.__code__}
+    assert delegation.code_objects(torch.optim.Adam) >= {torch.optim.Adam.__init__.__code__}
+
+
 def test_every_reimplemented_object_of_the_registry_exists_in_this_torch():
     for exercise in EXERCISES.values():
         for dotted in exercise.reimplements:
