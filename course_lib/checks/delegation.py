@@ -17,7 +17,9 @@ What each exercise re-implements is listed once, in the registry (``course_lib.c
 3. **The answer is the reference itself**: in a notebook kernel and in ``course-grade``
    (``answers_are_from_students``), handing in course_lib's reference (``from course_lib.optimizers
    import momentum_update``) is refused. Anywhere else (the tests, the course's own code) the
-   reference passes its own check, as it must.
+   reference passes its own check, as it must; so does a reference that a check judges inside another
+   exercise's check (the AdamW check first checks the Adam its answer subclasses, which may be
+   course_lib's: a legitimate use of another exercise's reference).
 
 What this does not stop: code that sets out to fool its own checks (removing the hook, patching
 course_lib, reading the reference's source and pasting it). The README says so; the container
@@ -141,6 +143,7 @@ class Watch:
 
     exercise: str
     guarded: list[Guarded]
+    from_student: bool = False
     by_code: dict = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     depth: int = 0
@@ -174,10 +177,11 @@ def watching(exercise: str, answer: object) -> Iterator[Watch | None]:
     from course_lib.checks import EXERCISES
 
     registered = EXERCISES.get(exercise)
-    if registered is None or (answer is registered.reference and not answers_are_from_students()):
+    from_student = answers_are_from_students() and not _active  # a check inside a check judges the course's pick
+    if registered is None or (answer is registered.reference and not from_student):
         yield None
         return
-    watch = Watch(exercise, guarded_objects(registered.reference, registered.reimplements))
+    watch = Watch(exercise, guarded_objects(registered.reference, registered.reimplements), from_student)
     _active.append(watch)
     try:
         yield watch
@@ -207,7 +211,7 @@ def student_code() -> Iterator[None]:
 def structural_sentence(watch: Watch, answer: object) -> str | None:
     """Why ``answer`` is refused before it runs: it is the reference itself (in a kernel or the grader),
     or a class built on a guarded class; else None."""
-    if answers_are_from_students() and _unwrap(answer) is _unwrap(watch.guarded[0].target):
+    if watch.from_student and _unwrap(answer) is _unwrap(watch.guarded[0].target):
         return (f"this is {watch.guarded[0].describe()} itself, not your own code: write it yourself")
     if inspect.isclass(answer):
         for base in answer.__mro__[1:]:

@@ -140,6 +140,17 @@ def test_a_student_handing_in_the_reference_itself_is_refused(exercise):
 
 
 @pytest.mark.usefixtures("from_a_student")
+def test_a_reference_judged_inside_another_exercises_check_passes():
+    """As the AdamW check judges the Adam its answer subclasses, which may be course_lib's."""
+    with delegation.watching("AdamW", object()) as outer:
+        assert outer is not None
+        passed, sentence = checks.check_adam.judge(ReferenceAdam)
+    assert passed, sentence
+    passed, sentence = checks.check_adam.judge(ReferenceAdam)
+    assert not passed and "itself, not your own code" in sentence
+
+
+@pytest.mark.usefixtures("from_a_student")
 def test_a_wrapped_reference_is_refused_too():
     import functools
 
