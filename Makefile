@@ -10,7 +10,7 @@ STAMP := $(VENV)/.course-installed
 TEST_WORKERS ?= auto
 QUICK_ENV := OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: setup system-packages data lab check test lint notebooks solutions claims links site bench clean
+.PHONY: setup system-packages data lab check test lint notebooks solutions claims exercise-sync links site bench clean
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
@@ -55,6 +55,11 @@ solutions: data
 SEEDS ?= 0 1 2 3 4
 claims: data
 	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m tools.claims --seeds $(SEEDS) $(if $(FULL),--full,)
+
+# After adding or changing an exercise: regenerate the notebooks, re-run the solution notebooks whose check
+# cells have no stored output (or NAMES="03_optimizers ..."), rewrite the example class and the README's example.
+exercise-sync: data
+	$(PY) -m tools.exercise_sync $(NAMES)
 
 # A fork first points every badge and install line at itself: make links REPO=owner/name
 links: setup

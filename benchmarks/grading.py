@@ -14,6 +14,12 @@ What is measured, in one run:
    flatters the baseline) with a fresh checkpoint directory. They run one after the other, and
    the baseline rate credits ``J`` kernels side by side with perfect scaling: J × sample ÷ the summed wall time (flattering the baseline again).
 
+4. **delegation watch** (in this process): each exercise's solution answer (the solution notebook's
+   exercise cell, after the notebook's ``grading-setup`` cells) judged by its check as the grader does
+   (every answer a student's), with the delegation watch on, and again with it replaced by a no-op;
+   alternating, best of ``--watch-repeats`` each, per exercise and in total. This isolates what refusing delegation
+   costs, whatever the load on the machine (both are timed in the same minute).
+
 Grader runs and baseline notebooks alternate (grader, notebook 1, grader, …, notebook N, grader),
 so that load from other processes falls on both alike; the grader's figure is the median of its
 N + 1 runs (``--grader-runs``), and each JSON entry carries the 1-minute load average before it.
@@ -31,11 +37,14 @@ Last stdout line: JSON with the grader's and the baseline's rates, the speedup a
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from _common import Stopwatch, emit_json, progress, run_conditions
@@ -176,6 +185,64 @@ def measure(folder: Path, plan: dict[str, dict], chosen: list[Path], jobs: int, 
     return grader, baseline
 
 
+def solution_answers(notebooks: list[str]) -> dict[str, object]:
+    """Exercise id → the solution's answer, defined as the grader defines it (setup cells, then the cell)."""
+    from course_lib.grading.course import load_course
+    from course_lib.grading.notebooks import runnable
+
+    course, answers = load_course(), {}
+    for notebook in notebooks:
+        namespace: dict = {"__name__": "__main__"}
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for cell in course.notebooks[notebook].setup:
+                exec(compile(runnable(cell), f"<setup of {notebook}>", "exec"), namespace)
+            for exercise in EXERCISES_OF[notebook]:
+                code = planted.source(planted.exercise_cell(planted.solution(notebook), exercise))
+                exec(compile(runnable(code), f"<{notebook}: {exercise}>", "exec"), namespace)
+                answers[exercise] = namespace[exercise]
+    return answers
+
+
+@contextlib.contextmanager
+def _no_watch(exercise: str, answer: object):
+    yield None
+
+
+def watch_overhead(notebooks: list[str], repeats: int) -> dict:
+    """Milliseconds per check of each solution answer with the delegation watch on and off (best of ``repeats``)."""
+    from course_lib.checks import EXERCISES, delegation
+
+    answers = solution_answers(notebooks)
+    delegation.treat_answers_as_students()
+    per_check = {}
+    for exercise, answer in answers.items():
+        best = {"watch_on_ms": float("inf"), "watch_off_ms": float("inf")}
+        for _ in range(repeats):  # on and off alternate, so that load swings fall on both alike
+            for label, patch in (("watch_on_ms", contextlib.nullcontext()),
+                                 ("watch_off_ms", _patched(delegation, "watching", _no_watch))):
+                with patch:
+                    started = time.perf_counter()
+                    passed, sentence = EXERCISES[exercise].judge(answer)
+                    best[label] = min(best[label], time.perf_counter() - started)
+                if not passed:
+                    raise SystemExit(f"the solution's {exercise} fails its check: {sentence}")
+        per_check[exercise] = {label: round(1e3 * seconds, 2) for label, seconds in best.items()}
+    total_on = sum(item["watch_on_ms"] for item in per_check.values())
+    total_off = sum(item["watch_off_ms"] for item in per_check.values())
+    return {"repeats": repeats, "per_check": per_check, "total_watch_on_ms": round(total_on, 1),
+            "total_watch_off_ms": round(total_off, 1), "overhead_ratio": round(total_on / total_off, 3)}
+
+
+@contextlib.contextmanager
+def _patched(owner, name: str, value):
+    previous = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, previous)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=200, help="generated submissions (default 200)")
@@ -189,6 +256,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--grader-runs", type=int, default=None,
                         help="grader runs, alternating with the baseline's notebooks (default: sample + 1)")
     parser.add_argument("--timeout", type=int, default=1200, help="nbclient seconds per cell (default 1200)")
+    parser.add_argument("--watch-repeats", type=int, default=5,
+                        help="timings per check with the delegation watch on and off (default 5; 0 skips)")
     args = parser.parse_args(argv)
     notebooks = [name.strip() for name in args.notebooks.split(",") if name.strip()]
     unknown = set(notebooks) - set(planted.NOTEBOOKS)
@@ -203,6 +272,10 @@ def main(argv: list[str] | None = None) -> dict:
         runs = args.grader_runs if args.grader_runs is not None else len(chosen) + 1
         grader, baseline = measure(folder, plan, chosen, args.jobs, args.timeout, max(1, runs))
     rate = grader["submissions_per_s"]
+    watch = watch_overhead(notebooks, args.watch_repeats) if args.watch_repeats > 0 else None
+    if watch:
+        progress(f"delegation watch: all checks {watch['total_watch_on_ms']} ms with it, "
+                 f"{watch['total_watch_off_ms']} ms without (×{watch['overhead_ratio']})")
 
     speedup = round(rate / baseline["submissions_per_s"], 1) if baseline["submissions_per_s"] else None
     if speedup:
@@ -220,6 +293,7 @@ def main(argv: list[str] | None = None) -> dict:
         "grader": grader,
         "baseline": baseline,
         "speedup": speedup,
+        "delegation_watch": watch,
         "targets": targets,
         "targets_met": all(target["met"] for target in targets),
         "conditions": run_conditions(),

@@ -25,7 +25,8 @@ Pipeline (one function per step; the parts live in ``course_lib.grading``):
 5. ``read_submissions``      parse and identify each file (metadata, else title): a course notebook, or a
                              row ``unreadable`` / ``not a course notebook``;
 6. ``make_jobs``             one job per (student, notebook); missing and unchanged exercise cells are
-                             decided here, without running anything;
+                             decided here, without running anything; every other file of the same
+                             student and notebook gets a ``superseded`` row naming the one graded;
 7. ``run_jobs``              each job in a fresh process forked from the warm server, isolated and
                              limited (``course_lib.grading.sandbox``), with a progress bar;
 8. ``write_reports``         grades.csv, grades.json, feedback/<student>/<notebook>.md; with ``--format``,
@@ -47,7 +48,7 @@ from course_lib.grading import lms
 from course_lib.grading.client import ForkServer, ServerError
 from course_lib.grading.course import Course, CourseError, load_course
 from course_lib.grading.identify import Identified, make_job, read_and_identify
-from course_lib.grading.records import Job, Row, decided_row
+from course_lib.grading.records import SUPERSEDED, Job, Row, decided_row
 from course_lib.grading.report import summary, write_reports
 from course_lib.grading.sandbox import Limits
 from course_lib.grading.submissions import Collection, InputError, Roster, apply_roster, collect, read_roster
@@ -161,24 +162,33 @@ def read_submissions(found: Found, course: Course) -> tuple[list[Identified], li
 # 6. make_jobs -----------------------------------------------------------------------------------------
 
 
-def _pick(candidates: list[Identified]) -> Identified:
-    """One file per (student, notebook): an .ipynb before a .py, then the last in path order."""
+PICK_RULE = "one file per student and notebook is graded: an .ipynb before a .py, then the last in path order"
+
+
+def _pick(candidates: list[Identified]) -> tuple[Identified, list[Row]]:
+    """One file per (student, notebook): an .ipynb before a .py, then the last in path order; every other
+    file gets its own row, ``superseded``, naming the file graded instead (no submission vanishes)."""
     chosen = max(candidates, key=lambda item: (item.file.name.lower().endswith(".ipynb"), item.file.path))
-    others = [item.file.path for item in candidates if item is not chosen]
+    others = [item for item in candidates if item is not chosen]
     if others:
-        chosen.notes.append(f"also submitted, not graded: {', '.join(others)} (one file per notebook is graded: "
-                            f"an .ipynb before a .py, then the last in path order)")
-    return chosen
+        chosen.notes.append(f"also submitted, not graded: {', '.join(item.file.path for item in others)} "
+                            f"({PICK_RULE})")
+    superseded = [Row(item.file.student, item.file.inner_path, item.file.path, SUPERSEDED, 0.0,
+                      note=f"not graded: superseded by {chosen.file.path} ({PICK_RULE})") for item in others]
+    return chosen, superseded
 
 
 def make_jobs(identified: list[Identified], points: dict[str, int]) -> tuple[list[Job], list[Row]]:
-    """Jobs to run, and rows already decided (no student code to run: every exercise missing or a stub)."""
+    """Jobs to run, and rows already decided (no student code to run: every exercise missing or a stub;
+    files superseded by another of the same student and notebook)."""
     groups: dict[tuple[str, str], list[Identified]] = {}
     for item in identified:
         groups.setdefault((item.file.student, item.notebook.id), []).append(item)
     jobs, rows = [], []
     for number, candidates in enumerate(groups.values()):
-        job = make_job(number, _pick(candidates), points)
+        chosen, superseded = _pick(candidates)
+        rows += superseded
+        job = make_job(number, chosen, points)
         if job.needs_running():
             jobs.append(job)
         else:

@@ -1,6 +1,9 @@
 # ---
 # jupyter:
 #   course:
+#     exercises:
+#     - sgd_step
+#     - sample_minibatch
 #     notebook: 01_training_loop
 # ---
 

@@ -1,6 +1,9 @@
 # ---
 # jupyter:
 #   course:
+#     exercises:
+#     - xavier_init
+#     - kaiming_init
 #     notebook: 02_initialization
 # ---
 

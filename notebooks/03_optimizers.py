@@ -1,6 +1,10 @@
 # ---
 # jupyter:
 #   course:
+#     exercises:
+#     - momentum_update
+#     - rmsprop_update
+#     - Adam
 #     notebook: 03_optimizers
 # ---
 

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   course:
+#     exercises: []
 #     notebook: 04_minibatch_and_training
 # ---
 

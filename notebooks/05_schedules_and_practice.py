@@ -1,6 +1,10 @@
 # ---
 # jupyter:
 #   course:
+#     exercises:
+#     - warmup_cosine_lr
+#     - AdamW
+#     - clip_grad_norm
 #     notebook: 05_schedules_and_practice
 # ---
 

@@ -91,7 +91,7 @@ def test_check_latency_times_every_check_on_its_reference():
 def test_grading_reports_the_grader_rate_the_baseline_and_correct_grades():
     fixture = BENCHMARKS.parent / "tests" / "fixtures" / "benchmarks" / "tiny.ipynb"
     result = run_benchmark("grading.py", "--submissions", "6", "--notebooks", "03_optimizers", "-j", "2",
-                           "--baseline-paths", str(fixture), "--grader-runs", "1")
+                           "--baseline-paths", str(fixture), "--grader-runs", "1", "--watch-repeats", "1")
     assert result["benchmark"] == "grading"
     assert result["submissions"] == 6 and result["kinds"] == {"solution": 2, "blank": 2, "wrong": 2}
     grader = result["grader"]
@@ -107,4 +107,11 @@ def test_grading_reports_the_grader_rate_the_baseline_and_correct_grades():
     assert result["speedup"] > 0
     assert [target["what"] for target in result["targets"]] == ["grader submissions per second",
                                                                "speedup over nbclient"]
+    watch = result["delegation_watch"]
+    from course_lib.grading.course import load_course
+
+    exercises_of_03 = [exercise.id for exercise in load_course().notebooks["03_optimizers"].exercises]
+    assert exercises_of_03 and sorted(watch["per_check"]) == sorted(exercises_of_03)
+    assert all(item["watch_on_ms"] > 0 and item["watch_off_ms"] > 0 for item in watch["per_check"].values())
+    assert watch["overhead_ratio"] > 0
     assert isinstance(result["targets_met"], bool) and "conditions" in result

@@ -140,10 +140,11 @@ def test_generated_notebooks_have_kernelspec_pairing_and_no_outputs(fixture_root
 def test_both_notebooks_carry_the_grading_metadata(fixture_root):
     for path in (fixture_root / "notebooks" / "01_fixture.ipynb", fixture_root / "solutions" / "01_fixture.ipynb"):
         notebook = nbformat.read(path, as_version=4)
-        assert notebook.metadata.course == {"notebook": "01_fixture"}
         exercises = [cell.metadata.course["exercise"] for cell in notebook.cells if "course" in cell.metadata]
         # `double` is named by its def; the region inside Counter.increment by its BEGIN SOLUTION name
         assert exercises == ["double", "counter step"], path
+        # the notebook lists its exercises, so that the grader can tell an older handout from a deleted cell
+        assert notebook.metadata.course == {"notebook": "01_fixture", "exercises": exercises}
 
 
 def test_exercise_id_is_the_outermost_def_or_class_around_an_unnamed_region(tmp_path):
@@ -162,7 +163,7 @@ def test_student_py_keeps_the_grading_metadata_and_the_solution_py_pair_does_not
     import jupytext
 
     student = jupytext.read(fixture_root / "notebooks" / "01_fixture.py")
-    assert student.metadata["course"] == {"notebook": "01_fixture"}
+    assert student.metadata["course"] == {"notebook": "01_fixture", "exercises": ["double", "counter step"]}
     assert [cell.metadata["course"]["exercise"] for cell in student.cells if "course" in cell.metadata] == [
         "double", "counter step"]
     solution = nbformat.read(fixture_root / "solutions" / "01_fixture.ipynb", as_version=4)

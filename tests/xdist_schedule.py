@@ -20,6 +20,7 @@ from xdist.scheduler import LoadFileScheduling
 WEBSITE_UNIT = "course website (tests/test_site.py, tests/browser/test_site_pages.py)"
 WEBSITE_FILES = frozenset({"tests/test_site.py", "tests/browser/test_site_pages.py"})
 SLOWEST_FIRST = (
+    "tests/test_adding_an_exercise.py",  # ~210 s under load: a scratch copy, notebook 03 run, a grader run
     "tests/browser/test_jupyterlab.py",  # ~170 s: every student notebook in JupyterLab
     WEBSITE_UNIT,  # ~115 s: the quick-mode site build, then its pages in Chromium
     "tests/test_widget_fuzz.py",  # ~55 s

@@ -28,7 +28,9 @@ every code cell has no outputs (its inputs may now produce something else). Mark
 outputs. `make solutions` (tools.run_solutions) refreshes all outputs.
 
 Grading metadata (read by `course-grade`, never by students): every generated .ipynb carries
-`metadata["course"] = {"notebook": "NN_name"}`, and each exercise cell (a code cell holding a region)
+`metadata["course"] = {"notebook": "NN_name", "exercises": [ids in order]}` (the exercise list is how
+the grader tells an older handout, made before an exercise was added, from a deleted exercise cell),
+and each exercise cell (a code cell holding a region)
 `metadata["course"] = {"exercise": "<id>"}`, in the solution and the student notebook alike. The id
 is the region's name (`# BEGIN SOLUTION name`) if given, else the outermost def/class around the
 region (`Adam` for a region inside `Adam.update`: the object its check receives), else the
@@ -330,7 +332,7 @@ def _clean_notebook(
     """
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = nbformat.from_dict({
-        COURSE_KEY: {"notebook": source.path.stem},
+        COURSE_KEY: {"notebook": source.path.stem, "exercises": list(dict.fromkeys(source.exercises.values()))},
         "jupytext": dict(jupytext_metadata),
         "kernelspec": dict(KERNELSPEC),
     })

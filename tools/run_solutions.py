@@ -11,7 +11,10 @@ Steps, for each solutions/NN_name.py (all of them, or the ones named on the comm
 
 The exit status is non-zero when any notebook failed.
 
-Usage: python -m tools.run_solutions [--root DIR] [--timeout SECONDS] [NN_name ...]
+``--quick`` runs them in quick mode instead (COURSE_QUICK=1): only for tests that need stored outputs fast
+(tools.exercise_sync in a scratch copy); the committed outputs are full-mode ones.
+
+Usage: python -m tools.run_solutions [--root DIR] [--timeout SECONDS] [--quick] [NN_name ...]
 """
 
 from __future__ import annotations
@@ -39,9 +42,11 @@ def regenerate(root: Path, source_path: Path) -> generator.Source:
     return generator.find_regions(generator.read_source(source_path))
 
 
-def full_mode_environment() -> None:
-    """Kernels inherit this process's environment: full mode, figures stored inline."""
+def full_mode_environment(quick: bool = False) -> None:
+    """Kernels inherit this process's environment: full mode (quick mode for tests), figures stored inline."""
     os.environ.pop("COURSE_QUICK", None)
+    if quick:
+        os.environ["COURSE_QUICK"] = "1"
     os.environ["MPLBACKEND"] = INLINE_BACKEND
 
 
@@ -102,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="notebooks to run, e.g. 01_training_loop (default: all)")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help="repository root")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per cell (default 1200)")
+    parser.add_argument("--quick", action="store_true", help="quick mode (tests only; commit full-mode outputs)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    full_mode_environment()
+    full_mode_environment(args.quick)
+    mode = "quick" if args.quick else "full"
     failures = []
     for source_path in generator.select_sources(root, args.names):
         try:
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"FAILED {source_path.name}: {error}")
             print(failures[-1], file=sys.stderr)
             continue
-        print(f"running {source_path.with_suffix('.ipynb').name} in full mode ...", flush=True)
+        print(f"running {source_path.with_suffix('.ipynb').name} in {mode} mode ...", flush=True)
         started = time.perf_counter()
         executed, error = execute(source, args.timeout)
         if error is not None:

@@ -7,7 +7,8 @@ that later cells compute. Shared machinery: ``_runner`` (calling and printing), 
 (updates that keep a state tensor per parameter).
 
 ``EXERCISES`` (exercise id → ``registry.Exercise``) is what the instructors' grader runs: one line per
-exercise, with course_lib's reference answer and the points it is worth.
+exercise, with course_lib's reference answer, the points it is worth and the library objects it
+re-implements (which the student's code may not call while it is checked: ``delegation``).
 """
 
 from course_lib import data, init, optimizers
@@ -25,27 +26,25 @@ from course_lib.clipping import clip_grad_norm as reference_clip_grad_norm
 from course_lib.schedules import warmup_cosine_lr as reference_warmup_cosine_lr
 
 EXERCISES = registry(
-    Exercise(check_sgd_step, reference=optimizers.sgd_step),
-    Exercise(check_xavier_init, reference=init.init_xavier),
-    Exercise(check_kaiming_init, reference=init.init_kaiming),
-    Exercise(check_momentum_update, reference=optimizers.momentum_update),
-    Exercise(check_rmsprop_update, reference=optimizers.rmsprop_update),
-    Exercise(check_adam, reference=optimizers.Adam),
+    Exercise(check_sgd_step, reference=optimizers.sgd_step,
+             reimplements=("torch.optim.SGD", "course_lib.optimizers.SGD")),
+    Exercise(check_xavier_init, reference=init.init_xavier,
+             reimplements=("torch.nn.init.xavier_normal_", "torch.nn.init.xavier_uniform_")),
+    Exercise(check_kaiming_init, reference=init.init_kaiming,
+             reimplements=("torch.nn.init.kaiming_normal_", "torch.nn.init.kaiming_uniform_")),
+    Exercise(check_momentum_update, reference=optimizers.momentum_update,
+             reimplements=("torch.optim.SGD", "course_lib.optimizers.SGDMomentum")),
+    Exercise(check_rmsprop_update, reference=optimizers.rmsprop_update,
+             reimplements=("torch.optim.RMSprop", "course_lib.optimizers.RMSprop")),
+    Exercise(check_adam, reference=optimizers.Adam,
+             reimplements=("torch.optim.Adam", "torch.optim.AdamW", "torch.optim.adam.adam")),
     Exercise(check_sample_minibatch, reference=data.sample_minibatch),
-    Exercise(check_warmup_cosine_lr, reference=reference_warmup_cosine_lr),
-    Exercise(check_adamw, reference=optimizers.AdamW),
-    Exercise(check_clip_grad_norm, reference=reference_clip_grad_norm),
+    Exercise(check_warmup_cosine_lr, reference=reference_warmup_cosine_lr,
+             reimplements=("torch.optim.lr_scheduler.CosineAnnealingLR", "torch.optim.lr_scheduler.LinearLR")),
+    Exercise(check_adamw, reference=optimizers.AdamW,
+             reimplements=("torch.optim.AdamW", "torch.optim.adamw.adamw")),
+    Exercise(check_clip_grad_norm, reference=reference_clip_grad_norm,
+             reimplements=("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grads_with_norm_")),
 )
 
-__all__ = [
-    "check_adam",
-    "check_adamw",
-    "check_clip_grad_norm",
-    "check_kaiming_init",
-    "check_momentum_update",
-    "check_rmsprop_update",
-    "check_sample_minibatch",
-    "check_sgd_step",
-    "check_warmup_cosine_lr",
-    "check_xavier_init",
-]
+__all__ = sorted(exercise.check.__name__ for exercise in EXERCISES.values())  # one check per exercise

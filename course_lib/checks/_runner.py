@@ -7,6 +7,10 @@
 3. The decorator prints exactly one line and returns True/False. It restores the global random
    state (torch, NumPy, ``random``), grad mode and torch's thread count, so a check never changes
    what later cells compute.
+4. Delegation is not an answer (``delegation``): while a registered exercise is judged, the student's
+   code (each ``call_student``) may not call the exercise's reference or what it re-implements, and
+   a class built on them is refused; the verdict then says so ("delegated, not accepted — …") and the
+   check fails.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from course_lib.checks import delegation
 from course_lib.seeding import preserved_random_state
 
 RTOL = 1e-4
@@ -82,9 +87,12 @@ def hint_for(error: Exception, default_hint: str, signature: str) -> str:
 
 
 def call_student(code: Callable, *args, hint: str, signature: str = "", **kwargs):
-    """Run the student's ``code(*args, **kwargs)``; turn its exceptions into friendly verdicts."""
+    """Run the student's ``code(*args, **kwargs)``; turn its exceptions into friendly verdicts.
+
+    Meanwhile the exercise's guarded objects refuse to run (``delegation.student_code``)."""
     try:
-        return code(*args, **kwargs)
+        with delegation.student_code():
+            return code(*args, **kwargs)
     except NotImplementedError:
         raise _NotImplementedYet() from None
     except Exception as error:
@@ -177,23 +185,46 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
 
 
-def judge(name: str, body: Callable[[object], str], student: object) -> tuple[bool, str]:
-    """Run a check body on the student's object; return (passed, the one sentence to print)."""
-    with preserved_global_state():
-        try:
-            praise = body(student)
-        except _NotImplementedYet:
-            return False, f"{name}: not implemented yet — fill in the exercise cell above, then run this cell again."
-        except _StudentRaised as raised:
-            error = raised.error
-            return False, (f"{name}: your code raised {type(error).__name__}: {first_line(error)} "
-                           f"— hint: {first_line(raised.hint, limit=400)}.")
-        except Wrong as wrong:
-            return False, f"{name}: not right yet — {first_line(wrong.sentence, limit=600)}."
-        except Exception as error:  # a flaw of the check itself must not stop the student's notebook
-            return False, (f"{name}: the check could not judge this answer "
-                           f"({type(error).__name__}: {first_line(error)}).")
+def _verdict(name: str, body: Callable[[object], str], student: object) -> tuple[bool, str]:
+    """(passed, sentence) of the check body alone."""
+    try:
+        praise = body(student)
+    except _NotImplementedYet:
+        return False, f"{name}: not implemented yet — fill in the exercise cell above, then run this cell again."
+    except _StudentRaised as raised:
+        error = raised.error
+        return False, (f"{name}: your code raised {type(error).__name__}: {first_line(error)} "
+                       f"— hint: {first_line(raised.hint, limit=400)}.")
+    except Wrong as wrong:
+        return False, f"{name}: not right yet — {first_line(wrong.sentence, limit=600)}."
+    except delegation.Delegation:
+        return False, ""  # the watch recorded it; judge says why
+    except Exception as error:  # a flaw of the check itself must not stop the student's notebook
+        return False, (f"{name}: the check could not judge this answer "
+                       f"({type(error).__name__}: {first_line(error)}).")
     return True, f"{name}: correct — {first_line(praise, limit=400)}."
+
+
+def delegated(name: str, reason: str) -> str:
+    """The sentence of an answer that hands the work to the reference or to the library."""
+    return f"{name}: delegated, not accepted — {reason}; handing the exercise to it scores 0."
+
+
+def judge(name: str, body: Callable[[object], str], student: object) -> tuple[bool, str]:
+    """Run a check body on the student's object; return (passed, the one sentence to print).
+
+    A registered exercise is judged under its delegation watch: a class built on a guarded class
+    (or, from a student, the reference itself) is refused before it runs, and a call of a guarded
+    object from the student's code overrides whatever the body concluded."""
+    with preserved_global_state(), delegation.watching(name, student) as watch:
+        if watch is not None:
+            reason = delegation.structural_sentence(watch, student)
+            if reason:
+                return False, delegated(name, reason)
+        passed, sentence = _verdict(name, body, student)
+        if watch is not None and watch.refused:
+            return False, delegated(name, watch.sentence())
+    return passed, sentence
 
 
 def self_check(name: str) -> Callable[[Callable[[object], str]], Callable[[object], bool]]:

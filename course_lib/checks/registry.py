@@ -5,6 +5,11 @@ generator writes the same id on the exercise cell (``metadata["course"]["exercis
 (``course-grade``) looks each exercise cell's id up in ``course_lib.checks.EXERCISES`` and runs this
 check, never the check cell of the student's notebook. Adding an exercise = adding its
 ``Exercise(check_x, reference=x)`` line there; the tests then demand that the reference passes.
+
+``reimplements`` names (as dotted paths) the library objects the exercise asks the student to write
+for themselves (``"torch.nn.utils.clip_grad_norm_"``): while the exercise is checked, the student's
+code may call neither them nor ``reference`` (``course_lib.checks.delegation``). An ``optional``
+exercise is worth 0 points unless ``points`` says otherwise; the grader still checks and reports it.
 """
 
 from __future__ import annotations
@@ -15,11 +20,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Exercise:
-    """One gradable exercise: its self-check, course_lib's own answer (which must pass it), its points."""
+    """One gradable exercise: its self-check, course_lib's own answer (which must pass it), its points,
+    and what it re-implements (dotted paths of library objects the answer may not call)."""
 
     check: Callable[[object], bool]
     reference: object
-    points: int = 1
+    points: int | None = None
+    reimplements: tuple[str, ...] = ()
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.points is None:
+            object.__setattr__(self, "points", 0 if self.optional else 1)
 
     @property
     def id(self) -> str:
@@ -37,7 +49,7 @@ def registry(*exercises: Exercise) -> dict[str, Exercise]:
     for exercise in exercises:
         if exercise.id in table:
             raise ValueError(f"exercise {exercise.id!r} is registered twice")
-        if exercise.points <= 0:
-            raise ValueError(f"exercise {exercise.id!r} must be worth at least one point")
+        if exercise.points < (0 if exercise.optional else 1):
+            raise ValueError(f"exercise {exercise.id!r} must be worth at least one point (or be optional)")
         table[exercise.id] = exercise
     return table

@@ -10,7 +10,10 @@ Never from the file's name (students rename files):
    else a cell without an exercise id that defines the exercise's name with ``def``/``class``
    (metadata lost, e.g. by a copy-paste into a new cell); else "exercise cell missing";
 3. a cell that is still the course's stub (same code, whitespace aside) is "not attempted" and is not
-   run at all.
+   run at all;
+4. an exercise missing from a handout whose metadata lists its exercises
+   (``metadata["course"]["exercises"]``) without it was added to the course after that handout: "not in
+   your version of the notebook", worth nothing (0 of 0 points), so an older handout loses nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +77,10 @@ def job_exercise(parsed: Notebook, exercise: CourseExercise, points: int) -> Job
     if not tagged:
         tagged = [cell for cell in code_cells if cell.exercise is None and defines(cell.source, exercise.id)]
         note = f"found by its definition of `{exercise.id}`: the cell had lost its exercise id" if tagged else ""
+    if not tagged and parsed.exercise_ids is not None and exercise.id not in parsed.exercise_ids:
+        return JobExercise(exercise.id, 0, counted=False,
+                           verdict=f"{exercise.id}: not in your version of the notebook — the exercise was added "
+                                   f"after your copy was handed out, so it is not counted.")
     if not tagged:
         return JobExercise(exercise.id, points, verdict=f"{exercise.id}: exercise cell missing — no cell carries "
                                                         f"this exercise's id or defines `{exercise.id}`.")

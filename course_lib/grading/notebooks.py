@@ -55,6 +55,16 @@ class Notebook:
         return notebook if isinstance(notebook, str) and notebook else None
 
     @property
+    def exercise_ids(self) -> list[str] | None:
+        """``metadata["course"]["exercises"]``: the exercises of the handout this file was made from
+        (None for a handout generated before the list was written)."""
+        course = self.metadata.get(COURSE_KEY)
+        exercises = course.get("exercises") if isinstance(course, dict) else None
+        if not isinstance(exercises, list) or not all(isinstance(item, str) for item in exercises):
+            return None
+        return exercises
+
+    @property
     def title(self) -> str | None:
         """The first markdown heading (``# 03 · Optimizers`` → ``03 · Optimizers``), if any."""
         for cell in self.cells:

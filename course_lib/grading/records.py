@@ -11,7 +11,9 @@ Statuses, one per row:
 - ``not a course notebook``: a notebook without the course's metadata or title;
 - ``timed out``: the submission ran past ``--timeout`` seconds (wall clock) and was killed;
 - ``crashed``: its process died before grading finished (``os._exit``, a segfault, another signal);
-- ``memory limit``: it tried to use more than ``--memory`` MB (a MemoryError, or killed for it).
+- ``memory limit``: it tried to use more than ``--memory`` MB (a MemoryError, or killed for it);
+- ``superseded``: not graded, because the same student handed in another file for the same notebook
+  (one file per student and notebook is graded); its note names the file that was graded.
 
 In the last three, exercises judged before the fault keep their points; the others score 0 and say why.
 """
@@ -26,7 +28,8 @@ NOT_COURSE = "not a course notebook"
 TIMED_OUT = "timed out"
 CRASHED = "crashed"
 MEMORY_LIMIT = "memory limit"
-STATUSES = (GRADED, UNREADABLE, NOT_COURSE, TIMED_OUT, CRASHED, MEMORY_LIMIT)
+SUPERSEDED = "superseded"
+STATUSES = (GRADED, UNREADABLE, NOT_COURSE, TIMED_OUT, CRASHED, MEMORY_LIMIT, SUPERSEDED)
 
 
 @dataclass
@@ -38,6 +41,7 @@ class JobExercise:
     code: str | None = None
     verdict: str | None = None
     note: str = ""
+    counted: bool = True  # False: not in the student's version of the notebook
 
 
 @dataclass
@@ -66,10 +70,15 @@ class Job:
 
 @dataclass
 class ExerciseResult:
+    """One exercise of a row. ``counted`` is False for an exercise the student's handout did not have
+    (its CSV cell stays empty); ``max`` is 0 for an optional exercise, reported by ``passed``."""
+
     id: str
     points: int
     max: int
     sentence: str
+    passed: bool = False
+    counted: bool = True
 
 
 @dataclass
@@ -117,7 +126,7 @@ def finish_row(job: Job, verdicts: dict[str, tuple[bool, str]], status: str, sec
         else:
             passed, sentence = False, f"{exercise.id}: not graded — {unfinished or 'the submission stopped before this exercise'}."
         results.append(ExerciseResult(exercise.id, exercise.points if passed else 0, exercise.points,
-                                      with_note(sentence, exercise.note)))
+                                      with_note(sentence, exercise.note), passed, exercise.counted))
     notes = "; ".join(text for text in (job.note, note) if text)
     return Row(job.student, job.notebook, job.file, status, round(seconds, 3), results, notes)
 

@@ -8,6 +8,10 @@ Order (the rule for what runs):
    student's check cell says. Later exercise cells see what earlier ones defined (an ``AdamW`` may
    subclass the student's ``Adam``), as in the notebook. No other cell of the submission runs.
 
+Every answer here is a student's (``delegation.treat_answers_as_students``): one that is course_lib's
+reference itself, calls it, or calls the library function the exercise re-implements scores 0 with
+the check's "delegated" sentence, exactly as the notebook's self-check says it.
+
 Each step reports to the fork server as it goes (``send``), so a process that dies mid-way still
 leaves the verdicts it reached. An exception, or ``sys.exit()``, inside an exercise cell or inside the
 student's code under a check costs that exercise only.
@@ -72,6 +76,9 @@ def run_setup(job: Job, namespace: dict) -> None:
 
 def run_job(job: Job, send: Send) -> None:
     """Grade one submission in this process, reporting ``{"at": …}``, ``{"verdict": …}``, ``{"memory": True}``."""
+    from course_lib.checks import delegation
+
+    delegation.treat_answers_as_students()
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     send({"at": "the course's setup cells"})
     run_setup(job, namespace)

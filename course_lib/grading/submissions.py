@@ -6,6 +6,9 @@ Rule for names:
 - a folder or a .zip given on the command line is a class: each entry at its top level (a file, a
   folder, a .zip) is one student, named by that entry (``class/bob/`` → bob, ``class/carol.zip`` →
   carol); everything below it is searched, nested folders and zips included;
+- a name found under two different command-line arguments (two sections that each have an alice) is
+  two students: each is named with its argument, ``alice (section-a)`` and ``alice (section-b)``
+  (the last parts of the argument's path that tell them apart);
 - with ``--roster CSV`` the student is the roster row one of whose values (any column: name, login,
   id) appears as whole words in the top-level name, or else in a name further down; the row's
   ``student`` column (else its first column) is the name shown. Ties between rows, or no match, keep
@@ -21,6 +24,7 @@ row (status ``unreadable``).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import zipfile
@@ -47,6 +51,7 @@ class SubmittedFile:
     parts: tuple[str, ...]
     source: tuple[str, ...]
     problem: str = ""
+    origin: str = ""  # the command-line argument it was found under
 
     @property
     def name(self) -> str:
@@ -149,6 +154,34 @@ def _walk(collection: Collection, path: Path, shown: str, parts: tuple[str, ...]
         collection.ignored.append(shown)
 
 
+def _telling_apart(origins: list[str]) -> dict[str, str]:
+    """For each path, its shortest ending (last parts) that no other path of ``origins`` shares."""
+    parts = {origin: Path(origin).parts or (origin,) for origin in origins}
+    labels = {}
+    for origin, own in parts.items():
+        for length in range(1, len(own) + 1):
+            ending = own[-length:]
+            if all(other[-length:] != ending for name, other in parts.items() if name != origin):
+                labels[origin] = "/".join(ending)
+                break
+        else:
+            labels[origin] = origin
+    return labels
+
+
+def _separate_namesakes(collection: Collection) -> None:
+    """Students of the same name under different arguments become ``name (argument)`` (rule above)."""
+    origins: dict[str, set[str]] = {}
+    for file in collection.files:
+        origins.setdefault(file.student, set()).add(file.origin)
+    shared = {student for student, found in origins.items() if len(found) > 1}
+    if not shared:
+        return
+    labels = _telling_apart(sorted({file.origin for file in collection.files}))
+    collection.files[:] = [dataclasses.replace(file, student=f"{file.student} ({labels[file.origin]})")
+                           if file.student in shared else file for file in collection.files]
+
+
 def collect(arguments: list[Path]) -> Collection:
     """Every notebook file in ``arguments``, with its student named by the rule above (roster aside)."""
     missing = [str(path) for path in arguments if not path.exists()]
@@ -157,17 +190,25 @@ def collect(arguments: list[Path]) -> Collection:
     collection = Collection()
     for path in arguments:
         shown = str(path).rstrip("/") or str(path)
-        if path.is_dir():
-            for entry in sorted(path.iterdir()):
-                if not _skipped(entry.name):
-                    _walk(collection, entry, f"{shown}/{entry.name}", (entry.name,), _student_name(entry.name))
-        elif path.name.lower().endswith(".zip"):
-            _open_zip(collection, path, shown, (), None)
-        elif path.name.lower().endswith(NOTEBOOK_SUFFIXES):
-            _add(collection, _student_name(path.name), shown, (path.name,), (str(path),), path.stat().st_size)
-        else:
-            raise InputError(f"not a notebook (.ipynb, .py), a folder or a .zip: {path}")
+        first = len(collection.files)
+        _collect_argument(collection, path, shown)
+        collection.files[first:] = [dataclasses.replace(file, origin=shown) for file in collection.files[first:]]
+    _separate_namesakes(collection)
     return collection
+
+
+def _collect_argument(collection: Collection, path: Path, shown: str) -> None:
+    """Add the notebooks of one command-line argument (a class folder, a zip, or one notebook file)."""
+    if path.is_dir():
+        for entry in sorted(path.iterdir()):
+            if not _skipped(entry.name):
+                _walk(collection, entry, f"{shown}/{entry.name}", (entry.name,), _student_name(entry.name))
+    elif path.name.lower().endswith(".zip"):
+        _open_zip(collection, path, shown, (), None)
+    elif path.name.lower().endswith(NOTEBOOK_SUFFIXES):
+        _add(collection, _student_name(path.name), shown, (path.name,), (str(path),), path.stat().st_size)
+    else:
+        raise InputError(f"not a notebook (.ipynb, .py), a folder or a .zip: {path}")
 
 
 # Roster -----------------------------------------------------------------------------------------------
@@ -233,7 +274,7 @@ def apply_roster(collection: Collection, roster: Roster) -> tuple[list[str], lis
             unmatched.add(file.student)
             renamed.append(file)
         else:
-            renamed.append(SubmittedFile(name, file.path, file.parts, file.source, file.problem))
+            renamed.append(dataclasses.replace(file, student=name))
     collection.files[:] = renamed
     present = {file.student for file in collection.files}
     return sorted(unmatched), [name for name in roster.names if name not in present]

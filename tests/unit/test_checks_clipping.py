@@ -17,7 +17,7 @@ def verdict(answer, capsys):
 
 
 def with_torch(params, max_norm):
-    """torch's own function: it returns a 0-d tensor, where the spec asks for a float."""
+    """torch's own function: the exercise re-implements it, so handing the work to it scores 0."""
     return torch.nn.utils.clip_grad_norm_(list(params), max_norm)
 
 
@@ -105,7 +105,7 @@ def no_none_check(params, max_norm):
 
 
 def returns_nothing(params, max_norm):
-    clip_grad_norm(params, max_norm)
+    stacked(params, max_norm)
 
 
 def not_implemented(params, max_norm):
@@ -150,6 +150,7 @@ def test_correct_functions_pass(answer, capsys):
     (not_implemented, ["not implemented yet"]),
     (returns_tensor, ["returned a torch.Tensor", "Python float", ".item()"]),
     (rebinds_grad, ["right values but are new tensors", "in place", "p.grad.mul_(factor)"]),
+    (with_torch, ["delegated", "`torch.nn.utils.clip_grad_norm_`, which this exercise re-implements"]),
 ])
 def test_wrong_functions_are_recognised(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)
@@ -159,6 +160,6 @@ def test_wrong_functions_are_recognised(answer, key_words, capsys):
 
 
 def test_torch_own_function_is_refused(capsys):
-    """It returns a tensor, not the float the spec asks for."""
+    """Handing the work to torch's own function scores 0, whatever it returns."""
     passed, _ = verdict(with_torch, capsys)
     assert not passed

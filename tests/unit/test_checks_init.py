@@ -41,6 +41,7 @@ def init_with(variance, distribution="normal", bias=0.0, first_variance=None):
 
 
 def xavier_with_nn_init(model):
+    """torch's own Xavier init: the exercise re-implements it, so handing the work to it scores 0."""
     for layer in model.layers:
         if isinstance(layer, nn.Linear):
             nn.init.xavier_normal_(layer.weight)
@@ -48,6 +49,7 @@ def xavier_with_nn_init(model):
 
 
 def kaiming_with_nn_init(model):
+    """torch's own Kaiming init: the exercise re-implements it, so handing the work to it scores 0."""
     for layer in linears(model):
         nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu")
         layer.bias.data.zero_()
@@ -59,8 +61,7 @@ kaiming = lambda fan_in, fan_out: 2 / fan_in
 
 
 @pytest.mark.parametrize("answer", [
-    init_xavier, lambda model: init_xavier(model, distribution="normal"), xavier_with_nn_init,
-    init_with(xavier, "uniform"), init_with(xavier, "normal"),
+    init_xavier, init_with(xavier, "uniform"), init_with(xavier, "normal"),
 ])
 def test_correct_xavier_passes(answer, capsys):
     passed, line = verdict(check_xavier_init, answer, capsys)
@@ -69,7 +70,7 @@ def test_correct_xavier_passes(answer, capsys):
 
 
 @pytest.mark.parametrize("answer", [
-    init_kaiming, lambda model: init_kaiming(model, first_layer_fan_in_gain=2.0), kaiming_with_nn_init,
+    init_kaiming, init_with(kaiming, "normal"),
     init_with(kaiming, "uniform"), init_with(kaiming, "normal", first_variance=lambda fan_in: 1 / fan_in),
 ])
 def test_correct_kaiming_passes(answer, capsys):
@@ -83,7 +84,7 @@ def unchanged(model):
 
 
 def first_layer_only(model):
-    nn.init.xavier_uniform_(linears(model)[0].weight)
+    init_with(xavier, "uniform")(nn.Sequential(linears(model)[0]))
 
 
 def default_reset(model):
@@ -93,7 +94,7 @@ def default_reset(model):
 
 
 def new_model_returned(model):
-    return init_xavier(type(model)(**model.config))
+    return init_with(xavier)(type(model)(**model.config))
 
 
 def off_centre(model):
@@ -144,6 +145,17 @@ def test_kaiming_mistakes_are_named(answer, key_words, capsys):
         assert words in line, line
 
 
+@pytest.mark.parametrize(("check", "answer", "words"), [
+    (check_xavier_init, xavier_with_nn_init, "`torch.nn.init.xavier_normal_`, which this exercise re-implements"),
+    (check_kaiming_init, kaiming_with_nn_init, "`torch.nn.init.kaiming_uniform_`, which this exercise re-implements"),
+    (check_xavier_init, lambda model: init_xavier(model, distribution="normal"), "course_lib's reference `init_xavier`"),
+])
+def test_handing_the_work_to_torch_or_the_reference_scores_0(check, answer, words, capsys):
+    passed, line = verdict(check, answer, capsys)
+    assert not passed
+    assert "delegated, not accepted — your code calls " in line and words in line, line
+
+
 def stub(model):
     raise NotImplementedError("Exercise: xavier_init")
 
@@ -182,7 +194,7 @@ def test_verdicts_hold_for_other_check_seeds(seed, monkeypatch, capsys):
 
     monkeypatch.setattr(initialization, "CHECK_SEED", 1000 + seed)
     assert check_xavier_init(init_xavier)
-    assert check_xavier_init(lambda model: init_xavier(model, distribution="normal"))
+    assert check_xavier_init(init_with(xavier, "normal"))
     assert check_kaiming_init(init_kaiming)
     assert not check_xavier_init(init_with(lambda fi, fo: 1 / fi, "uniform"))
     assert not check_kaiming_init(init_with(lambda fi, fo: 1 / fi))

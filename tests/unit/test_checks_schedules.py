@@ -91,7 +91,7 @@ def no_max(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
 
 
 def other_default(step, total_steps, peak_lr, warmup_steps, min_lr=1e-4):
-    return warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
+    return piecewise(step, total_steps, peak_lr, warmup_steps, min_lr)
 
 
 def floored_warmup(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
@@ -101,7 +101,11 @@ def floored_warmup(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
 
 
 def returns_none(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
-    warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
+    piecewise(step, total_steps, peak_lr, warmup_steps, min_lr)
+
+
+def calls_the_reference(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
+    return warmup_cosine_lr(step, total_steps, peak_lr, warmup_steps, min_lr)
 
 
 def not_implemented(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
@@ -122,6 +126,7 @@ def not_implemented(step, total_steps, peak_lr, warmup_steps, min_lr=0.0):
     (floored_warmup, ["floored at min_lr", "without max(min_lr, …)"]),
     (not_implemented, ["not implemented yet"]),
     ("warmup_cosine_lr", ["expected your function"]),
+    (calls_the_reference, ["delegated", "your code calls course_lib's reference `warmup_cosine_lr`"]),
 ])
 def test_wrong_schedules_are_recognised(answer, key_words, capsys):
     passed, line = verdict(answer, capsys)

@@ -28,13 +28,16 @@ from course_lib.grading.records import (
     GRADED,
     MEMORY_LIMIT,
     NOT_COURSE,
+    SUPERSEDED,
     TIMED_OUT,
     UNREADABLE,
+    ExerciseResult,
     Job,
     JobExercise,
     Row,
+    finish_row,
 )
-from course_lib.grading.report import columns, safe_name, write_csv
+from course_lib.grading.report import columns, feedback_text, safe_name, summary, write_csv
 from course_lib.grading.sandbox import Limits, Running, outcome
 from course_lib.grading.submissions import InputError, apply_roster, collect, read_roster
 from course_lib.optimizers import sgd_step
@@ -102,15 +105,18 @@ def test_unreadable_notebooks_say_why_in_one_line(data, reason):
 def test_a_notebook_is_read_with_its_course_metadata_title_and_exercise_ids():
     parsed = parse_ipynb(notebook_bytes(planted.solution("03_optimizers")))
     assert parsed.course_id == "03_optimizers" and parsed.title == "03 · Optimizers"
-    assert [cell.exercise for cell in parsed.code_cells() if cell.exercise] == ["momentum_update", "rmsprop_update",
-                                                                               "Adam"]
+    expected = [exercise for exercise, notebook in planted.EXERCISE_NOTEBOOK.items() if notebook == "03_optimizers"]
+    assert expected and [cell.exercise for cell in parsed.code_cells() if cell.exercise] == expected
+    assert parsed.exercise_ids == expected
 
 
 def test_a_jupytext_py_keeps_the_course_metadata(tmp_path):
     path = planted.write_py(planted.solution("01_training_loop"), tmp_path / "anything.py")
     parsed = parse_py(path.read_bytes())
     assert parsed.course_id == "01_training_loop"
-    assert [cell.exercise for cell in parsed.code_cells() if cell.exercise] == ["sgd_step", "sample_minibatch"]
+    expected = [exercise for exercise, notebook in planted.EXERCISE_NOTEBOOK.items() if notebook == "01_training_loop"]
+    assert expected and [cell.exercise for cell in parsed.code_cells() if cell.exercise] == expected
+    assert parsed.exercise_ids == expected
 
 
 def test_magics_become_pass_and_definitions_are_found():
@@ -162,6 +168,46 @@ def test_exercise_cells_last_copy_definition_fallback_missing_and_stub(course):
     stub = Cell("code", adam.stub.replace("\n", "  \n") + "\n\n", {"course": {"exercise": "Adam"}})
     untouched = job_exercise(Notebook([stub], {}), adam, 1)
     assert untouched.code is None and "not attempted" in untouched.verdict
+
+
+def test_an_older_handout_is_graded_on_the_exercises_it_has(course):
+    """A handout listing its exercises without Adam was made before Adam was added: Adam is not counted.
+    Without the list (a handout older than the list itself) a missing cell is still "exercise cell missing"."""
+    adam = next(exercise for exercise in course.notebooks["03_optimizers"].exercises if exercise.id == "Adam")
+    older = Notebook([Cell("code", "x = 1")], {"course": {"notebook": "03_optimizers",
+                                                          "exercises": ["momentum_update", "rmsprop_update"]}})
+    absent = job_exercise(older, adam, 1)
+    assert absent.code is None and not absent.counted and absent.points == 0
+    assert absent.verdict == ("Adam: not in your version of the notebook — the exercise was added after your copy "
+                              "was handed out, so it is not counted.")
+    current = Notebook([Cell("code", "x = 1")], {"course": {"notebook": "03_optimizers", "exercises": ["Adam"]}})
+    assert "exercise cell missing" in job_exercise(current, adam, 1).verdict
+    assert "exercise cell missing" in job_exercise(Notebook([Cell("code", "x = 1")], {}), adam, 1).verdict
+
+    job = Job(0, "s", "03_optimizers", "f.ipynb", [], [JobExercise("momentum_update", 1, code="x"), absent])
+    row = finish_row(job, {"momentum_update": (True, "momentum_update: correct — fine.")}, GRADED, 1.0)
+    assert (row.total, row.max) == (1, 1), "the exercise the handout did not have costs nothing"
+    assert [(e.id, e.counted) for e in row.exercises] == [("momentum_update", True), ("Adam", False)]
+
+
+def test_the_generated_notebooks_list_their_exercises_in_order(course):
+    for notebook in course.notebooks.values():
+        path = course.folder / f"{notebook.id}.ipynb"
+        listed = parse_ipynb(path.read_bytes()).exercise_ids
+        assert listed == [exercise.id for exercise in notebook.exercises], notebook.id
+
+
+def test_an_optional_exercise_is_reported_by_whether_it_passed_and_adds_no_points(tmp_path):
+    rows = [Row("ann", "03_optimizers", "a.ipynb", GRADED, 1.0,
+                [ExerciseResult("Adam", 1, 1, "Adam: correct — fine.", True),
+                 ExerciseResult("Nesterov", 0, 0, "Nesterov: correct — fine.", True)]),
+            Row("ben", "03_optimizers", "b.ipynb", GRADED, 1.0,
+                [ExerciseResult("Adam", 0, 1, "Adam: not right yet — x.", False),
+                 ExerciseResult("Nesterov", 0, 0, "Nesterov: not right yet — y.", False)])]
+    assert [row.max for row in rows] == [1, 1]
+    lines = summary(rows, ["Adam", "Nesterov"], 1.0, "2 processes")
+    assert "  mean points: Adam 0.50/1 (n=2), Nesterov (optional) passed 1/2" in lines
+    assert "- **Nesterov** optional, passed: Nesterov: correct — fine." in feedback_text(rows[0])
 
 
 def test_a_job_skips_exercises_without_a_registered_check(tmp_path, course):
@@ -342,8 +388,31 @@ def test_one_file_per_student_and_notebook_is_graded_the_others_are_named(tmp_pa
     jobs, rows = make_jobs(identified, {"sgd_step": 1})
 
     (job,) = jobs
-    assert rows == [] and job.file.endswith("c/second.ipynb")
+    assert job.file.endswith("c/second.ipynb")
     assert "also submitted, not graded:" in job.note and "a.py" in job.note and "first.ipynb" in job.note
+    assert sorted((row.student, row.notebook, row.status) for row in rows) == [
+        ("ann", "a.py", SUPERSEDED), ("ann", "b/first.ipynb", SUPERSEDED)]
+    for row in rows:
+        assert row.note.startswith(f"not graded: superseded by {job.file} (") and row.max is None
+    lines = summary(rows, ["sgd_step"], 1.0, "2 processes")
+    for row in rows:
+        assert any(line.startswith(f"  superseded: {row.file} — not graded: superseded by {job.file} (")
+                   for line in lines), lines
+
+
+def test_namesakes_in_two_sections_stay_two_students(tmp_path):
+    for section in ("section-a", "section-b"):
+        (tmp_path / "fall" / section / "alice").mkdir(parents=True)
+        (tmp_path / "fall" / section / "alice" / "03.ipynb").write_text("{}")
+    (tmp_path / "fall" / "section-b" / "bob.ipynb").write_text("{}")
+    (tmp_path / "spring" / "section-a").mkdir(parents=True)
+    (tmp_path / "spring" / "section-a" / "alice.ipynb").write_text("{}")
+
+    found = collect([tmp_path / "fall" / "section-a", tmp_path / "fall" / "section-b",
+                     tmp_path / "spring" / "section-a"])
+
+    assert [file.student for file in found.files] == [
+        "alice (fall/section-a)", "alice (section-b)", "bob", "alice (spring/section-a)"]
 
 
 def test_the_course_grade_script_is_installed():
