@@ -89,6 +89,14 @@ HYPER_PARAMETER_RULES: dict[str, Callable[[float, str], float]] = {
 }
 
 
+def _evaluate(closure: Callable[[], torch.Tensor] | None) -> torch.Tensor | None:
+    """``closure()`` with gradients enabled (it runs forward and backward again), or None without one."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 class CourseOptimizer(torch.optim.Optimizer):
     """A ``torch.optim.Optimizer`` whose ``step`` calls one method per parameter: ``update(p, grad, state, group)``.
 
@@ -131,10 +139,7 @@ class CourseOptimizer(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -263,10 +268,7 @@ class StepFunctionOptimizer(CourseOptimizer):
         self.step_function = step_function or sgd_step
 
     def step(self, closure: Callable[[], torch.Tensor] | None = None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             self.step_function(group["params"], group["lr"])
         return loss

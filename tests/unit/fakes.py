@@ -1,5 +1,5 @@
-"""Small stand-ins shared by the experiment and widget tests: a tiny logistic slice, a quadratic bowl,
-a tiny image-like classification problem."""
+"""Small stand-ins shared by the experiment, widget and check tests: a tiny logistic slice, a quadratic bowl,
+a tiny image-like classification problem, and an Adam written as a student writes it in notebook 03."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from course_lib.experiments.logistic_slice import LogisticSlice
+from course_lib.optimizers import CourseOptimizer
 
 
 def small_slice(seed: int = 0) -> LogisticSlice:
@@ -63,3 +64,23 @@ def separable_data(n_train=60, n_val=40, n_features=12, seed=0):
     train_x, train_y = draw(n_train)
     val_x, val_y = draw(n_val)
     return SimpleNamespace(train_x=train_x, train_y=train_y, val_x=val_x, val_y=val_y)
+
+
+class NotebookAdam(CourseOptimizer):
+    """Notebook 03's given constructor and init_state, with out-of-place arithmetic stored back in the state."""
+
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+
+    def init_state(self, p):
+        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+
+    def update(self, p, grad, state, group):
+        beta1, beta2 = group["beta1"], group["beta2"]
+        state["step"] += 1
+        t = state["step"]
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        m_hat = state["m"] / (1 - beta1**t)
+        v_hat = state["v"] / (1 - beta2**t)
+        p -= group["lr"] * m_hat / (torch.sqrt(v_hat) + group["eps"])

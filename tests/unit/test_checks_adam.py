@@ -7,6 +7,7 @@ import torch
 
 from course_lib.checks import check_adam
 from course_lib.optimizers import SGD, Adam, CourseOptimizer
+from tests.unit.fakes import NotebookAdam
 
 
 def verdict(answer, capsys):
@@ -15,25 +16,6 @@ def verdict(answer, capsys):
     assert len(lines) == 1, lines
     return passed, lines[0]
 
-
-class NotebookAdam(CourseOptimizer):
-    """The notebook's given constructor and state, with out-of-place arithmetic stored back in the state."""
-
-    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-
-    def init_state(self, p):
-        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
-
-    def update(self, p, grad, state, group):
-        beta1, beta2 = group["beta1"], group["beta2"]
-        state["step"] += 1
-        t = state["step"]
-        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
-        state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
-        m_hat = state["m"] / (1 - beta1**t)
-        v_hat = state["v"] / (1 - beta2**t)
-        p -= group["lr"] * m_hat / (torch.sqrt(v_hat) + group["eps"])
 
 
 class TutorialAdam(CourseOptimizer):
