@@ -22,7 +22,7 @@ Pipeline (one function per step; the parts live in ``course_lib.grading``):
                              or by the top-level file or folder name;
 4. ``start_backend``         a warm fork server (or the Dask workers' ones): it imports torch and
                              course_lib while the next step reads the submissions;
-5. ``read_submissions``      parse and identify each file (metadata, else title): a course notebook, or a
+5. ``read_submissions``      (``course_lib.grading.pipeline``, as 6-7) parse and identify each file (metadata, else title): a course notebook, or a
                              row ``unreadable`` / ``not a course notebook``;
 6. ``make_jobs``             one job per (student, notebook); missing and unchanged exercise cells are
                              decided here, without running anything; every other file of the same
@@ -41,17 +41,16 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import lms
 from course_lib.grading.client import ForkServer, ServerError
 from course_lib.grading.course import Course, CourseError, load_course
-from course_lib.grading.identify import Identified, make_job, read_and_identify
-from course_lib.grading.records import SUPERSEDED, Job, Row, decided_row
+from course_lib.grading.pipeline import Found, grade_on
+from course_lib.grading.records import Row
 from course_lib.grading.report import summary, write_reports
 from course_lib.grading.sandbox import Limits
-from course_lib.grading.submissions import Collection, InputError, Roster, apply_roster, collect, read_roster
+from course_lib.grading.submissions import InputError, apply_roster, collect, read_roster
 
 
 def default_workers() -> int:
@@ -111,13 +110,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 # 3. collect_submissions -------------------------------------------------------------------------------
 
 
-@dataclass
-class Found:
-    collection: Collection
-    notes: list[str] = field(default_factory=list)
-    roster: Roster | None = None
-
-
 def collect_submissions(args: argparse.Namespace) -> Found:
     """Every notebook file to grade, with its student's name (see course_lib.grading.submissions)."""
     found = Found(collect(args.submissions))
@@ -147,72 +139,6 @@ def start_backend(args: argparse.Namespace, course: Course):
     return ForkServer(course.setups(), limits, workers=args.jobs)
 
 
-# 5. read_submissions ----------------------------------------------------------------------------------
-
-
-def read_submissions(found: Found, course: Course) -> tuple[list[Identified], list[Row]]:
-    """Identified course notebooks, and rows for the files that are not (unreadable, not a course notebook)."""
-    identified, rows = [], []
-    for file in found.collection.files:
-        result = read_and_identify(file, course)
-        (rows if isinstance(result, Row) else identified).append(result)
-    return identified, rows
-
-
-# 6. make_jobs -----------------------------------------------------------------------------------------
-
-
-PICK_RULE = "one file per student and notebook is graded: an .ipynb before a .py, then the last in path order"
-
-
-def _pick(candidates: list[Identified]) -> tuple[Identified, list[Row]]:
-    """One file per (student, notebook): an .ipynb before a .py, then the last in path order; every other
-    file gets its own row, ``superseded``, naming the file graded instead (no submission vanishes)."""
-    chosen = max(candidates, key=lambda item: (item.file.name.lower().endswith(".ipynb"), item.file.path))
-    others = [item for item in candidates if item is not chosen]
-    if others:
-        chosen.notes.append(f"also submitted, not graded: {', '.join(item.file.path for item in others)} "
-                            f"({PICK_RULE})")
-    superseded = [Row(item.file.student, item.file.inner_path, item.file.path, SUPERSEDED, 0.0,
-                      note=f"not graded: superseded by {chosen.file.path} ({PICK_RULE})") for item in others]
-    return chosen, superseded
-
-
-def make_jobs(identified: list[Identified], points: dict[str, int]) -> tuple[list[Job], list[Row]]:
-    """Jobs to run, and rows already decided (no student code to run: every exercise missing or a stub;
-    files superseded by another of the same student and notebook)."""
-    groups: dict[tuple[str, str], list[Identified]] = {}
-    for item in identified:
-        groups.setdefault((item.file.student, item.notebook.id), []).append(item)
-    jobs, rows = [], []
-    for number, candidates in enumerate(groups.values()):
-        chosen, superseded = _pick(candidates)
-        rows += superseded
-        job = make_job(number, chosen, points)
-        if job.needs_running():
-            jobs.append(job)
-        else:
-            rows.append(decided_row(job))
-    return jobs, rows
-
-
-# 7. run_jobs ------------------------------------------------------------------------------------------
-
-
-def run_jobs(backend, jobs: list[Job]) -> list[Row]:
-    """Grade every job in its own process; a progress bar on stderr when it is a terminal."""
-    from tqdm.auto import tqdm
-
-    rows: list[Row] = []
-    with tqdm(total=len(jobs), desc="grading", unit="submission", file=sys.stderr, disable=None) as bar:
-        def on_row(row: Row) -> None:
-            rows.append(row)
-            bar.update(1)
-
-        backend.run(jobs, on_row)
-    return rows
-
-
 # 8. write_reports: course_lib.grading.report.write_reports --------------------------------------------
 
 
@@ -240,27 +166,6 @@ def print_summary(rows: list[Row], exercise_ids: list[str], seconds: float, args
     lines.append(f"Wrote {args.out / 'grades.csv'}, {args.out / 'grades.json'} and {feedback_files} feedback files "
                  f"in {args.out / 'feedback'}")
     print("\n".join(lines), flush=True)
-
-
-def grade_on(backend, found: Found, course: Course) -> tuple[list[Row], dict]:
-    """Steps 5-7 on a started backend: every row, and the backend's hello (the registry's points);
-    the backend is closed (or aborted, on an error) before this returns."""
-    try:
-        identified, rows = read_submissions(found, course)
-        hello = backend.hello()
-        for warning in hello["warnings"]:
-            print(f"course-grade: warning: {warning}", file=sys.stderr)
-        unregistered = [exercise for exercise in course.exercise_ids() if exercise not in hello["exercises"]]
-        if unregistered:
-            print(f"course-grade: warning: no check in course_lib.checks.EXERCISES for {', '.join(unregistered)}; "
-                  "not graded", file=sys.stderr)
-        jobs, decided = make_jobs(identified, hello["exercises"])
-        rows += decided + run_jobs(backend, jobs)
-    except BaseException:
-        backend.abort()
-        raise
-    backend.close()
-    return rows, hello
 
 
 def grade(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ re-implements (which the student's code may not call while it is checked: ``dele
 """
 
 from course_lib import data, init, optimizers
+from course_lib.checks import delegation
 from course_lib.checks.adam import check_adam
 from course_lib.checks.adamw import check_adamw
 from course_lib.checks.clipping import check_clip_grad_norm
@@ -46,5 +47,7 @@ EXERCISES = registry(
     Exercise(check_clip_grad_norm, reference=reference_clip_grad_norm,
              reimplements=("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grads_with_norm_")),
 )
+
+delegation.register(EXERCISES)
 
 __all__ = sorted(exercise.check.__name__ for exercise in EXERCISES.values())  # one check per exercise

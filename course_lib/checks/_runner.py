@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from course_lib.checks import delegation
+import course_lib.checks.delegation as delegation
 from course_lib.seeding import preserved_random_state
 
 RTOL = 1e-4

@@ -168,15 +168,21 @@ class Watch:
 
 
 _active: list[Watch] = []
+_registry: dict = {}
+
+
+def register(exercises: dict) -> None:
+    """The exercise table (``course_lib.checks.EXERCISES``) that ``watching`` looks exercises up in; the
+    package hands it over once it is built, so that this module does not import the package back."""
+    _registry.clear()
+    _registry.update(exercises)
 
 
 @contextlib.contextmanager
 def watching(exercise: str, answer: object) -> Iterator[Watch | None]:
     """Guard ``exercise``'s registered objects while its check runs on ``answer``; yields the Watch
     (None for a check that is not registered, or for course_lib's reference checked outside a kernel)."""
-    from course_lib.checks import EXERCISES
-
-    registered = EXERCISES.get(exercise)
+    registered = _registry.get(exercise)
     from_student = answers_are_from_students() and not _active  # a check inside a check judges the course's pick
     if registered is None or (answer is registered.reference and not from_student):
         yield None

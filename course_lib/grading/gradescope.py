@@ -195,8 +195,8 @@ def _one_student(collection: Collection) -> Collection:
 
 def grade_submission(root: Path) -> dict:
     """Grade ``root/submission`` with the bundle in ``root/source``; the results JSON."""
-    from course_lib.grade import Found, grade_on
     from course_lib.grading.client import ForkServer
+    from course_lib.grading.pipeline import Found, grade_on
 
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     notebook = config["notebook"]

@@ -377,7 +377,7 @@ def test_dask_missing_is_one_clear_line(monkeypatch):
 
 
 def test_one_file_per_student_and_notebook_is_graded_the_others_are_named(tmp_path, course):
-    from course_lib.grade import make_jobs
+    from course_lib.grading.pipeline import make_jobs
 
     folder = tmp_path / "class" / "ann"
     planted.write_py(planted.solution("01_training_loop"), folder / "a.py")
