@@ -6,7 +6,7 @@ Every demo factory follows the same recipe:
 2. draw: a function that turns those arrays into a matplotlib Figure;
 3. wrap: ``demo_interactive(callback, **controls)`` builds the ``ipywidgets.interactive``.
 
-``demo_interactive`` turns bad input into a one-line message in the output area instead of a
+``demo_interactive`` shows every control's whole label (``show_full_labels``) and turns bad input into a one-line message in the output area instead of a
 traceback. Raise ``CourseInputError`` for input the student can fix ("batch size must be at most
 50000"); any other exception, while computing or while rendering the figure, is also caught and
 shown in one line, and is recorded on the widget as ``.last_error`` (the message) and
@@ -151,6 +151,15 @@ def show_message(text: str) -> None:
         print(text)
 
 
+def show_full_labels(controls: Iterable) -> None:
+    """Give every control's description the width it needs: ipywidgets' default cuts a label at about
+    twelve characters ("warmup s…"), and the visible label is what names the control for a screen reader."""
+    for control in controls:
+        style = getattr(control, "style", None)
+        if getattr(control, "description", "") and hasattr(style, "description_width"):
+            style.description_width = "initial"
+
+
 def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     """Build an ``ipywidgets.interactive`` whose callback never shows a traceback.
 
@@ -185,6 +194,7 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
             plt.close(fig)
         return fig
 
+    show_full_labels(controls.values())
     ui = widgets.interactive(guarded, **controls)
     ui.last_error = None
     ui.last_exception = None

@@ -107,3 +107,15 @@ def test_an_error_while_rendering_the_figure_is_a_message_not_a_traceback():
     ui = demo_interactive(lambda x: Unrenderable(), x=slider)
     assert ui.last_error == "RuntimeError: cannot draw this"
     assert isinstance(ui.last_exception, RuntimeError) and ui.last_figure is None
+
+
+def test_every_control_label_is_shown_whole():
+    """ipywidgets cuts a description at its default width ("warmup s…"); the demos' labels are never cut."""
+    controls = {"warmup_steps": widgets.IntSlider(value=1, min=0, max=5, description="warmup steps"),
+                "schedule": widgets.Dropdown(options=["cosine", "step"], description="learning-rate schedule"),
+                "unlabelled": widgets.IntSlider(value=1, min=0, max=5)}
+    assert controls["warmup_steps"].style.description_width == ""
+    demo_interactive(lambda **values: None, **controls)
+    assert controls["warmup_steps"].style.description_width == "initial"
+    assert controls["schedule"].style.description_width == "initial"
+    assert controls["unlabelled"].style.description_width == ""
