@@ -50,6 +50,7 @@ html_theme = "sphinx_book_theme"
 html_title = "Initialization & Optimization" + (" (instructor edition)" if EDITION == "instructor" else "")
 html_static_path = [ASSETS, str(HERE / "_static")]
 html_css_files = ["course-widgets.css", "course-site.css"]
+html_js_files = ["course-site.js"]
 html_sourcelink_suffix = ""
 html_show_sourcelink = False
 html_copy_source = True

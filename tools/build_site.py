@@ -472,17 +472,32 @@ def require_node_tools() -> str:
     return npm
 
 
-def build_assets(site_src: Path, assets: Path) -> Path:
-    """The static folder with the widget bundle and MathJax, rebuilt only when their recipe changed."""
+def install_node_packages(site_src: Path = SITE_SRC) -> Path:
+    """``site_src/node_modules`` as pinned in package-lock.json (``npm ci`` only when the lock changed).
+
+    The site build and the browser tests (axe-core) both need it, maybe at the same moment in two
+    pytest workers: they take turns on a lock file, since ``npm ci`` first deletes node_modules.
+    """
+    import fcntl
+
     lock = site_src / "package-lock.json"
     modules = site_src / "node_modules"
     stamp = modules / ".course-lock-sha256"
     npm = require_node_tools()
-    if not stamp.exists() or stamp.read_text() != _digest(lock):
-        log("npm ci (site_src/package-lock.json changed) ...")
-        subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=site_src, check=True)
-        stamp.write_text(_digest(lock))
+    with open(site_src / ".npm-ci.lock", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.read_text() != _digest(lock):
+            log("npm ci (site_src/package-lock.json changed) ...")
+            subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=site_src, check=True)
+            stamp.write_text(_digest(lock))
+    return modules
+
+
+def build_assets(site_src: Path, assets: Path) -> Path:
+    """The static folder with the widget bundle and MathJax, rebuilt only when their recipe changed."""
+    lock = site_src / "package-lock.json"
+    modules = install_node_packages(site_src)
     recipe = _digest(lock, site_src / "build_js.mjs", site_src / "widgets_entry.js") + repr(MATHJAX_PARTS)
     built = assets / ".recipe-sha256"
     if built.exists() and built.read_text() == recipe:
