@@ -20,6 +20,7 @@ images and contours are drawn once, and each update draws only the artists that 
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 import weakref
@@ -33,7 +34,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from course_lib.errors import one_line_message
-from course_lib.figure_text import describe_figure
+from course_lib.figure_text import describe_figure, image_html
 
 MESSAGE_STYLE = "color: #b00020; font-family: sans-serif;"
 WIDGET_DPI = 80
@@ -119,16 +120,29 @@ def figure_png(fig, dpi: int = WIDGET_DPI) -> bytes:
     return buffer.getvalue()
 
 
-def display_png(png: bytes, alt: str | None = None) -> None:
-    """Show PNG bytes in the current output area (inside a kernel; elsewhere there is nowhere to show).
+def png_bundle(png: bytes, alt: str | None = None) -> tuple[dict, dict]:
+    """(data, metadata) of a displayed PNG that every frontend shows with ``alt`` as its text alternative.
 
-    ``alt`` (what the plot shows, see ``course_lib.figure_text``) goes into the output's image
-    metadata, where the course website's widget renderer reads it as the image's text alternative.
+    JupyterLab draws ``image/png`` without reading ``metadata["image/png"]["alt"]``; it prefers the
+    ``text/html`` form, an ``<img>`` with the same pixels and the ``alt`` attribute. The course
+    website's widget renderer reads the metadata (``site_src/widgets_entry.js``).
     """
-    if in_ipython_kernel():
-        from IPython.display import Image, display
+    encoded = base64.b64encode(png).decode("ascii")
+    data = {"image/png": encoded, "text/plain": f"Figure: {alt}" if alt else "<Figure>"}
+    if not alt:
+        return data, {}
+    data["text/html"] = image_html(encoded, alt)
+    return data, {"image/png": {"alt": alt}}
 
-        display(Image(data=png, format="png", alt=alt or None))
+
+def display_png(png: bytes, alt: str | None = None) -> None:
+    """Show PNG bytes in the current output area (inside a kernel; elsewhere there is nowhere to show),
+    described by ``alt`` (what the plot shows, see ``course_lib.figure_text``) in every frontend."""
+    if in_ipython_kernel():
+        from IPython.display import display
+
+        data, metadata = png_bundle(png, alt)
+        display(data, metadata=metadata, raw=True)
 
 
 def show_figure(fig) -> None:
