@@ -12,7 +12,7 @@ Pipeline:
    (``CELL_STATE_JS``), widgets shown as their text repr and messages our demos print for bad input
    (``widget_problems``), and for every demo with an enabled slider: a plot, which changes when a
    slider moves by keyboard (``slider_demo_problems``); then screenshots, the widget one taken once
-   its plot is painted; axe-core's WCAG A/AA rules on the output areas (``tests/browser/axe.py``).
+   its plot is painted, and again in JupyterLab's dark theme; axe-core's WCAG A/AA rules on the output areas (``tests/browser/axe.py``).
 
 ``require_browser`` skips the browser tests loudly when Chromium or Playwright is missing, and fails
 them under CI.
@@ -20,6 +20,7 @@ them under CI.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -48,6 +49,7 @@ CHROMIUM_ARGS = [
 IDLE_STATUS = "Python 3 (ipykernel) | Idle"
 WIDGET_TEXT_REPRS = ("interactive(children=", "Error displaying widget", "Loading widget...")
 QUIET_LAB_PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+LIGHT_THEME, DARK_THEME = "JupyterLab Light", "JupyterLab Dark"
 OUTPUT_AREAS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
 DEMO_MESSAGE_COLOR = "rgb(176, 0, 32)"  # course_lib.widgets.common.MESSAGE_STYLE (#b00020)
 
@@ -402,6 +404,20 @@ def screenshot_first_widget(page, path: Path, timeout_s: float = 30.0) -> str | 
     return problem
 
 
+@contextlib.contextmanager
+def lab_theme(page, theme: str):
+    """JupyterLab in ``theme`` (its own theme command) for the duration; the light theme again afterwards."""
+    def switch(name: str) -> None:
+        page.evaluate("name => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})", name)
+        page.wait_for_function("name => document.body.dataset.jpThemeName === name", arg=name, timeout=30_000)
+
+    switch(theme)
+    try:
+        yield
+    finally:
+        switch(LIGHT_THEME)
+
+
 def inspect_notebook(page, server: LabServer, name: str, screenshot_dir: Path, slider_timeout_s: float = 45.0,
                      settle_s: float = 30.0) -> dict:
     """Open, run and inspect one notebook; returns counts and the list of problems found.
@@ -427,6 +443,8 @@ def inspect_notebook(page, server: LabServer, name: str, screenshot_dir: Path, s
     if widget_count:
         painted_problem = screenshot_first_widget(page, screenshot_dir / f"{stem}-widget.png")
         problems += [painted_problem] if painted_problem else []
+        with lab_theme(page, DARK_THEME):
+            screenshot_first_widget(page, screenshot_dir / f"{stem}-dark-widget.png")
     return {"problems": problems, "axe": axe, "widgets": widget_count, "slider_demos": slider_demos,
             "sliders_checked": sliders_checked, "widget_errors": widget_errors,
             "cells": state["code"], "executed": state["executed"]}
