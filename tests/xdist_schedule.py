@@ -20,8 +20,9 @@ from xdist.scheduler import LoadFileScheduling
 WEBSITE_UNIT = "course website (tests/test_site.py, tests/browser/test_site_pages.py)"
 WEBSITE_FILES = frozenset({"tests/test_site.py", "tests/browser/test_site_pages.py"})
 SLOWEST_FIRST = (
+    WEBSITE_UNIT,  # ~115 s: the quick-mode site build, then its pages in Chromium; + axe-core on both
+    # editions in both themes (~95 s public, ~145 s instructor, measured with another browser test running)
     "tests/browser/test_jupyterlab.py",  # ~170 s: every student notebook in JupyterLab
-    WEBSITE_UNIT,  # ~115 s: the quick-mode site build, then its pages in Chromium
     "tests/test_widget_fuzz.py",  # ~55 s
     "tests/test_random_state.py",  # ~40 s: notebook 04 run twice
     "tests/test_benchmarks_smoke.py",  # ~30 s
