@@ -99,6 +99,14 @@ def test_a_working_widget_passes(lab):
     assert report["slider_demos"] == report["sliders_checked"] == 1 and not report["problems"], report
 
 
+def test_a_plot_without_a_text_alternative_is_caught(lab):
+    """The same slider demo drawn by plain matplotlib (no course description): its redrawn plot has no alt."""
+    report = inspect(lab, "undescribed_widget.ipynb", slider_timeout_s=FIXTURE_WAIT_S, settle_s=FIXTURE_WAIT_S)
+    assert report["sliders_checked"] == 1
+    assert "demo #1: the redrawn plot has no text alternative" in report["problems"], report
+    assert any(violation.startswith("image-alt") for violation in report["axe"]), report
+
+
 def test_a_broken_widget_is_caught(lab):
     report = inspect(lab, "broken_widget.ipynb", slider_timeout_s=FIXTURE_WAIT_S, settle_s=FIXTURE_WAIT_S)
     assert report["sliders_checked"] == 1
