@@ -20,8 +20,8 @@ from xdist.scheduler import LoadFileScheduling
 WEBSITE_UNIT = "course website (tests/test_site.py, tests/browser/test_site_pages.py)"
 WEBSITE_FILES = frozenset({"tests/test_site.py", "tests/browser/test_site_pages.py"})
 SLOWEST_FIRST = (
-    WEBSITE_UNIT,  # ~115 s: the quick-mode site build, then its pages in Chromium; + axe-core on both
-    # editions in both themes (~95 s public, ~145 s instructor, measured with another browser test running)
+    WEBSITE_UNIT,  # ~115 s: the quick-mode site build, then its pages in Chromium; + ~135 s of axe-core on
+    # both editions in both themes (65 s public, 67 s instructor; 95 s and 145 s with another browser test running)
     "tests/browser/test_jupyterlab.py",  # ~170 s: every student notebook in JupyterLab
     "tests/test_widget_fuzz.py",  # ~55 s
     "tests/test_random_state.py",  # ~40 s: notebook 04 run twice
