@@ -69,6 +69,7 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
+INLINE_PNG_HTML = '<img src="data:image/png;base64,'
 ALT_TEXT_FILE = "_alt_text.json"
 REMOTE_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -309,8 +310,16 @@ def alt_text(output: dict, mime: str, context: str) -> str:
 
 
 def describe_images(outputs: list, context: str, alt_texts: dict[str, str]) -> None:
-    """Set `metadata[mime].alt` on every image output and record sha256(image bytes) → alt."""
+    """Set `metadata[mime].alt` on every image output and record sha256(image bytes) → alt.
+
+    A course figure also carries its PNG as `<img src="data:..." alt=...>` in `text/html`, for
+    JupyterLab (``course_lib.figure_text.image_html``); the site shows the PNG with the same alt, so
+    that copy is dropped: pages keep their images as files and the widget state is not doubled.
+    """
     for output in outputs:
+        bundle = output.get("data", {})
+        if "image/png" in bundle and str("".join(bundle.get("text/html", ""))).startswith(INLINE_PNG_HTML):
+            del bundle["text/html"]
         for mime in IMAGE_TYPES:
             data = output.get("data", {}).get(mime)
             if data is None:
