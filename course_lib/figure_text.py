@@ -2,7 +2,9 @@
 
 ``describe_figure(fig)`` turns what a reader sees written on a figure (its title, each panel's
 title, axis labels, legend entries and colour-bar label) into one short description, e.g.
-``"Loss against epoch. Panel 'training loss': x: epoch; y: loss; lines: SGD, Adam."``.
+``"Loss against epoch. Plot: 'training loss' (x: epoch; y: loss; curves: SGD falls from 2.3 to 0.4,
+Adam falls from 2.3 to 0.3 (lowest 0.25))."``: each labelled curve says what it does, from its
+first to its last point, with a lowest or highest value in between when there is one.
 
 It reaches the output in two ways, so a screen reader and the course website can describe the plot:
 
@@ -14,6 +16,9 @@ It reaches the output in two ways, so a screen reader and the course website can
 
 from __future__ import annotations
 
+import html
+
+import numpy as np
 from matplotlib.figure import Figure
 
 MAX_PANELS_DESCRIBED = 6
@@ -37,6 +42,26 @@ def _legend_labels(ax) -> list[str]:
     return [label for label in (_clean(text.get_text()) for text in legend.get_texts()) if label]
 
 
+def _describe_series(ax, label: str) -> str:
+    """``label`` and what its line does: "SGD falls from 2.3 to 0.41 (lowest 0.39)"; the label alone
+    when no line with data carries it (a histogram, a shaded band). A curve that ends about where it
+    started "stays between" its lowest and highest value."""
+    line = next((line for line in ax.get_lines() if _clean(str(line.get_label())) == label), None)
+    y = np.asarray(line.get_ydata(), dtype=float) if line is not None else np.array([])
+    y = y[np.isfinite(y)] if y.ndim == 1 else np.array([])
+    if y.size < 2:
+        return label
+    first, last, low, high = y[0], y[-1], y.min(), y.max()
+    spread = max(high - low, 1e-12)
+    if abs(last - first) <= 0.1 * spread:
+        return f"{label} stays between {low:.3g} and {high:.3g}"
+    text = f"{label} {'rises' if last > first else 'falls'} from {first:.3g} to {last:.3g}"
+    extreme = [f"lowest {low:.3g}" if low < min(first, last) - 0.02 * spread else "",
+               f"highest {high:.3g}" if high > max(first, last) + 0.02 * spread else ""]
+    extreme = [part for part in extreme if part]
+    return text + (f" ({', '.join(extreme)})" if extreme else "")
+
+
 def _describe_panel(ax) -> str:
     if ax.get_label() == "<colorbar>":
         label = _clean(ax.get_ylabel()) or _clean(ax.get_xlabel())
@@ -48,7 +73,7 @@ def _describe_panel(ax) -> str:
     details += [f"{name}: {_clean(label)}" for name, label in axes_labels if _clean(label)]
     legend = _legend_labels(ax)
     if legend:
-        details.append("curves: " + ", ".join(legend))
+        details.append("curves: " + ", ".join(_describe_series(ax, label) for label in legend))
     title = _panel_title(ax)
     described = "; ".join(details)
     if title and described:
@@ -81,12 +106,36 @@ def _plain_text(fig: Figure, printer, cycle: bool) -> None:
     printer.text(f"Figure: {description}" if description else f"<Figure size {width:g}x{height:g}>")
 
 
+def image_html(png_base64: str, alt: str) -> str:
+    """An ``<img>`` of base64 PNG data with ``alt``: the form JupyterLab shows with a text alternative
+    (its ``image/png`` renderer ignores an output's ``alt`` metadata)."""
+    return f'<img src="data:image/png;base64,{png_base64}" alt="{html.escape(alt, quote=True)}">'
+
+
+def _described_png(png_printer):
+    """A mime-bundle printer for Figure: the inline backend's PNG (drawn once), its ``alt`` metadata, and
+    the same pixels as an ``<img>`` with the description, which JupyterLab prefers to the bare PNG."""
+
+    def bundle(fig: Figure):
+        png = png_printer(fig)
+        if not png:
+            return {}
+        description = describe_figure(fig)
+        if not description:
+            return {"image/png": png}
+        return {"image/png": png, "text/html": image_html(png, description)}, {"image/png": {"alt": description}}
+
+    return bundle
+
+
 def register_figure_descriptions() -> bool:
     """Make ``describe_figure`` the text form of displayed Figures in the running IPython; False outside one.
 
+    A figure's PNG also gets the description as its text alternative: the inline backend's PNG printer
+    is moved into a mime-bundle printer that adds ``alt`` metadata and an ``<img alt=...>`` form.
     IPython's inline-backend set-up removes every formatter registered for Figure, and it runs when
     the backend module is first imported (usually at the first figure). So the backend is imported
-    here first, and the formatter is put back before every cell runs (after a ``%matplotlib`` magic).
+    here first, and the formatters are put back before every cell runs (after a ``%matplotlib`` magic).
     """
     try:
         from IPython import get_ipython
@@ -100,10 +149,13 @@ def register_figure_descriptions() -> bool:
     except ImportError:
         pass
 
-    formatter = shell.display_formatter.formatters["text/plain"]
+    formatters = shell.display_formatter.formatters
 
     def register(*_args) -> None:
-        formatter.for_type(Figure, _plain_text)
+        formatters["text/plain"].for_type(Figure, _plain_text)
+        png_printer = formatters["image/png"].pop(Figure, None)
+        if png_printer is not None:  # the inline backend's, set up again: one PNG, shown with its description
+            shell.display_formatter.mimebundle_formatter.for_type(Figure, _described_png(png_printer))
 
     register()
     if register.__qualname__ not in {getattr(hook, "__qualname__", "") for hook in shell.events.callbacks["pre_run_cell"]}:

@@ -28,6 +28,7 @@ from torch import nn
 
 from course_lib.experiments.surfaces import surface_grid
 from course_lib.figure_text import register_figure_descriptions
+from course_lib.palette import series_cycle
 
 __all__ = [
     "use_course_style",
@@ -52,10 +53,12 @@ METRIC_LABELS = {
 
 
 def use_course_style() -> None:
-    """The course's look: seaborn's white grid, colour-blind palette, readable font sizes; inside a
+    """The course's look: seaborn's white grid, the colour-blind-safe series cycle (colour and line
+    style, ``course_lib.palette``), readable font sizes; inside a
     kernel, every displayed figure also carries a text description (``course_lib.figure_text``)."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    plt.rcParams.update({"figure.dpi": 100, "axes.titlesize": "medium", "figure.autolayout": False})
+    plt.rcParams.update({"figure.dpi": 100, "axes.titlesize": "medium", "figure.autolayout": False,
+                         "axes.prop_cycle": series_cycle()})
     register_figure_descriptions()
 
 

@@ -3,8 +3,10 @@
 The build passes its settings through the environment: COURSE_SITE_EDITION (public|instructor),
 COURSE_SITE_MODE (full|quick), COURSE_SITE_ASSETS (the bundled widget renderer and MathJax),
 COURSE_SITE_ALT_TEXT (image hash → text alternative), COURSE_SITE_REPOSITORY and COURSE_SITE_BRANCH
-(the repository setting of pyproject.toml, see tools.links). Nothing here loads from a CDN: MathJax and the widget renderer are served
-from _static, and the notebooks are rendered from their stored outputs (myst-nb executes nothing).
+(the repository setting of pyproject.toml, see tools.links; a build that passes none, e.g. a plain
+sphinx-build, reads the same setting here). Nothing here loads from a CDN: MathJax and the widget
+renderer are served from _static, and the notebooks are rendered from their stored outputs (myst-nb
+executes nothing).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
+sys.path.insert(0, str(HERE.parent))
+
+from tools.links import repository  # noqa: E402  (the repository root is on the path only from here)
 
 EDITION = os.environ.get("COURSE_SITE_EDITION", "public")
-REPOSITORY = os.environ.get("COURSE_SITE_REPOSITORY", "init-optim-course/init-optim-course")
+REPOSITORY = os.environ.get("COURSE_SITE_REPOSITORY") or repository(HERE.parent)
 BRANCH = os.environ.get("COURSE_SITE_BRANCH", "main")
 ASSETS = os.environ.get("COURSE_SITE_ASSETS", str(HERE.parent / "build" / "site" / "assets"))
 
@@ -45,6 +50,7 @@ html_theme = "sphinx_book_theme"
 html_title = "Initialization & Optimization" + (" (instructor edition)" if EDITION == "instructor" else "")
 html_static_path = [ASSETS, str(HERE / "_static")]
 html_css_files = ["course-widgets.css", "course-site.css"]
+html_js_files = ["course-site.js"]
 html_sourcelink_suffix = ""
 html_show_sourcelink = False
 html_copy_source = True

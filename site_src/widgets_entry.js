@@ -5,7 +5,10 @@
 // - only the built-in widget modules (base, controls, output) load; any other module is an error
 //   shown in place of the widget, never a request to a CDN;
 // - an image in a widget's output gets the text alternative its output stored
-//   (metadata["image/png"].alt, set by course_lib's demos), so the plot is described to a screen reader.
+//   (metadata["image/png"].alt, set by course_lib's demos), so the plot is described to a screen reader;
+// - a slider's handle (noUiSlider's role="slider" element, which ipywidgets leaves without a name) is
+//   named by the slider's visible label, and a widget box that scrolls can take the keyboard focus, so
+//   it can be scrolled without a mouse (axe-core: aria-input-field-name, scrollable-region-focusable).
 import { HTMLManager } from '@jupyter-widgets/html-manager/lib/htmlmanager';
 import { RenderedImage } from '@jupyterlab/rendermime';
 import '@lumino/widgets/style/index.css';
@@ -64,10 +67,43 @@ function bridgeMathJax() {
   };
 }
 
+function nameSliderHandles(root) {
+  root.querySelectorAll('.widget-inline-hbox').forEach((control) => {
+    const label = control.querySelector(':scope > label.widget-label');
+    const text = label ? label.textContent.trim() : '';
+    if (!text) return;
+    control.querySelectorAll('[role="slider"]:not([aria-label]):not([aria-labelledby])').forEach((handle) => {
+      handle.setAttribute('aria-label', text);
+    });
+  });
+}
+
+function focusableScrollBoxes(root) {
+  root.querySelectorAll('.widget-box').forEach((box) => {
+    const scrolls = box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight;
+    if (scrolls && !box.hasAttribute('tabindex')) box.tabIndex = 0;
+  });
+}
+
 async function renderWidgets() {
   bridgeMathJax();
   const tags = document.querySelectorAll(`script[type="${STATE_TYPE}"]`);
   await Promise.all(Array.from(tags).map((tag) => renderState(JSON.parse(tag.textContent))));
+  // ipywidgets creates a slider's handle once the view is on the page, and again when its range
+  // changes: name the handles whenever the widgets' markup changes, not once.
+  let queued = false;
+  const describe = () => {
+    queued = false;
+    nameSliderHandles(document);
+    focusableScrollBoxes(document);
+  };
+  new MutationObserver(() => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(describe);
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+  await new Promise((resolve) => { requestAnimationFrame(() => { describe(); resolve(); }); });
   document.documentElement.dataset.widgetsRendered = 'true';
 }
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import runpy
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -46,6 +48,19 @@ def test_rewriting_moves_every_link_and_keeps_the_notebooks_in_sync(tmp_path):
     outputs = [[cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"]
                for notebook in (stored, original)]
     assert outputs[0] == outputs[1], "regenerating after the rewrite dropped stored outputs"
+
+
+def test_the_site_configuration_reads_the_setting_when_the_build_passes_none(tmp_path, monkeypatch):
+    """A plain sphinx-build (no COURSE_SITE_REPOSITORY) links the fork's repository, not a hard-coded one."""
+    root = copy_course(tmp_path)
+    shutil.copytree(ROOT / "site_src", root / "site_src", ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
+    links.rewrite_links(root, "a-teacher/their-fork")
+    monkeypatch.delenv("COURSE_SITE_REPOSITORY", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    conf = runpy.run_path(str(root / "site_src" / "conf.py"))
+    assert conf["html_theme_options"]["repository_url"] == "https://github.com/a-teacher/their-fork"
+    old = links.repository(ROOT)
+    assert not [path for path in (root / "site_src").rglob("*") if path.is_file() and old in path.read_text()]
 
 
 def test_a_stale_link_is_reported(tmp_path, capsys, monkeypatch):

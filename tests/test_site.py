@@ -287,7 +287,18 @@ def test_widget_plots_carry_their_text_alternative_in_the_stored_state(public_si
                         alt = output.get("metadata", {}).get("image/png", {}).get("alt", "")
                         if len(alt) < 8 or GENERIC_ALT.search(alt):
                             missing.append(f"{notebook.name}: widget {model_id} alt={alt!r}")
+                        if "text/html" in output["data"]:
+                            missing.append(f"{notebook.name}: widget {model_id} stores its plot twice (PNG and HTML)")
     assert not missing, "\n".join(missing)
+
+
+def test_figures_are_image_files_not_inline_copies(public_site):
+    """The <img alt=...> copy that course figures carry for JupyterLab is dropped: pages link image files."""
+    inline = [f"{path.relative_to(public_site.html)}: {len(images)} inline PNG(s)" for path in public_site.pages()
+              if (images := re.findall(r'<img[^>]+src="data:image/png', path.read_text(encoding="utf-8")))]
+    assert not inline, "\n".join(inline)
+    assert any(image.get("src", "").startswith("../_images/") for path in public_site.pages()
+               for image in read_page(path).images), "no chapter shows a figure as an image file"
 
 
 def test_headings_are_in_order(public_site):

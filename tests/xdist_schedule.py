@@ -20,13 +20,15 @@ from xdist.scheduler import LoadFileScheduling
 WEBSITE_UNIT = "course website (tests/test_site.py, tests/browser/test_site_pages.py)"
 WEBSITE_FILES = frozenset({"tests/test_site.py", "tests/browser/test_site_pages.py"})
 SLOWEST_FIRST = (
+    WEBSITE_UNIT,  # ~115 s: the quick-mode site build, then its pages in Chromium; + ~135 s of axe-core on
+    # both editions in both themes (65 s public, 67 s instructor; 95 s and 145 s with another browser test running)
     "tests/test_adding_an_exercise.py",  # ~210 s under load: a scratch copy, notebook 03 run, a grader run
     "tests/browser/test_jupyterlab.py",  # ~170 s: every student notebook in JupyterLab
-    WEBSITE_UNIT,  # ~115 s: the quick-mode site build, then its pages in Chromium
     "tests/test_widget_fuzz.py",  # ~55 s
     "tests/test_random_state.py",  # ~40 s: notebook 04 run twice
     "tests/test_benchmarks_smoke.py",  # ~30 s
     "tests/test_claims.py",  # ~30 s: the quick claims on seeds 0-2
+    "tests/test_grading_gradescope.py",  # ~30 s: four run_autograder processes
 )
 
 

@@ -69,6 +69,7 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
+INLINE_PNG_HTML = '<img src="data:image/png;base64,'
 ALT_TEXT_FILE = "_alt_text.json"
 REMOTE_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -309,8 +310,16 @@ def alt_text(output: dict, mime: str, context: str) -> str:
 
 
 def describe_images(outputs: list, context: str, alt_texts: dict[str, str]) -> None:
-    """Set `metadata[mime].alt` on every image output and record sha256(image bytes) → alt."""
+    """Set `metadata[mime].alt` on every image output and record sha256(image bytes) → alt.
+
+    A course figure also carries its PNG as `<img src="data:..." alt=...>` in `text/html`, for
+    JupyterLab (``course_lib.figure_text.image_html``); the site shows the PNG with the same alt, so
+    that copy is dropped: pages keep their images as files and the widget state is not doubled.
+    """
     for output in outputs:
+        bundle = output.get("data", {})
+        if "image/png" in bundle and str("".join(bundle.get("text/html", ""))).startswith(INLINE_PNG_HTML):
+            del bundle["text/html"]
         for mime in IMAGE_TYPES:
             data = output.get("data", {}).get(mime)
             if data is None:
@@ -472,17 +481,32 @@ def require_node_tools() -> str:
     return npm
 
 
-def build_assets(site_src: Path, assets: Path) -> Path:
-    """The static folder with the widget bundle and MathJax, rebuilt only when their recipe changed."""
+def install_node_packages(site_src: Path = SITE_SRC) -> Path:
+    """``site_src/node_modules`` as pinned in package-lock.json (``npm ci`` only when the lock changed).
+
+    The site build and the browser tests (axe-core) both need it, maybe at the same moment in two
+    pytest workers: they take turns on a lock file, since ``npm ci`` first deletes node_modules.
+    """
+    import fcntl
+
     lock = site_src / "package-lock.json"
     modules = site_src / "node_modules"
     stamp = modules / ".course-lock-sha256"
     npm = require_node_tools()
-    if not stamp.exists() or stamp.read_text() != _digest(lock):
-        log("npm ci (site_src/package-lock.json changed) ...")
-        subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=site_src, check=True)
-        stamp.write_text(_digest(lock))
+    with open(site_src / ".npm-ci.lock", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.read_text() != _digest(lock):
+            log("npm ci (site_src/package-lock.json changed) ...")
+            subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=site_src, check=True)
+            stamp.write_text(_digest(lock))
+    return modules
+
+
+def build_assets(site_src: Path, assets: Path) -> Path:
+    """The static folder with the widget bundle and MathJax, rebuilt only when their recipe changed."""
+    lock = site_src / "package-lock.json"
+    modules = install_node_packages(site_src)
     recipe = _digest(lock, site_src / "build_js.mjs", site_src / "widgets_entry.js") + repr(MATHJAX_PARTS)
     built = assets / ".recipe-sha256"
     if built.exists() and built.read_text() == recipe:

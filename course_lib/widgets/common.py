@@ -6,7 +6,7 @@ Every demo factory follows the same recipe:
 2. draw: a function that turns those arrays into a matplotlib Figure;
 3. wrap: ``demo_interactive(callback, **controls)`` builds the ``ipywidgets.interactive``.
 
-``demo_interactive`` turns bad input into a one-line message in the output area instead of a
+``demo_interactive`` shows every control's whole label (``show_full_labels``) and turns bad input into a one-line message in the output area instead of a
 traceback. Raise ``CourseInputError`` for input the student can fix ("batch size must be at most
 50000"); any other exception, while computing or while rendering the figure, is also caught and
 shown in one line, and is recorded on the widget as ``.last_error`` (the message) and
@@ -20,6 +20,7 @@ images and contours are drawn once, and each update draws only the artists that 
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 import weakref
@@ -33,7 +34,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from course_lib.errors import one_line_message
-from course_lib.figure_text import describe_figure
+from course_lib.figure_text import describe_figure, image_html
 
 MESSAGE_STYLE = "color: #b00020; font-family: sans-serif;"
 WIDGET_DPI = 80
@@ -119,16 +120,29 @@ def figure_png(fig, dpi: int = WIDGET_DPI) -> bytes:
     return buffer.getvalue()
 
 
-def display_png(png: bytes, alt: str | None = None) -> None:
-    """Show PNG bytes in the current output area (inside a kernel; elsewhere there is nowhere to show).
+def png_bundle(png: bytes, alt: str | None = None) -> tuple[dict, dict]:
+    """(data, metadata) of a displayed PNG that every frontend shows with ``alt`` as its text alternative.
 
-    ``alt`` (what the plot shows, see ``course_lib.figure_text``) goes into the output's image
-    metadata, where the course website's widget renderer reads it as the image's text alternative.
+    JupyterLab draws ``image/png`` without reading ``metadata["image/png"]["alt"]``; it prefers the
+    ``text/html`` form, an ``<img>`` with the same pixels and the ``alt`` attribute. The course
+    website's widget renderer reads the metadata (``site_src/widgets_entry.js``).
     """
-    if in_ipython_kernel():
-        from IPython.display import Image, display
+    encoded = base64.b64encode(png).decode("ascii")
+    data = {"image/png": encoded, "text/plain": f"Figure: {alt}" if alt else "<Figure>"}
+    if not alt:
+        return data, {}
+    data["text/html"] = image_html(encoded, alt)
+    return data, {"image/png": {"alt": alt}}
 
-        display(Image(data=png, format="png", alt=alt or None))
+
+def display_png(png: bytes, alt: str | None = None) -> None:
+    """Show PNG bytes in the current output area (inside a kernel; elsewhere there is nowhere to show),
+    described by ``alt`` (what the plot shows, see ``course_lib.figure_text``) in every frontend."""
+    if in_ipython_kernel():
+        from IPython.display import display
+
+        data, metadata = png_bundle(png, alt)
+        display(data, metadata=metadata, raw=True)
 
 
 def show_figure(fig) -> None:
@@ -149,6 +163,15 @@ def show_message(text: str) -> None:
         display(HTML(f'<p style="{MESSAGE_STYLE}">{safe}</p>'))
     else:
         print(text)
+
+
+def show_full_labels(controls: Iterable) -> None:
+    """Give every control's description the width it needs: ipywidgets' default cuts a label at about
+    twelve characters ("warmup s…"), and the visible label is what names the control for a screen reader."""
+    for control in controls:
+        style = getattr(control, "style", None)
+        if getattr(control, "description", "") and hasattr(style, "description_width"):
+            style.description_width = "initial"
 
 
 def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
@@ -185,6 +208,7 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
             plt.close(fig)
         return fig
 
+    show_full_labels(controls.values())
     ui = widgets.interactive(guarded, **controls)
     ui.last_error = None
     ui.last_exception = None

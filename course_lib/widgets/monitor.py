@@ -18,8 +18,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
+from course_lib.figure_text import describe_figure
 from course_lib.monitor import MonitorRecord
-from course_lib.widgets.common import figure_png, in_ipython_kernel
+from course_lib.widgets.common import figure_png, in_ipython_kernel, png_bundle
 
 RULE_OF_THUMB = 1e-3
 REFRESH_S = 0.5
@@ -63,13 +64,14 @@ class LiveMonitorView:
         self.draws = 0
 
     def _show(self, record: MonitorRecord, total: int | None) -> None:
-        from IPython.display import Image, display
+        from IPython.display import display
 
-        image = Image(data=figure_png(draw_monitor(record, self.title, total)), format="png")
+        fig = draw_monitor(record, self.title, total)
+        data, metadata = png_bundle(figure_png(fig), describe_figure(fig))
         if self.handle is None:
-            self.handle = display(image, display_id=True)
+            self.handle = display(data, metadata=metadata, raw=True, display_id=True)
         else:
-            self.handle.update(image)
+            self.handle.update(data, metadata=metadata, raw=True)
         self.draws += 1
         self.last_draw = time.monotonic()
 

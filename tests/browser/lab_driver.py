@@ -12,7 +12,7 @@ Pipeline:
    (``CELL_STATE_JS``), widgets shown as their text repr and messages our demos print for bad input
    (``widget_problems``), and for every demo with an enabled slider: a plot, which changes when a
    slider moves by keyboard (``slider_demo_problems``); then screenshots, the widget one taken once
-   its plot is painted.
+   its plot is painted, and again in JupyterLab's dark theme; axe-core's WCAG A/AA rules on the output areas (``tests/browser/axe.py``).
 
 ``require_browser`` skips the browser tests loudly when Chromium or Playwright is missing, and fails
 them under CI.
@@ -20,6 +20,7 @@ them under CI.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -31,6 +32,8 @@ import time
 import urllib.request
 import warnings
 from pathlib import Path
+
+from .axe import run_axe
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -46,6 +49,8 @@ CHROMIUM_ARGS = [
 IDLE_STATUS = "Python 3 (ipykernel) | Idle"
 WIDGET_TEXT_REPRS = ("interactive(children=", "Error displaying widget", "Loading widget...")
 QUIET_LAB_PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+LIGHT_THEME, DARK_THEME = "JupyterLab Light", "JupyterLab Dark"
+OUTPUT_AREAS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
 DEMO_MESSAGE_COLOR = "rgb(176, 0, 32)"  # course_lib.widgets.common.MESSAGE_STYLE (#b00020)
 
 
@@ -283,8 +288,35 @@ def widget_problems(page, settle_s: float = 30.0) -> list[str]:
     return problems
 
 
+TAB_START_JS = """
+(demo) => {
+  const start = document.createElement('span');
+  start.tabIndex = 0;
+  start.className = 'course-tab-start';
+  demo.parentElement.insertBefore(start, demo);
+  start.focus();
+}
+"""
+
+
+def tab_to(page, demo, handle, max_presses: int = 20) -> bool:
+    """Keyboard only: focus a stop placed just before the demo, press Tab until ``handle`` has the focus;
+    False when it never gets it. The stop is removed afterwards."""
+    demo.evaluate(TAB_START_JS)
+    try:
+        for _ in range(max_presses):
+            page.keyboard.press("Tab")
+            if handle.evaluate("element => element === document.activeElement"):
+                return True
+        return False
+    finally:
+        page.evaluate("() => document.querySelectorAll('.course-tab-start').forEach(stop => stop.remove())")
+
+
 def slider_demo_problems(page, timeout_s: float = 60.0) -> tuple[int, int, list[str]]:
-    """Every interactive demo with an enabled slider must show a plot that a keyboard move redraws.
+    """Every interactive demo with an enabled slider must show a plot that a keyboard move redraws: the
+    slider is reached with Tab from just before the demo, moved with an arrow key, and the redrawn plot
+    keeps a text alternative.
 
     Returns (slider demos found, slider demos checked, problems); a slider demo without a plot is a
     problem, not a skip, so the two counts differ only when something is wrong.
@@ -311,7 +343,9 @@ def slider_demo_problems(page, timeout_s: float = 60.0) -> tuple[int, int, list[
         before = images.first.get_attribute("src")
         handle = handles.first
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        handle.focus()
+        if not tab_to(page, demo, handle):
+            problems.append(f"demo #{index + 1}: its first slider cannot be reached with the Tab key")
+            continue
         page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
         deadline = time.monotonic() + timeout_s
         changed = False
@@ -323,6 +357,8 @@ def slider_demo_problems(page, timeout_s: float = 60.0) -> tuple[int, int, list[
             time.sleep(0.25)
         if not changed:
             problems.append(f"demo #{index + 1}: moving its first slider did not change the plot")
+        elif len((images.first.get_attribute("alt") or "").strip()) < 8:
+            problems.append(f"demo #{index + 1}: the redrawn plot has no text alternative")
     return found, checked, problems
 
 
@@ -368,11 +404,26 @@ def screenshot_first_widget(page, path: Path, timeout_s: float = 30.0) -> str | 
     return problem
 
 
+@contextlib.contextmanager
+def lab_theme(page, theme: str):
+    """JupyterLab in ``theme`` (its own theme command) for the duration; the light theme again afterwards."""
+    def switch(name: str) -> None:
+        page.evaluate("name => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})", name)
+        page.wait_for_function("name => document.body.dataset.jpThemeName === name", arg=name, timeout=30_000)
+
+    switch(theme)
+    try:
+        yield
+    finally:
+        switch(LIGHT_THEME)
+
+
 def inspect_notebook(page, server: LabServer, name: str, screenshot_dir: Path, slider_timeout_s: float = 45.0,
                      settle_s: float = 30.0) -> dict:
     """Open, run and inspect one notebook; returns counts and the list of problems found.
 
-    ``slider_demos`` counts the demos with an enabled slider, ``sliders_checked`` those of them that
+    ``axe`` lists axe-core's WCAG A/AA violations inside the notebook's output areas that
+    site_src/A11Y.md does not list. ``slider_demos`` counts the demos with an enabled slider, ``sliders_checked`` those of them that
     showed a plot and were moved; tracebacks in widget outputs are read again after the slider moves.
     ``settle_s`` is how long a widget may still read 'Loading widget...' before it counts as unrendered.
     """
@@ -385,12 +436,15 @@ def inspect_notebook(page, server: LabServer, name: str, screenshot_dir: Path, s
     problems += slider_problems
     widget_errors = list(dict.fromkeys(state["widget_errors"] + page.evaluate(CELL_STATE_JS)["widget_errors"]))
     problems += widget_errors
+    axe = [str(violation) for violation in run_axe(page, "jupyterlab", include=OUTPUT_AREAS)]
     screenshot_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(name).stem
     page.screenshot(path=str(screenshot_dir / f"{stem}.png"))
     if widget_count:
         painted_problem = screenshot_first_widget(page, screenshot_dir / f"{stem}-widget.png")
         problems += [painted_problem] if painted_problem else []
-    return {"problems": problems, "widgets": widget_count, "slider_demos": slider_demos,
+        with lab_theme(page, DARK_THEME):
+            screenshot_first_widget(page, screenshot_dir / f"{stem}-dark-widget.png")
+    return {"problems": problems, "axe": axe, "widgets": widget_count, "slider_demos": slider_demos,
             "sliders_checked": sliders_checked, "widget_errors": widget_errors,
             "cells": state["code"], "executed": state["executed"]}

@@ -1,8 +1,10 @@
 """What a student sees: every student notebook run in JupyterLab in a real browser.
 
 For each notebook: no error output (in cells or inside widget outputs), widgets rendered as widgets,
-and every demo with a slider shows a plot that a keyboard move of the slider changes; the number of
-such demos must be the one the notebook has (``SLIDER_DEMOS``). Screenshots go to
+every demo with a slider shows a plot that the keyboard alone changes (Tab to the slider, an arrow
+key, the redrawn plot keeps its text alternative), and axe-core finds no WCAG A/AA violation in the
+output areas that site_src/A11Y.md does not list; the number of slider demos must be the one the
+notebook has (``SLIDER_DEMOS``). Screenshots go to
 ``test-artifacts/browser/``. Fixtures with deliberately broken widgets prove the inspection can fail.
 """
 
@@ -85,6 +87,7 @@ def test_student_notebook_runs_and_its_widgets_respond(lab, notebook):
     report = inspect(lab, notebook)
     assert report["executed"] == report["cells"], report
     assert not report["problems"], f"{notebook}: " + "; ".join(report["problems"])
+    assert not report["axe"], f"{notebook}: axe-core, not listed in site_src/A11Y.md:\n" + "\n".join(report["axe"])
     assert notebook in SLIDER_DEMOS, f"add {notebook} to SLIDER_DEMOS"
     assert report["slider_demos"] == SLIDER_DEMOS[notebook], report
     assert report["sliders_checked"] == report["slider_demos"], report
@@ -94,6 +97,14 @@ def test_a_working_widget_passes(lab):
     """The same inspection passes a fixture whose slider redraws its plot."""
     report = inspect(lab, "working_widget.ipynb")
     assert report["slider_demos"] == report["sliders_checked"] == 1 and not report["problems"], report
+
+
+def test_a_plot_without_a_text_alternative_is_caught(lab):
+    """The same slider demo drawn by plain matplotlib (no course description): its redrawn plot has no alt."""
+    report = inspect(lab, "undescribed_widget.ipynb", slider_timeout_s=FIXTURE_WAIT_S, settle_s=FIXTURE_WAIT_S)
+    assert report["sliders_checked"] == 1
+    assert "demo #1: the redrawn plot has no text alternative" in report["problems"], report
+    assert any(violation.startswith("image-alt") for violation in report["axe"]), report
 
 
 def test_a_broken_widget_is_caught(lab):

@@ -32,7 +32,7 @@ def test_a_figure_is_described_by_its_title_panels_axes_and_legend():
     fig.colorbar(image, ax=right, label="density")
     text = describe_figure(fig)
     assert text.startswith("Optimizers on w_1. 2 plots: ")
-    assert "'loss' (x: step; y: loss; curves: SGD, Adam)" in text
+    assert "'loss' (x: step; y: loss; curves: SGD rises from 1 to 2, Adam falls from 2 to 1)" in text
     assert "colour bar: density" in text
 
 
@@ -51,7 +51,7 @@ def test_demo_images_carry_the_description_as_alt_metadata(monkeypatch):
 
     shown = []
     monkeypatch.setattr(common, "in_ipython_kernel", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj, **kwargs: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kwargs: shown.append((obj, kwargs)))
 
     def draw(value):
         fig, ax = plt.subplots()
@@ -61,9 +61,10 @@ def test_demo_images_carry_the_description_as_alt_metadata(monkeypatch):
     import ipywidgets as widgets
 
     demo_interactive(draw, value=widgets.IntSlider(value=3, min=0, max=5))
-    bundle, metadata = shown[-1]._repr_mimebundle_()
-    assert "image/png" in bundle
-    assert metadata["image/png"]["alt"] == "Plot: 'value 3' (x: x)."
+    data, options = shown[-1]
+    assert options["raw"] and "image/png" in data
+    assert options["metadata"]["image/png"]["alt"] == "Plot: 'value 3' (x: x)."
+    assert data["text/html"].endswith('alt="Plot: &#x27;value 3&#x27; (x: x).">')
 
 
 def test_registered_in_ipython_the_text_form_of_a_figure_is_its_description():
@@ -76,3 +77,37 @@ def test_registered_in_ipython_the_text_form_of_a_figure_is_its_description():
         assert data["text/plain"] == "Figure: Plot: 'accuracy'."
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_figure_shown_in_a_cell_carries_its_description_as_the_images_alt():
+    """JupyterLab ignores image metadata: the PNG the inline backend drew (once) also comes as <img alt=...>."""
+    from matplotlib.figure import Figure
+
+    shell = InteractiveShell.instance()
+    drawn = []
+    try:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: drawn.append(fig) or "UE5HZmFrZQ==")
+        assert register_figure_descriptions()
+        fig, ax = plt.subplots()
+        ax.set_title("accuracy")
+        data, metadata = shell.display_formatter.format(fig)
+        assert data["image/png"] == "UE5HZmFrZQ==" and len(drawn) == 1
+        assert data["text/html"] == '<img src="data:image/png;base64,UE5HZmFrZQ==" alt="Plot: &#x27;accuracy&#x27;.">'
+        assert metadata["image/png"]["alt"] == "Plot: 'accuracy'."
+        assert data["text/plain"] == "Figure: Plot: 'accuracy'."
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_each_curve_says_what_it_does():
+    fig, ax = plt.subplots()
+    ax.plot([3.0, 1.0, 0.5, 0.6], label="training loss")
+    ax.plot([0.5, 0.52, 0.49, 0.5], label="accuracy")
+    ax.plot([1.0, 4.0, 2.0], label="momentum path")
+    ax.plot([1.0, np.nan], label="diverged")
+    ax.legend()
+    text = describe_figure(fig)
+    assert "training loss falls from 3 to 0.6 (lowest 0.5)" in text
+    assert "accuracy stays between 0.49 and 0.52" in text
+    assert "momentum path rises from 1 to 2 (highest 4)" in text
+    assert "curves: training loss falls" in text and text.endswith(", diverged.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import ipywidgets as widgets
@@ -11,7 +12,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from course_lib.errors import CourseInputError
-from course_lib.widgets.common import CachedBackground, demo_interactive, figure_png
+from course_lib.widgets.common import CachedBackground, demo_interactive, figure_png, png_bundle
 
 matplotlib.use("Agg")
 
@@ -107,3 +108,26 @@ def test_an_error_while_rendering_the_figure_is_a_message_not_a_traceback():
     ui = demo_interactive(lambda x: Unrenderable(), x=slider)
     assert ui.last_error == "RuntimeError: cannot draw this"
     assert isinstance(ui.last_exception, RuntimeError) and ui.last_figure is None
+
+
+def test_every_control_label_is_shown_whole():
+    """ipywidgets cuts a description at its default width ("warmup s…"); the demos' labels are never cut."""
+    controls = {"warmup_steps": widgets.IntSlider(value=1, min=0, max=5, description="warmup steps"),
+                "schedule": widgets.Dropdown(options=["cosine", "step"], description="learning-rate schedule"),
+                "unlabelled": widgets.IntSlider(value=1, min=0, max=5)}
+    assert controls["warmup_steps"].style.description_width == ""
+    demo_interactive(lambda **values: None, **controls)
+    assert controls["warmup_steps"].style.description_width == "initial"
+    assert controls["schedule"].style.description_width == "initial"
+    assert controls["unlabelled"].style.description_width == ""
+
+
+def test_a_displayed_plot_carries_its_text_alternative_for_every_frontend():
+    """JupyterLab ignores image metadata and shows the HTML form: an <img> with the alt; the site reads the metadata."""
+    png = full_draw(line_figure()[0])
+    data, metadata = png_bundle(png, 'Loss "curves" & more')
+    assert base64.b64decode(data["image/png"]) == png
+    assert metadata == {"image/png": {"alt": 'Loss "curves" & more'}}
+    assert data["text/html"].endswith('alt="Loss &quot;curves&quot; &amp; more">')
+    assert data["image/png"] in data["text/html"]
+    assert "text/html" not in png_bundle(png, None)[0]
