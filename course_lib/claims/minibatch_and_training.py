@@ -271,8 +271,8 @@ def lowest_accuracy(seed: int) -> float:
 
 @claim("04-adam-ahead-of-sgd-paired", "In quick mode (4 epochs on 8,000 images) the paired test on the same test "
        "images puts Adam ahead of plain SGD (McNemar p < 0.01) on each of seeds 0–4, by 2.4 to 8.8 points (earlier "
-       "wording, dropped: "
-       "'the three end within the test set's error bar', which held on 1 of 5 seeds in quick mode).", NOTEBOOK,
+       "wording, dropped: 'the three end within the test set's error bar', which held on 1 of 5 seeds in quick "
+       "mode).", NOTEBOOK,
        TRAINING, "Adam − SGD test accuracy > 0 with McNemar p < 0.01 (value: the difference in points; NaN when "
        "p ≥ 0.01)", above(0.0), tested=False)
 def adam_ahead_of_sgd(seed: int) -> float:
