@@ -625,9 +625,12 @@ print(f"Your model {verdict} the benchmark on test accuracy.")
 #   with the data. A minibatch gradient is an unbiased estimate whose variance falls as $1/B$ (its
 #   typical error as $1/\sqrt{B}$).
 # * Batch size trades noise against cost per step, and the learning rate must be chosen with it.
-# * Each optimizer has its own range of good learning rates; Adam and RMSprop are the least sensitive.
+# * Each optimizer has its own range of good learning rates; Adam is the easiest to tune (one notch
+#   from its best it lost less than 0.1 of loss on every seed we tried), while RMSprop falls off a
+#   cliff right above its range.
 # * On FashionMNIST, a deep ReLU network with Kaiming initialization reaches about 89 % test accuracy
-#   with SGD, momentum or Adam alike: the differences are too small to rank them.
+#   with SGD, momentum or Adam alike: in the stored full run (one seed) the differences were too
+#   small to rank them, while after 4 quick epochs Adam was ahead of plain SGD on every seed we tried.
 # * Flat minima tend to generalize better than sharp ones, though sharpness depends on how the
 #   weights are parametrized (Dinh et al., 2017), so it is an intuition rather than a measurement;
 #   SGD with momentum sometimes generalizes better than Adam, so compare on validation data when it
