@@ -328,10 +328,11 @@ small_stats = inspect_layers(fresh_model("identity", lambda model: init_normal(m
 # %% [markdown]
 # The activations shrink by a large factor in every layer. The UvA tutorial this notebook builds on
 # also drew the *biases* from N(0, std²); a bias adds its own variance, std² = 10⁻⁴, to every
-# layer's output, so its activations stop shrinking near 10⁻⁴. With zero biases, as here, nothing
-# stops them. Here is the tutorial's variant for comparison. Its weights are the very same draw as
-# above (same seed, biases drawn afterwards), so from here on a case whose weights repeat an earlier
-# one shows only its gradients and activations.
+# layer's output, so its activations stop shrinking at a floor of the order of 10⁻⁴ (3·10⁻⁵ to
+# 1.5·10⁻⁴ over seeds 0–4). With zero biases, as here, nothing stops them. Here is the tutorial's
+# variant for comparison. Its weights are the very same draw as above (same seed, biases drawn
+# afterwards), so from here on a case whose weights repeat an earlier one shows only its gradients
+# and activations.
 
 # %%
 def normal_weights_and_biases(model, std=0.01):
@@ -412,13 +413,18 @@ seed_runs = pd.DataFrame(
 seed_runs.columns = LAYERS
 print("equal variance, activation variance over 10 seeds:")
 print(seed_runs.describe().loc[["min", "50%", "max"]].rename(index={"50%": "median"}).round(2))
-assert all(0.85 < median < 1.15 for median in seed_runs.median()), "≈ 1 on average in every layer"
-assert np.ptp(seed_runs["Linear 5"]) > 2 * max(np.ptp(seed_runs[layer]) for layer in LAYERS[:4])
+assert all(0.85 < seed_runs[layer].median() < 1.15 for layer in LAYERS[:4]), "≈ 1 on average in every hidden layer"
+assert 0.75 < seed_runs["Linear 5"].median() < 1.25
+widest_hidden = max(np.ptp(seed_runs[layer]) for layer in LAYERS[:4])
+print(f"range of Linear 5 / widest range of a hidden layer: {np.ptp(seed_runs['Linear 5']) / widest_hidden:.2f}")
+assert np.ptp(seed_runs["Linear 5"]) > 2 * widest_hidden, "here Linear 5 scatters more than twice as widely"
 
 # %% [markdown]
-# The median is close to 1 in every layer, the output layer included, and Linear 5 scatters more
-# than twice as widely as any hidden layer: our 0.73 and the tutorial's 1.05 are both ordinary
-# draws.
+# The median is close to 1 in every layer, the output layer included, and Linear 5 scatters the
+# most: here more than twice as widely as any hidden layer. Our 0.73 and the tutorial's 1.05 are
+# both ordinary draws. How much more Linear 5 scatters is itself a matter of the draws: over five
+# groups of ten seeds (0–9, 10–19, …, 40–49) its range was 1.2 to 3.0 times the widest hidden
+# layer's, its median 0.83 to 1.00, and the hidden layers' medians 0.94 to 1.00.
 #
 # ## 7. The backward pass, and Xavier initialization
 #
@@ -528,8 +534,9 @@ assert 20 < weight_gradients[4] / weight_gradients[0] < 60
 assert weight_gradients[4] / weight_gradients[3] > weight_gradients[3] / weight_gradients[0]
 
 # %% [markdown]
-# The measurements follow the prediction to within a few percent. With one std for every layer
-# each layer contributes the factor $d_y\,\sigma^2$, so the gradient shrinks about $10^5$-fold over
+# The measurements follow the prediction to within 20 % (the check above); over seeds 0–4 the worst
+# of the four cases was off by 2 to 15 %, and by under 5 % on three of the five. With one std for
+# every layer each layer contributes the factor $d_y\,\sigma^2$, so the gradient shrinks about $10^5$-fold over
 # three layers with std 0.01 and grows about eightfold with std 0.1, and every further layer would
 # multiply it again. With $\operatorname{Var}(w) = 1/d_x$ the factor is
 # $\frac{256}{512}\cdot\frac{256}{256}\cdot\frac{128}{256} = \frac{1}{4}$, and with Xavier
@@ -755,7 +762,7 @@ findings = pd.DataFrame({"forward": {case: forward_ratio(stats) for case, stats 
 print(findings.map("{:.2g}".format))
 forward, backward_summed = findings["forward"], findings["backward"]
 assert forward["N(0, 0.01²), zero biases"] < 1e-3 and backward_summed["N(0, 0.01²), zero biases"] < 1e-3  # vanish
-assert 3e-5 < small_with_bias_stats["activations"][-1] < 3e-4          # ~1e-4 floor set by the biases
+assert 1e-5 < small_with_bias_stats["activations"][-1] < 1e-3          # floor of the order of the biases' 1e-4
 assert forward["N(0, 0.1²), zero biases"] > 10 and large_stats["activations"][-1] > 100  # explodes into the hundreds
 assert backward_summed["N(0, 0.1²), zero biases"] > 10
 assert all(0.8 < v < 1.25 for v in equal_stats["activations"][:4])     # ≈ 1 in every hidden layer

@@ -109,8 +109,9 @@ computation_cost_demo(data.train_x, data.train_y)
 
 # %% [markdown]
 # Both curves are close to straight lines: twice the examples, twice the time, and the backward pass
-# costs somewhat more than the forward pass (1.2 to 1.5 times as much for 2,000 images when we timed
-# the network below on five initializations; the widget shows your machine's ratio). For the network we train later
+# costs somewhat more than the forward pass: 1.1 to 1.8 times as much for 2,000 images when we timed
+# the network below on five initializations, twice, on a shared and busy machine. The ratio depends
+# on the machine and its load; the widget shows your machine's. For the network we train later
 # (784-512-256-256-128-10) one full-gradient step over 50,000 images would take tens of times as long as
 # the largest batch shown. The same finding in numbers:
 
@@ -197,12 +198,13 @@ compare_optimizers_demo(optimizer_comparison)
 # starts at a loss of about $\ln 10 \approx 2.3$, the loss of guessing among ten classes. At a learning
 # rate of $10^{-3}$, RMSprop and Adam are well on their way while SGD and momentum have barely left
 # that starting loss. Near $0.1$, SGD and momentum do well, RMSprop diverges at once and Adam thrashes
-# about: its loss jumps to tens in the first steps and it ends far behind SGD. RMSprop fails first
+# about: its loss jumps to tens in the first steps and it ends far behind SGD (at a loss of 1.6 to
+# 3.0 over seeds 0–4, where SGD ends below 1). RMSprop fails first
 # because course_lib's RMSprop uses $\alpha = 0.99$, so its first step moves every weight by
 # $\eta/\sqrt{1-\alpha} = 10\,\eta$, whatever the gradient (section 5 of notebook 03 derives this);
 # Adam's bias correction keeps its first step at $\eta$. At $1$ Adam diverges too, and plain SGD
-# stops learning: after a few wild steps its loss stays near $\ln 10$, while momentum, which averages
-# those wild gradients, still learns. Each optimizer has its own good range of learning rates; the
+# fails: after a few wild steps its loss stays near $\ln 10$ in this run, and on four of seeds 0–4 it
+# diverges instead; momentum, which averages those wild gradients, still learns. Each optimizer has its own good range of learning rates; the
 # adaptive ones do well at *small* learning rates, because they rescale each parameter's step by the
 # size of its recent gradients. The cell below checks these statements on the demo's own runs.
 
@@ -220,11 +222,12 @@ for lr, losses in claimed.items():
 sgd_at_1 = optimizer_comparison.curves(DEFAULT_BATCH_SIZE, 1.0, DEFAULT_MOMENTUM, DEFAULT_STEPS)["SGD"]
 adam_at_01 = optimizer_comparison.curves(DEFAULT_BATCH_SIZE, 0.1, DEFAULT_MOMENTUM, DEFAULT_STEPS)["Adam"]
 assert [outcome(claimed[1e-3][name]) for name in OPTIMIZER_NAMES] == ["stuck near ln 10"] * 2 + ["learns"] * 2
-assert [outcome(claimed[0.1][name]) for name in OPTIMIZER_NAMES] == ["learns", "learns", "diverges", "unsteady"]
+assert [outcome(claimed[0.1][name]) for name in OPTIMIZER_NAMES][:3] == ["learns", "learns", "diverges"]
+assert outcome(claimed[0.1]["Adam"]) in ("unsteady", "stuck near ln 10"), "Adam should end far behind SGD at 0.1"
 assert adam_at_01.max() > 10 * adam_at_01[0], "Adam's loss should jump up in its first steps at lr 0.1"
-assert [outcome(claimed[1.0][name]) for name in OPTIMIZER_NAMES] == ["stuck near ln 10", "learns", "diverges",
-                                                                     "diverges"]
-assert sgd_at_1.max() > 2 * sgd_at_1[0], "SGD's loss should jump before it gets stuck at lr 1"
+assert [outcome(claimed[1.0][name]) for name in OPTIMIZER_NAMES][1:] == ["learns", "diverges", "diverges"]
+assert outcome(claimed[1.0]["SGD"]) in ("stuck near ln 10", "diverges"), "plain SGD should fail at lr 1"
+assert np.nanmax(sgd_at_1) > 2 * sgd_at_1[0], "SGD's loss should jump in its first steps at lr 1"
 
 # %% [markdown]
 # ### Think!
@@ -255,8 +258,9 @@ print("loss lost one notch away from the best learning rate:",
       {name: round(cost, 2) for name, cost in one_notch_cost.items()})
 assert all(1e-3 <= best_lr[name] <= 1e-2 for name in ("RMSprop", "Adam"))
 assert all(0.1 <= best_lr[name] <= 0.32 for name in ("SGD", "Momentum"))
+assert one_notch_cost["Adam"] < 0.1, "Adam should lose little one notch away from its best"
 assert max(one_notch_cost["Adam"], one_notch_cost["RMSprop"]) < min(one_notch_cost["SGD"], one_notch_cost["Momentum"])
-assert one_notch_cost["SGD"] == max(one_notch_cost.values()), "plain SGD should be the most sensitive"
+assert one_notch_cost["SGD"] == max(one_notch_cost.values()), "in this run plain SGD should be the most sensitive"
 assert np.isfinite(scan.loc["RMSprop", "0.01"]) and np.isnan(scan.loc["RMSprop", "0.032"]), "RMSprop's cliff"
 assert scan.loc["Adam", "0.0001":"0.1"].notna().all() and np.isnan(scan.loc["Adam", "0.32"])
 assert scan.loc["Momentum", "1"] < 1.0, "momentum should still learn at 1"
@@ -416,7 +420,8 @@ assert not any(result.diverged for result in results.values())
 # ## 5. What optimizer to take?
 #
 # Adam is the most common default, and here it got going at least as quickly as momentum. It did
-# not win, though: at the end the three test accuracies are too close to rank, and Adam is not
+# not win, though: at the end of the stored full run (one seed) the three test accuracies were too
+# close to rank, and Adam is not
 # cheaper per step either, since every step updates two running averages and takes a square root
 # for each weight (compare the training times in the table). A good default is a place to start,
 # not a verdict. Wilson et al. (2017) found that on several image and language tasks,
@@ -621,9 +626,12 @@ print(f"Your model {verdict} the benchmark on test accuracy.")
 #   with the data. A minibatch gradient is an unbiased estimate whose variance falls as $1/B$ (its
 #   typical error as $1/\sqrt{B}$).
 # * Batch size trades noise against cost per step, and the learning rate must be chosen with it.
-# * Each optimizer has its own range of good learning rates; Adam and RMSprop are the least sensitive.
+# * Each optimizer has its own range of good learning rates; Adam is the easiest to tune (one notch
+#   from its best it lost less than 0.1 of loss on every seed we tried), while RMSprop falls off a
+#   cliff right above its range.
 # * On FashionMNIST, a deep ReLU network with Kaiming initialization reaches about 89 % test accuracy
-#   with SGD, momentum or Adam alike: the differences are too small to rank them.
+#   with SGD, momentum or Adam alike: in the stored full run (one seed) the differences were too
+#   small to rank them, while after 4 quick epochs Adam was ahead of plain SGD on every seed we tried.
 # * Flat minima tend to generalize better than sharp ones, though sharpness depends on how the
 #   weights are parametrized (Dinh et al., 2017), so it is an intuition rather than a measurement;
 #   SGD with momentum sometimes generalizes better than Adam, so compare on validation data when it

@@ -146,8 +146,9 @@ def small_std_vanishes(seed: int) -> float:
     return float(max(forward_ratio(stats), backward_summed(stats)))
 
 
-@_claim("02-bias-floor", "With N(0, 0.01²) biases the activations stop shrinking near 10⁻⁴.", "§5 / §9",
-        "3e-5 < Var(Linear 5 output) < 3e-4", between(3e-5, 3e-4))
+@_claim("02-bias-floor", "With N(0, 0.01²) biases the activations stop shrinking at a floor of the order of 10⁻⁴ "
+        "(3·10⁻⁵ to 1.5·10⁻⁴ over seeds 0–4), set by the biases' variance 10⁻⁴.", "§5 / §9",
+        "1e-5 < Var(Linear 5 output) < 1e-3", between(1e-5, 1e-3))
 def bias_floor(seed: int) -> float:
     return float(_stats("identity", "normal 0.01 with biases", seed)["activations"][-1])
 
@@ -172,21 +173,24 @@ def equal_variance_steady(seed: int) -> float:
 
 
 @_claim("02-output-layer-scatters-most", "Over ten draws of the weights the median variance is close to 1 in every "
-        "layer, and Linear 5 scatters more than twice as widely as any hidden layer.", "§6 Equal variance",
-        "range of Var(Linear 5) / largest range of a hidden layer > 2, with every median within (0.85, 1.15) "
-        "(value: the ratio; seed s draws the ten seeds 10s … 10s + 9)", above(2.0))
+        "layer (hidden layers 0.94 to 1.00, Linear 5 0.83 to 1.00 over five groups of ten seeds), and Linear 5 "
+        "scatters the most, 1.2 to 3.0 times as widely as the widest hidden layer.", "§6 Equal variance",
+        "range of Var(Linear 5) / largest range of a hidden layer > 1, with the hidden medians within (0.85, 1.15) "
+        "and Linear 5's within (0.75, 1.25) (value: the ratio; seed s draws the ten seeds 10s … 10s + 9)",
+        above(1.0))
 def output_layer_scatter(seed: int) -> float:
     x, _ = _batch(is_quick())
     runs = np.array([list(layer_variances(collect_activations(_model("identity", "equal variance", 10 * seed + k),
                                                                x)).values()) for k in range(10)])
-    if not np.all((np.median(runs, axis=0) > 0.85) & (np.median(runs, axis=0) < 1.15)):
+    medians = np.median(runs, axis=0)
+    if not (np.all((medians[:4] > 0.85) & (medians[:4] < 1.15)) and 0.75 < medians[4] < 1.25):
         return float("nan")
     return float(np.ptp(runs[:, 4]) / np.ptp(runs[:, :4], axis=0).max())
 
 
 @_claim("02-backward-follows-prediction", "The measured backward factors follow the prediction "
-        "Π d_y·Var(W) to within a few percent (std 0.01, std 0.1, equal variance, Xavier).", "§7 Backward pass",
-        "largest |measured/predicted − 1| < 0.05", below(0.05))
+        "Π d_y·Var(W) to within 20 % (std 0.01, std 0.1, equal variance, Xavier); the worst case was off by 2 to "
+        "15 % over seeds 0–4.", "§7 Backward pass", "largest |measured/predicted − 1| < 0.2", below(0.2))
 def backward_prediction_error(seed: int) -> float:
     cases = ("normal 0.01", "normal 0.1", "equal variance", "xavier")
     errors = [abs(measured_backward(s) / predicted_backward(s) - 1)

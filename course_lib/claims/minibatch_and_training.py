@@ -26,6 +26,7 @@ from course_lib.experiments.compare_optimizers import (
 )
 from course_lib.experiments.computation_cost import measure_pass_times
 from course_lib.experiments.minibatch import MinibatchRace
+from course_lib.experiments.paired_comparison import correct_predictions, paired_comparison
 from course_lib.init import init_kaiming, init_xavier
 from course_lib.models import MLP
 from course_lib.optimizers import SGD, Adam, SGDMomentum
@@ -56,9 +57,10 @@ def cost_ratio(seed: int) -> float:
     return float(times[1].sum() / times[0].sum())
 
 
-@claim("04-backward-about-forward", "The backward pass costs 1.2 to 1.5 times as much as the forward pass "
-       "(earlier wording: about as much, or a little more).", NOTEBOOK, COST,
-       "backward / forward time on 2000 images within (1.15, 1.55)", between(1.15, 1.55), tested=False)
+@claim("04-backward-about-forward", "The backward pass costs somewhat more than the forward pass: 1.1 to 1.8 "
+       "times as much for 2,000 images in our timings on a shared, busy machine (it depends on the machine and "
+       "its load).", NOTEBOOK, COST, "backward / forward time on 2000 images within (1.0, 2.0)", between(1.0, 2.0),
+       tested=False)
 def backward_over_forward(seed: int) -> float:
     times = _pass_times(seed)
     return float(times[1, 1] / times[1, 0])
@@ -102,9 +104,11 @@ def outcome(loss: float) -> str:
     return "learns" if loss < 1.0 else "stuck near ln 10" if loss > 2.0 else "unsteady"
 
 
-def _matching(seed: int, lr: float, expected: tuple[str, ...]) -> float:
+def _matching(seed: int, lr: float, expected: tuple[str, ...], skip: int = 0) -> float:
+    """How many optimizers, from ``OPTIMIZER_NAMES[skip]`` on, end in the expected word (one word each)."""
     losses = _comparison(seed).final_losses(lr)
-    return float(sum(outcome(losses[name]) == word for name, word in zip(OPTIMIZER_NAMES, expected, strict=True)))
+    names = OPTIMIZER_NAMES[skip:skip + len(expected)]
+    return float(sum(outcome(losses[name]) == word for name, word in zip(names, expected, strict=True)))
 
 
 SECTION_3 = "§3 Comparing optimizers on the same minibatches"
@@ -117,10 +121,14 @@ def outcomes_small_lr(seed: int) -> float:
     return _matching(seed, 1e-3, ("stuck near ln 10", "stuck near ln 10", "learns", "learns"))
 
 
-@claim("04-outcomes-at-0.1", "Near 0.1, SGD and momentum do well, RMSprop diverges at once and Adam thrashes about.",
-       NOTEBOOK, SECTION_3, "all 4 outcomes as stated (value: how many)", ALL)
+@claim("04-outcomes-at-0.1", "Near 0.1, SGD and momentum do well, RMSprop diverges at once and Adam thrashes about: "
+       "it ends far behind SGD, at a loss of 1.6 to 3.0 over seeds 0–4.", NOTEBOOK, SECTION_3,
+       "all 4 outcomes as stated: SGD and momentum learn (< 1), RMSprop diverges, Adam ends finite above 1 "
+       "(value: how many)", ALL)
 def outcomes_middle_lr(seed: int) -> float:
-    return _matching(seed, 0.1, ("learns", "learns", "diverges", "unsteady"))
+    losses = _comparison(seed).final_losses(0.1)
+    adam_behind = outcome(losses["Adam"]) in ("unsteady", "stuck near ln 10")
+    return _matching(seed, 0.1, ("learns", "learns", "diverges")) + float(adam_behind)
 
 
 @claim("04-adam-jumps-at-0.1", "At 0.1 Adam's loss jumps to tens in its first steps.", NOTEBOOK, SECTION_3,
@@ -130,13 +138,17 @@ def adam_jump(seed: int) -> float:
     return float(np.nanmax(curve) / curve[0])
 
 
-@claim("04-outcomes-at-1", "At 1 Adam diverges too, and plain SGD stops learning, while momentum still learns.",
-       NOTEBOOK, SECTION_3, "all 4 outcomes as stated (value: how many)", ALL)
+@claim("04-outcomes-at-1", "At 1 Adam diverges too, and plain SGD fails (its loss stays near ln 10, or it "
+       "diverges: on four of seeds 0–4), while momentum still learns.", NOTEBOOK, SECTION_3,
+       "all 4 outcomes as stated: SGD stuck near ln 10 or diverged, momentum learns, RMSprop and Adam diverge "
+       "(value: how many)", ALL)
 def outcomes_large_lr(seed: int) -> float:
-    return _matching(seed, 1.0, ("stuck near ln 10", "learns", "diverges", "diverges"))
+    sgd_fails = outcome(_comparison(seed).final_losses(1.0)["SGD"]) in ("stuck near ln 10", "diverges")
+    return _matching(seed, 1.0, ("learns", "diverges", "diverges"), skip=1) + float(sgd_fails)
 
 
-@claim("04-sgd-jumps-at-1", "At 1, after a few wild steps, plain SGD's loss stays near ln 10.", NOTEBOOK, SECTION_3,
+@claim("04-sgd-jumps-at-1", "At 1 plain SGD's loss jumps in its first few steps (the wild steps before it settles "
+       "near ln 10 or diverges).", NOTEBOOK, SECTION_3,
        "SGD's largest loss / its first loss > 2", above(2.0))
 def sgd_jump(seed: int) -> float:
     curve = _comparison(seed).curves(DEFAULT_BATCH_SIZE, 1.0, DEFAULT_MOMENTUM, DEFAULT_STEPS)["SGD"]
@@ -178,18 +190,12 @@ def best_lr_sgd(seed: int) -> float:
     return float(sum(0.1 <= best[name] <= 0.32 for name in ("SGD", "Momentum")))
 
 
-@claim("04-adaptive-cheapest-one-notch", "One notch away from the best setting costs the adaptive methods the least.",
-       NOTEBOOK, SCAN, "min(SGD, momentum cost) − max(Adam, RMSprop cost) > 0", above(0.0))
-def one_notch_margin(seed: int) -> float:
-    cost = _one_notch_cost(seed)
-    return min(cost["SGD"], cost["Momentum"]) - max(cost["Adam"], cost["RMSprop"])
-
-
-@claim("04-sgd-most-sensitive", "One notch away from the best setting costs plain SGD the most.", NOTEBOOK, SCAN,
-       "SGD's cost − the largest other cost ≥ 0", lambda value: value >= 0)
-def sgd_most_sensitive(seed: int) -> float:
-    cost = _one_notch_cost(seed)
-    return cost["SGD"] - max(value for name, value in cost.items() if name != "SGD")
+@claim("04-adam-cheap-one-notch", "One notch away from its best setting Adam loses little: less than 0.1 of loss "
+       "on each of seeds 0–4 (earlier wording, dropped: 'costs the adaptive methods the least and plain SGD the "
+       "most', which held on 3 and 1 of 5 seeds).", NOTEBOOK, SCAN,
+       "Adam's loss one notch away − its best loss < 0.1 (the worse of the two neighbours)", below(0.1))
+def adam_one_notch_cost(seed: int) -> float:
+    return _one_notch_cost(seed)["Adam"]
 
 
 @claim("04-rmsprop-cliff", "RMSprop falls off a cliff right above its range: at 3·10⁻² it diverges at once, at 10⁻² "
@@ -243,13 +249,15 @@ def _three_runs(seed: int, quick: bool) -> dict:
     recipes = {"SGD": lambda params: SGD(params, lr=0.1),
                "SGD + momentum": lambda params: SGDMomentum(params, lr=0.1, momentum=0.9),
                "Adam": lambda params: Adam(params, lr=1e-3)}
-    results = {}
+    results, correct = {}, {}
     with tempfile.TemporaryDirectory() as directory, preserved_random_state():
         for label, make in recipes.items():
-            results[label] = train_model(copy.deepcopy(base), make, training_data, epochs=4 if quick else 40,
+            model = copy.deepcopy(base)  # holds the best epoch's weights afterwards, as in the notebook
+            results[label] = train_model(model, make, training_data, epochs=4 if quick else 40,
                                          batch_size=256, name=f"claims_{label}", checkpoint_dir=directory,
                                          retrain=True, seed=seed, progress=False)
-    return {"results": results, "n_test": len(training_data.test_y)}
+            correct[label] = correct_predictions(model, training_data.test_x, training_data.test_y)
+    return {"results": results, "correct": correct, "n_test": len(training_data.test_y)}
 
 
 TRAINING = "§4 Training for real"
@@ -261,14 +269,16 @@ def lowest_accuracy(seed: int) -> float:
     return min(100 * r.test_acc for r in _three_runs(seed, is_quick())["results"].values())
 
 
-@claim("04-three-optimizers-within-error-bar", "The three optimizers end too close to rank (within the test set's "
-       "error bar; quick mode: 4 standard errors).", NOTEBOOK, TRAINING,
-       "spread of test accuracies / standard error of one accuracy < 4", below(4.0), tested=False)
-def accuracy_spread(seed: int) -> float:
-    runs = _three_runs(seed, is_quick())
-    accuracies = np.array([r.test_acc for r in runs["results"].values()])
-    standard_error = np.sqrt(accuracies.mean() * (1 - accuracies.mean()) / runs["n_test"])
-    return float(np.ptp(accuracies) / standard_error)
+@claim("04-adam-ahead-of-sgd-paired", "In quick mode (4 epochs on 8,000 images) the paired test on the same test "
+       "images puts Adam ahead of plain SGD (McNemar p < 0.01) on each of seeds 0–4, by 2.4 to 8.8 points (earlier "
+       "wording, dropped: 'the three end within the test set's error bar', which held on 1 of 5 seeds in quick "
+       "mode).", NOTEBOOK,
+       TRAINING, "Adam − SGD test accuracy > 0 with McNemar p < 0.01 (value: the difference in points; NaN when "
+       "p ≥ 0.01)", above(0.0), tested=False)
+def adam_ahead_of_sgd(seed: int) -> float:
+    correct = _three_runs(seed, is_quick())["correct"]
+    comparison = paired_comparison(correct["Adam"], correct["SGD"])
+    return 100 * comparison.difference if comparison.p_value < 0.01 else float("nan")
 
 
 def _early(seed: int) -> dict[str, float]:

@@ -118,15 +118,17 @@ def _final_val_losses(seed: int) -> dict[str, float]:
 
 
 @_claim("05-constant-schedule-ends-highest", "At a peak of 0.01 with LayerNorm the constant schedule ends with the "
-        "highest validation loss.", "§1 Think! (schedules)", "constant − highest decaying final val loss > 0.02",
-        above(0.02), tested=False)
+        "highest validation loss of the five in 4 of seeds 0–4, and within 0.02 of the highest in the fifth (on "
+        "seed 2 step decay ends 0.016 above it).", "§1 Think! (schedules)",
+        "constant − highest decaying final val loss > −0.02", above(-0.02), tested=False)
 def constant_highest(seed: int) -> float:
     losses = _final_val_losses(seed)
     return losses["constant"] - max(value for name, value in losses.items() if name != "constant")
 
 
-@_claim("05-decaying-schedules-close", "The decaying schedules' differences among themselves are small.",
-        "§1 Think! (schedules)", "range of the decaying schedules' final val loss < 0.04", below(0.04), tested=False)
+@_claim("05-decaying-schedules-close", "The four decaying schedules spread by 0.03 to 0.05 in final validation "
+        "loss over seeds 0–4.", "§1 Think! (schedules)", "range of the decaying schedules' final val loss < 0.06",
+        below(0.06), tested=False)
 def decaying_close(seed: int) -> float:
     decaying = [value for name, value in _final_val_losses(seed).items() if name != "constant"]
     return max(decaying) - min(decaying)
@@ -147,6 +149,42 @@ def warmup_schedules_lowest(seed: int) -> float:
 def constant_above_warmup_cosine(seed: int) -> float:
     losses = _final_val_losses(seed)
     return losses["constant"] - losses["warmup + cosine"]
+
+
+def _gentle_runs(seed: int) -> dict:
+    """§1's five schedules at a peak of 0.01 with LayerNorm (50 warmup steps where they warm up)."""
+    experiment = _schedule_experiment(seed, is_quick())
+    return {name: experiment.run(name, 0.01, START_WARMUP_STEPS, "layer") for name in SCHEDULES}
+
+
+@_claim("05-constant-keeps-noise-floor", "At a peak of 0.01 with LayerNorm the constant schedule's minibatch loss over "
+        "the last 10 % of the steps stays the highest of the five (0.07–0.11 above the lowest over seeds 0–4): the "
+        "noise floor that a decaying rate lowers.", "§1 Think! (schedules)",
+        "constant's late minibatch loss − the lowest > 0 (NaN unless the constant's is the highest)", above(0.0),
+        tested=False)
+def constant_noise_floor(seed: int) -> float:
+    late = {name: run.late_train_loss() for name, run in _gentle_runs(seed).items()}
+    if max(late, key=late.get) != "constant":
+        return float("nan")
+    return late["constant"] - min(late.values())
+
+
+@_claim("05-warmup-schedules-fit-training-best", "At a peak of 0.01 with LayerNorm the two schedules that warm up "
+        "also fit the training images best (89–90 % against 84–88 % over seeds 0–4).", "§1 Think! (schedules)",
+        "lowest training accuracy of the two warmup schedules − highest of the others > 0 (points)", above(0.0),
+        tested=False)
+def warmup_schedules_fit_best(seed: int) -> float:
+    train = {name: 100 * run.train_acc for name, run in _gentle_runs(seed).items()}
+    return (min(train[name] for name in WARMUP_SCHEDULES)
+            - max(value for name, value in train.items() if name not in WARMUP_SCHEDULES))
+
+
+@_claim("05-every-schedule-fits-training-better", "At a peak of 0.01 with LayerNorm every schedule ends higher on the "
+        "training images than on the validation images (2 to 5 points over seeds 0–4).", "§1 Think! (schedules)",
+        "smallest training − final validation accuracy over the five schedules > 1 (points)", above(1.0),
+        tested=False)
+def train_above_validation(seed: int) -> float:
+    return min(100 * (run.train_acc - run.final_val_acc) for run in _gentle_runs(seed).values())
 
 
 NOTEBOOK_04_BEST = {"SGD": (0.1, 0.32), "Momentum": (0.1, 0.32), "Adam": (1e-3, 1e-2)}
@@ -286,14 +324,6 @@ def _clipping(seed: int, quick: bool) -> dict:
 CLIPPING = "§4 Gradient clipping"
 
 
-@_claim("05-unclipped-diverges-early", "Without clipping the run diverges within its first 50 steps.", CLIPPING,
-        "step of divergence < 50 (value: that step, or the number of steps when it did not diverge)", below(50),
-        tested=False)
-def unclipped_divergence(seed: int) -> float:
-    runs = _clipping(seed, is_quick())
-    return float(runs[None].diverged_at if runs[None].diverged else runs["experiment"].total_steps)
-
-
 @_claim("05-unclipped-fails", "Without clipping the run fails: it diverges or ends near chance.", CLIPPING,
         "val acc without clipping < 0.3 (0 if diverged)", below(0.3), tested=False)
 def unclipped_fails(seed: int) -> float:
@@ -424,17 +454,20 @@ def default_init_falls(seed: int) -> float:
     return float(max(ratios, key=lambda r: abs(r - 6)))
 
 
-@_claim("05-default-init-floor", "With PyTorch's default init the variance then settles at a floor set by the "
-        "biases, about 1.2/(3·256).", DEFAULT_INIT, "Var(z_k), k ≥ 7, within a factor 2 of the floor "
-        "(value: the one farthest from it, / floor)", between(0.5, 2.0))
+@_claim("05-default-init-floor", "With PyTorch's default init the hidden layers' variance then settles at a floor "
+        "set by the biases, about 1.2/(3·256): layers 7 to 10 at 0.89 to 1.09 times it over seeds 0–4 (the "
+        "10-unit output layer scatters more, 0.2 to 1.8 times).", DEFAULT_INIT,
+        "Var(z_k) of hidden layers 7–10 within (0.8, 1.25) × the floor (value: the one farthest from it, / floor)",
+        between(0.8, 1.25))
 def default_init_floor(seed: int) -> float:
     floor = 1.2 / (3 * 256)
-    tail = _depth_curves(seed)["pytorch default"][6:] / floor
+    tail = _depth_curves(seed)["pytorch default"][6:-1] / floor
     return float(max(tail, key=lambda r: abs(math.log(r))))
 
 
-@_claim("05-kaiming-deep-steady", "With Kaiming the 10-layer network keeps the variance near 1.", DEFAULT_INIT,
-        "every hidden Var(z_k) within (0.5, 2) (value: the one farthest from 1)", between(0.5, 2.0))
+@_claim("05-kaiming-deep-steady", "With Kaiming the 10-layer network keeps the variance within a factor of about 2 "
+        "of 1 (0.67 to 2.2 over seeds 0–4).", DEFAULT_INIT,
+        "every hidden Var(z_k) within (0.4, 2.5) (value: the one farthest from 1)", between(0.4, 2.5))
 def kaiming_deep(seed: int) -> float:
     return float(max(_depth_curves(seed)["kaiming"][:-1], key=lambda v: abs(math.log(v))))
 
@@ -491,18 +524,12 @@ def healthy_ratio(seed: int) -> float:
 
 
 @_claim("05-too-high-lr-large-ratio", "With a learning rate ten times too high the update ratio is more than ten "
-        "times the healthy one.", MONITOR, "median ratio over the first 10 steps, too high / healthy > 10", above(10.0),
+        "times the healthy one (17 to 69 times over seeds 0–4), whether or not the run diverges (it did in 2 of "
+        "seeds 0–4; earlier wording, dropped: 'the run stops early').", MONITOR, "median ratio over the first 10 steps, too high / healthy > 10", above(10.0),
         tested=False)
 def too_high_ratio(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
     return _ratio(runs["learning rate too high"], slice(0, 10)) / _ratio(runs["healthy"], slice(0, 10))
-
-
-@_claim("05-too-high-lr-stops-early", "With a learning rate ten times too high the run stops early (it diverges).",
-        MONITOR, "steps run / steps planned < 1", below(1.0), tested=False)
-def too_high_stops(seed: int) -> float:
-    runs = _monitor_runs(seed, is_quick())
-    return runs["learning rate too high"].steps / runs["steps"]
 
 
 @_claim("05-too-high-lr-weights-grow", "With a learning rate ten times too high every layer's weights more than "
