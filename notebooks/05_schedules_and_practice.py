@@ -296,16 +296,19 @@ schedule_table = pd.DataFrame({
 print(schedule_table.round(3).to_string())
 final_val_loss = schedule_table["final validation loss"]
 warming = final_val_loss[["warmup + cosine", "one-cycle"]]
-assert warming.max() < final_val_loss.drop(warming.index).min(), "the two warmup schedules should end lowest"
 assert final_val_loss["constant"] > final_val_loss["warmup + cosine"] + 0.02
 assert schedule_table["late minibatch loss"].idxmax() == "constant", "a constant rate keeps the noise floor"
 assert schedule_table["training accuracy (%)"][warming.index].min() > schedule_table["training accuracy (%)"]["constant"]
 
 # %% [markdown]
-# Over seeds 0–4 (quick mode) the two warmup schedules ended lowest every time, and the constant
+# Over seeds 0–4 in quick mode the two warmup schedules ended lowest every time, and the constant
 # schedule 0.03–0.09 above warmup + cosine; but the constant schedule ended *highest* of all five in
 # only 4 of the 5 seeds (on seed 2 step decay ended 0.016 above it), and the four decaying schedules
-# spread by 0.03 to 0.05. Differences of a few hundredths in this table are within the spread between seeds.
+# spread by 0.03 to 0.05. With the full data (one run, the stored outputs) the picture is flatter: the
+# four decaying schedules end within 0.005 of each other, cosine without warmup the lowest by a hair,
+# and the constant schedule about 0.04 above them. So the gain from warmup at this gentle peak is a
+# quick-mode finding; what holds in both modes is that decaying beats staying constant. Differences
+# of a few hundredths in this table are within the spread between seeds.
 #
 # **Why decay at all?** Near a minimum the minibatch gradient is still noisy: its average points to
 # the minimum, but each step adds a random kick of size proportional to $\eta$. With a constant rate,
@@ -897,7 +900,7 @@ assert np.all(too_high.weight_norm[-1] > 2 * too_high.weight_norm[0])
 # | BatchNorm or LayerNorm after each hidden layer of a deep network | makes the signal independent of the init scale, trained from an init that did not train at all (section 5, one seed) |
 # | minibatches of a few dozen to a few hundred | cheap, unbiased gradient estimates whose variance falls as 1/B (notebooks 01 and 04); the range itself is common practice, not measured here |
 # | Adam (or AdamW) between 10⁻³ and 10⁻², or find the learning rate with a range test | Adam's best in notebook 04's scan was 3·10⁻³ on seeds 0–4, and one notch away from its best it lost less than 0.1 of loss (notebook 04, seeds 0–4); the range test's suggestion was within 2× of that best for Adam and momentum, seeds 0–4, and up to 6× too low for plain SGD (section 2) |
-# | linear warmup when the learning rate must be high, then cosine decay | warmup rescued a peak rate that failed without it (LayerNorm at 0.32, seeds 0–4); at a rate that already trains (0.01) warmup + cosine ended with a lower validation loss than cosine alone, by 0.01–0.03, and accuracy within 2 points (section 1, seeds 0–4); decaying lowers the noise floor (section 1) |
+# | linear warmup when the learning rate must be high, then cosine decay | warmup rescued a peak rate that failed without it (LayerNorm at 0.32, seeds 0–4); at a rate that already trains (0.01) warmup + cosine ended with a lower validation loss than cosine alone, by 0.01–0.03, and accuracy within 2 points (section 1, seeds 0–4, quick mode; with the full data the two end within 0.005); decaying lowers the noise floor (section 1) |
 # | AdamW for weight decay, not L2 inside Adam | decays every weight at the same rate (section 3); accuracy was the same within 1 point on seeds 0–4, so the case for AdamW here is its even decay, and Loshchilov & Hutter's (2019) results for better accuracy |
 # | clip the global gradient norm a little above its typical size | without clipping the run of section 4 diverged or stayed near chance, with clipping at 3 it trained (seeds 0–4); clipping touched mostly the first steps, but also a few later ones |
 # | watch per-layer gradient norms and update ratios | told apart three broken runs and a healthy one (section 6, one seed) |
