@@ -142,16 +142,19 @@ class CourseOptimizer(torch.optim.Optimizer):
         loss = _evaluate(closure)
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients: use dense layers "
-                                       f"(e.g. nn.Embedding(sparse=False)) or torch.optim.SparseAdam")
-                state = self.state[p]
-                if not state:
-                    state.update(self.init_state(p))
-                self.update(p, p.grad, state, group)
+                if p.grad is not None:
+                    self._update_with_state(p, group)
         return loss
+
+    def _update_with_state(self, p: torch.Tensor, group: dict) -> None:
+        """``update`` on one parameter with a gradient, its state created on first use."""
+        if p.grad.is_sparse:
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients: use dense layers "
+                               f"(e.g. nn.Embedding(sparse=False)) or torch.optim.SparseAdam")
+        state = self.state[p]
+        if not state:
+            state.update(self.init_state(p))
+        self.update(p, p.grad, state, group)
 
 
 class SGD(CourseOptimizer):

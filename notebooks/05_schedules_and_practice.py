@@ -443,8 +443,8 @@ assert by_name["SGD"].min_loss_lr > 5 * by_name["Adam"].min_loss_lr
 #   updates of `torch.optim.AdamW`; it must match at every step. Then two param groups, the second
 #   with `weight_decay=0`, and a `state_dict()` saved and loaded into a new optimizer. If the Adam your
 #   class builds on does not pass `check_adam`, it says so first.
-# - **Tools:** `super().update(p, grad, state, group)` (no `self` in the call) runs the parent class's
-#   Adam step; in-place tensor methods.
+# - **Tools:** `super().update(…)` runs the parent class's Adam step: pass on the arguments your
+#   `update` received, without `self`; in-place tensor methods.
 
 # %% course={"exercise": "AdamW"}
 Adam = load_passed("Adam", check_adam, ReferenceAdam, where="notebook 03")

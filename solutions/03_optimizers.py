@@ -99,6 +99,7 @@ torch.set_num_threads(1)
 
 # %%
 print(inspect.getsource(CourseOptimizer.step))
+print(inspect.getsource(CourseOptimizer._update_with_state))
 print(inspect.getsource(SGD))
 
 # %% [markdown]

@@ -385,8 +385,11 @@ assert all(abs(result.difference - (results[name.split(" − ")[0]].test_acc - r
 # In quick mode the runs are short (4 epochs on 8,000 images) and still climbing, and the paired
 # test does separate them: on each of seeds 0–4, Adam was ahead of plain SGD, by 2.4 to 8.8 points
 # (McNemar p ≤ 0.001); momentum was ahead of SGD in 4 of the 5 seeds, and Adam ahead of momentum in
-# 4 of the 5, by 0.1 to 2.8 points. That ranks their speed over a few epochs, not where training
-# ends. Whether the gap closes is for the full run to show: in the course's stored full run (40
+# 4 of the 5, by 0.1 to 2.8 points. How large the lead is depends even on rounding: on this
+# notebook's seed, course_lib's Adam led SGD by 2.6 points (p = 0.0002), while an Adam written as in
+# notebook 03, the same formula with its operations in another order, led by 1.35 points (p = 0.09).
+# Both are ahead, but one run's p-value is no verdict. That ranks their speed over a few epochs, not
+# where training ends. Whether the gap closes is for the full run to show: in the course's stored full run (40
 # epochs, one seed) the three test accuracies ended within 0.34 points of each other, about one
 # standard error, and the cell above prints their paired comparison. We could not afford to repeat
 # the full run on other seeds.
@@ -411,7 +414,7 @@ print("validation accuracy lost in the epochs where it fell, summed (points):",
       {label: round(100 * float(drop), 1) for label, drop in drops.items()})
 assert accuracies.min() > quick_or_full(75.0, 87.5), "every optimizer should train this network well"
 if is_quick():
-    assert paired["Adam − SGD"].difference > 0 and paired["Adam − SGD"].p_value < 0.01, "after 4 epochs Adam leads SGD"
+    assert paired["Adam − SGD"].difference > 0, "after 4 epochs Adam leads SGD"
 else:
     assert spread < 2 * standard_error, "the three should end within the test set's error bar"
 assert early["SGD"] < min(early["SGD + momentum"], early["Adam"]), "SGD should climb slowest at first"

@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -78,11 +80,20 @@ def describe_failure(source: generator.Source, notebook: nbformat.NotebookNode, 
     )
 
 
+def _ipc_kernel() -> KernelManager:
+    """A kernel on IPC sockets in a folder of its own: over TCP a kernel now and then hung on a busy machine
+    (a port picked free can be taken by another process before the kernel binds it), and IPC sockets in one
+    shared folder collide between runs started at the same time."""
+    return KernelManager(kernel_name="python3", transport="ipc",
+                         ip=str(Path(tempfile.mkdtemp(prefix="course-kernel-")) / "kernel"))
+
+
 def execute(source: generator.Source, timeout_s: int) -> tuple[nbformat.NotebookNode, Exception | None]:
     """Run the solution notebook in a fresh kernel; return it (with outputs) and the error, if any."""
     notebook = generator.build_solution(source, stored=None)
     client = NotebookClient(
         notebook,
+        km=_ipc_kernel(),
         timeout=timeout_s,
         kernel_name="python3",
         resources={"metadata": {"path": str(source.path.parent)}},
