@@ -100,7 +100,7 @@ def execute(source: generator.Source, timeout_s: int) -> tuple[nbformat.Notebook
         record_timing=False,
     )
     try:
-        client.execute()
+        client.execute(cleanup_kc=True)  # the kernel manager is ours, so nbclient would leave the kernel running
     except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as error:
         return notebook, error
     return notebook, None
