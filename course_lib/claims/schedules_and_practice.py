@@ -16,6 +16,7 @@ from course_lib.claims._core import above, below, between, claim, course_data
 from course_lib.claims.minibatch_and_training import best_learning_rates
 from course_lib.config import is_quick
 from course_lib.experiments.clipping import ClippingExperiment
+from course_lib.experiments.decay_groups import DecayGroupsComparison
 from course_lib.experiments.decoupled_decay import DecayComparison
 from course_lib.experiments.monitoring import MonitoringExperiment
 from course_lib.experiments.normalization import (
@@ -290,6 +291,33 @@ def l2_history_gain(seed: int) -> float:
 def adamw_history_gain(seed: int) -> float:
     shrink = _by_history(seed, "AdamW")
     return float(shrink[-1] - shrink[0])
+
+
+@functools.lru_cache(maxsize=8)
+def _decay_groups(seed: int, quick: bool) -> tuple:
+    comparison = DecayGroupsComparison(course_data(), weight_decay=1.0, seed=seed)
+    return comparison.run(grouped=False), comparison.run(grouped=True)
+
+
+NO_DECAY_GROUP = "§3 Your AdamW as PyTorch uses it"
+
+
+@_claim("05-no-decay-group-keeps-gains", "At λ = 1, decaying every parameter pulls the LayerNorm gains well below "
+        "those of a run whose biases and gains sit in a no-decay group (0.87 against 1.04).", NO_DECAY_GROUP,
+        "mean gain with the no-decay group − mean gain with decay on every parameter > 0.1", above(0.1),
+        tested=False)
+def no_decay_group_gains(seed: int) -> float:
+    every_parameter, two_groups = _decay_groups(seed, is_quick())
+    return two_groups.gain - every_parameter.gain
+
+
+@_claim("05-no-decay-group-accuracy-close", "The no-decay group changes the validation accuracy by less than half a "
+        "point (−0.1 to +0.4 points).", NO_DECAY_GROUP,
+        "final validation accuracy with the no-decay group − with decay on every parameter, in points, within ±0.5",
+        between(-0.5, 0.5), tested=False)
+def no_decay_group_accuracy(seed: int) -> float:
+    every_parameter, two_groups = _decay_groups(seed, is_quick())
+    return 100 * float(two_groups.val_acc[-1] - every_parameter.val_acc[-1])
 
 
 @_claim("05-l2-in-adam-logits-layer-decays-least", "L2 in Adam: the logits layer decays least.", DECAY,
