@@ -13,4 +13,9 @@
 - ``report``        grades.csv, grades.json, feedback/ and the printed summary
 - ``lms``           Canvas's and Moodle's grade-import CSVs (``--format canvas|moodle``)
 - ``gradescope``    a Gradescope autograder zip (``course-grade bundle``) and what it runs per submission
+- ``preview``       ``before_you_submit``: in a student's notebook, the grade course-grade gives their saved file
 """
+
+from course_lib.grading.preview import before_you_submit
+
+__all__ = ["before_you_submit"]

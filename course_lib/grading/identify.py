@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from course_lib.grading.course import Course, CourseExercise, CourseNotebook
-from course_lib.grading.notebooks import Notebook, Unreadable, defines, parse_notebook
+from course_lib.grading.notebooks import Cell, Notebook, Unreadable, defines, parse_notebook
 from course_lib.grading.records import NOT_COURSE, UNREADABLE, Job, JobExercise, Row
 from course_lib.grading.submissions import SubmittedFile
 
@@ -60,32 +60,39 @@ def read_and_identify(file: SubmittedFile, course: Course) -> Identified | Row:
     return Row(file.student, file.inner_path, file.path, NOT_COURSE, 0.0, note=why)
 
 
-def _same_code(first: str, second: str) -> bool:
+def same_code(first: str, second: str) -> bool:
+    """The same code, blank lines and trailing spaces aside."""
     def lines(code: str) -> list[str]:
         return [line.rstrip() for line in code.strip().splitlines() if line.strip()]
 
     return lines(first) == lines(second)
 
 
+def exercise_cell(parsed: Notebook, exercise_id: str) -> tuple[Cell | None, str]:
+    """The cell graded for one exercise (rule 2), and a note on how it was found ("" when plainly)."""
+    code_cells = parsed.code_cells()
+    tagged = [cell for cell in code_cells if cell.exercise == exercise_id]
+    if tagged:
+        note = f"{len(tagged)} cells carry this exercise's id; the last one was graded" if len(tagged) > 1 else ""
+        return tagged[-1], note
+    found = [cell for cell in code_cells if cell.exercise is None and defines(cell.source, exercise_id)]
+    if found:
+        return found[-1], f"found by its definition of `{exercise_id}`: the cell had lost its exercise id"
+    return None, ""
+
+
 def job_exercise(parsed: Notebook, exercise: CourseExercise, points: int) -> JobExercise:
     """The student's cell for one exercise, or the verdict when there is nothing to run (rules 2 and 3)."""
-    code_cells = parsed.code_cells()
-    tagged = [cell for cell in code_cells if cell.exercise == exercise.id]
-    note = ""
-    if len(tagged) > 1:
-        note = f"{len(tagged)} cells carry this exercise's id; the last one was graded"
-    if not tagged:
-        tagged = [cell for cell in code_cells if cell.exercise is None and defines(cell.source, exercise.id)]
-        note = f"found by its definition of `{exercise.id}`: the cell had lost its exercise id" if tagged else ""
-    if not tagged and parsed.exercise_ids is not None and exercise.id not in parsed.exercise_ids:
+    cell, note = exercise_cell(parsed, exercise.id)
+    if cell is None and parsed.exercise_ids is not None and exercise.id not in parsed.exercise_ids:
         return JobExercise(exercise.id, 0, counted=False,
                            verdict=f"{exercise.id}: not in your version of the notebook — the exercise was added "
                                    f"after your copy was handed out, so it is not counted.")
-    if not tagged:
+    if cell is None:
         return JobExercise(exercise.id, points, verdict=f"{exercise.id}: exercise cell missing — no cell carries "
                                                         f"this exercise's id or defines `{exercise.id}`.")
-    code = tagged[-1].source
-    if _same_code(code, exercise.stub):
+    code = cell.source
+    if same_code(code, exercise.stub):
         return JobExercise(exercise.id, points, note=note,
                            verdict=f"{exercise.id}: not attempted — the exercise cell is unchanged.")
     return JobExercise(exercise.id, points, code=code, note=note)

@@ -4,7 +4,8 @@
 that a 2 MB notebook with stored figures costs milliseconds; ``.py`` files are read with jupytext
 (percent or light format). What the grader needs from a notebook: its cells (type, source, metadata),
 its course id (``metadata["course"]["notebook"]``, written by the notebook generator), its title
-(the first markdown heading) and each cell's exercise id (``cell.metadata["course"]["exercise"]``).
+(the first markdown heading), each cell's exercise id (``cell.metadata["course"]["exercise"]``) and,
+for the "before you submit" preview, each cell's nbformat id.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Cell:
     cell_type: str
     source: str
     metadata: dict = field(default_factory=dict)
+    id: str = ""  # the cell's nbformat id (JupyterLab sends it with each execution), "" if it has none
 
     @property
     def exercise(self) -> str | None:
@@ -101,7 +103,9 @@ def _cells_from_json(cells: object) -> list[Cell]:
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
             raise Unreadable("a cell has no cell_type")
         metadata = cell.get("metadata")
-        parsed.append(Cell(cell["cell_type"], _text(cell.get("source", "")), metadata if isinstance(metadata, dict) else {}))
+        cell_id = cell.get("id")
+        parsed.append(Cell(cell["cell_type"], _text(cell.get("source", "")), metadata if isinstance(metadata, dict) else {},
+                           cell_id if isinstance(cell_id, str) else ""))
     return parsed
 
 
