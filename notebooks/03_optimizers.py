@@ -65,6 +65,7 @@ from course_lib.experiments.momentum import MomentumExperiment, heavy_ball_paths
 from course_lib.experiments.newton import newton_optimum
 from course_lib.experiments.overparameterization import PerturbedInits, default_subset
 from course_lib.experiments.surfaces import STEEP_OPTIMA_CENTERS, SurfaceRuns, run_trajectory
+from course_lib.grading import before_you_submit
 from course_lib.optimizers import SGD, CourseOptimizer, SGDMomentum
 from course_lib.optimizers import Adam as ReferenceAdam
 from course_lib.optimizers import momentum_update as reference_momentum_update
@@ -930,3 +931,15 @@ assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()
 #   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0).
 # * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:
 #   Optimization techniques.* https://deeplearning.neuromatch.io (CC BY 4.0).
+
+# %% [markdown]
+# ## Before you submit
+#
+# Save the notebook (Ctrl+S / Cmd+S), then run the cell below. It grades the file you saved with the
+# same code as your instructor's `course-grade` (each exercise cell and its check, in a fresh process,
+# in a few seconds) and shows the points per exercise with what each check says. It warns you first
+# when the saved file is not what you ran: an exercise cell changed, or run, since you last saved. Hand
+# in that saved `.ipynb` file. On Colab, download it first (File → Download → Download .ipynb).
+
+# %%
+before_you_submit("03_optimizers")

@@ -66,6 +66,7 @@ from course_lib.experiments.compare_optimizers import (
 from course_lib.experiments.computation_cost import measure_pass_times
 from course_lib.experiments.minibatch import MinibatchRace
 from course_lib.experiments.paired_comparison import correct_predictions, paired_comparison
+from course_lib.grading import before_you_submit
 from course_lib.init import init_kaiming, init_xavier
 from course_lib.models import MLP
 from course_lib.optimizers import SGD, Adam, SGDMomentum, StepFunctionOptimizer
@@ -659,3 +660,14 @@ print(f"Your model {verdict} the benchmark on test accuracy.")
 #   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0).
 # * Gallego-Posada, J., Mitliagkas, I. et al. (2021). *Neuromatch Academy Deep Learning, W1D5 Tutorial 1:
 #   Optimization techniques.* https://deeplearning.neuromatch.io (CC BY 4.0).
+
+# %% [markdown]
+# ## Before you submit
+#
+# This notebook has no graded exercises, so there are no points to preview. Save it (Ctrl+S / Cmd+S)
+# and run the cell below: it checks that the file you saved is there and can be read, as the
+# notebooks with exercises do before grading them. Hand in that saved `.ipynb` file if your instructor
+# asks for it. On Colab, download it first (File → Download → Download .ipynb).
+
+# %%
+before_you_submit("04_minibatch_and_training")

@@ -51,6 +51,7 @@ from course_lib.exercises import student_or_reference
 from course_lib.experiments.minibatch import minibatch_gradient_noise
 from course_lib.experiments.regularization import proximal_path, subgradient_path
 from course_lib.experiments.weight_decay import WeightDecayExperiment
+from course_lib.grading import before_you_submit
 from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.optimizers import sgd_step as reference_sgd_step
@@ -795,3 +796,15 @@ weight_decay_demo(experiment=experiment)
 #
 # The choice of topics follows a set of lecture slides on PyTorch training techniques; the course's
 # README lists all its sources and licences.
+
+# %% [markdown]
+# ## Before you submit
+#
+# Save the notebook (Ctrl+S / Cmd+S), then run the cell below. It grades the file you saved with the
+# same code as your instructor's `course-grade` (each exercise cell and its check, in a fresh process,
+# in a few seconds) and shows the points per exercise with what each check says. It warns you first
+# when the saved file is not what you ran: an exercise cell changed, or run, since you last saved. Hand
+# in that saved `.ipynb` file. On Colab, download it first (File → Download → Download .ipynb).
+
+# %%
+before_you_submit("01_training_loop")

@@ -47,6 +47,7 @@ from course_lib.config import quick_or_full
 from course_lib.data import compute_normalization, load_fashion_mnist
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
+from course_lib.grading import before_you_submit
 from course_lib.init import init_constant, init_equal_variance, init_kaiming, init_normal, init_xavier
 from course_lib.models import MLP
 from course_lib.plotting import (
@@ -920,3 +921,15 @@ comparison.map("{:.3g}".format)  # strings, so the plain-text and the HTML view 
 # - P. Lippe (2021). *UvA Deep Learning Tutorial 4: Optimization and Initialization.* University of
 #   Amsterdam. https://uvadlc-notebooks.readthedocs.io (CC BY-SA 4.0; the experiments this notebook
 #   reproduces).
+
+# %% [markdown]
+# ## Before you submit
+#
+# Save the notebook (Ctrl+S / Cmd+S), then run the cell below. It grades the file you saved with the
+# same code as your instructor's `course-grade` (each exercise cell and its check, in a fresh process,
+# in a few seconds) and shows the points per exercise with what each check says. It warns you first
+# when the saved file is not what you ran: an exercise cell changed, or run, since you last saved. Hand
+# in that saved `.ipynb` file. On Colab, download it first (File → Download → Download .ipynb).
+
+# %%
+before_you_submit("02_initialization")

@@ -55,6 +55,7 @@ from course_lib.experiments.schedules import (
     ScheduleExperiment,
     lr_range_test,
 )
+from course_lib.grading import before_you_submit
 from course_lib.normalization import default_weight_variance
 from course_lib.optimizers import SGD, SGDMomentum
 from course_lib.optimizers import Adam as ReferenceAdam
@@ -1015,3 +1016,15 @@ for finding, holds in findings.items():
 # * This notebook builds on the course's notebooks 01–04 and their sources: P. Lippe, *UvA Deep
 #   Learning Tutorial 4: Initialization and Optimization* (CC BY-SA 4.0), and Neuromatch Academy,
 #   *W1D5 Optimization techniques* (CC BY 4.0).
+
+# %% [markdown]
+# ## Before you submit
+#
+# Save the notebook (Ctrl+S / Cmd+S), then run the cell below. It grades the file you saved with the
+# same code as your instructor's `course-grade` (each exercise cell and its check, in a fresh process,
+# in a few seconds) and shows the points per exercise with what each check says. It warns you first
+# when the saved file is not what you ran: an exercise cell changed, or run, since you last saved. Hand
+# in that saved `.ipynb` file. On Colab, download it first (File → Download → Download .ipynb).
+
+# %%
+before_you_submit("05_schedules_and_practice")
