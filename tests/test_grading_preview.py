@@ -68,7 +68,7 @@ def test_unsaved_edits_are_warned_first_and_the_saved_file_still_graded(tmp_path
     names = " and ".join(f"`{exercise}`" for exercise in EXERCISE_IDS[1:])
     assert first.startswith(f"Warning: Your saved file is not what you ran: the cells of `{EXERCISE_IDS[0]}`, {names} "
                             "changed since you last saved.")
-    assert second.startswith("Grade of your saved file (not of what you ran)")
+    assert second.startswith(f"Grade of your saved file {saved} (not of what you ran), as course-grade will give it")
     assert result.row.total == 0 and "not attempted — the exercise cell is unchanged" in result.text()
 
 

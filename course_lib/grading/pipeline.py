@@ -79,12 +79,12 @@ def make_jobs(identified: list[Identified], points: dict[str, int]) -> tuple[lis
 # run_jobs ------------------------------------------------------------------------------------------
 
 
-def run_jobs(backend, jobs: list[Job]) -> list[Row]:
-    """Grade every job in its own process; a progress bar on stderr when it is a terminal."""
+def run_jobs(backend, jobs: list[Job], progress: bool = True) -> list[Row]:
+    """Grade every job in its own process; a progress bar on stderr when it is a terminal (and ``progress``)."""
     from tqdm.auto import tqdm
 
     rows: list[Row] = []
-    with tqdm(total=len(jobs), desc="grading", unit="submission", file=sys.stderr, disable=None) as bar:
+    with tqdm(total=len(jobs), desc="grading", unit="submission", file=sys.stderr, disable=None if progress else True) as bar:
         def on_row(row: Row) -> None:
             rows.append(row)
             bar.update(1)
@@ -93,9 +93,10 @@ def run_jobs(backend, jobs: list[Job]) -> list[Row]:
     return rows
 
 
-def grade_on(backend, found: Found, course: Course) -> tuple[list[Row], dict]:
+def grade_on(backend, found: Found, course: Course, progress: bool = True) -> tuple[list[Row], dict]:
     """Steps 5-7 on a started backend: every row, and the backend's hello (the registry's points);
-    the backend is closed (or aborted, on an error) before this returns."""
+    the backend is closed (or aborted, on an error) before this returns. ``progress=False``: no progress
+    bar (the "before you submit" preview, in a notebook, where tqdm would draw one)."""
     try:
         identified, rows = read_submissions(found, course)
         hello = backend.hello()
@@ -106,7 +107,7 @@ def grade_on(backend, found: Found, course: Course) -> tuple[list[Row], dict]:
             print(f"course-grade: warning: no check in course_lib.checks.EXERCISES for {', '.join(unregistered)}; "
                   "not graded", file=sys.stderr)
         jobs, decided = make_jobs(identified, hello["exercises"])
-        rows += decided + run_jobs(backend, jobs)
+        rows += decided + run_jobs(backend, jobs, progress)
     except BaseException:
         backend.abort()
         raise

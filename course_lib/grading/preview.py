@@ -45,6 +45,7 @@ import contextlib
 import html
 import io
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -250,7 +251,8 @@ def grade_saved(path: Path, course: Course, limits: Limits | None = None) -> tup
     printed = io.StringIO()
     try:
         with contextlib.redirect_stderr(printed):
-            rows, _ = grade_on(ForkServer(course.setups(), limits or Limits(), workers=1), Found(collect([path])), course)
+            backend = ForkServer(course.setups(), limits or Limits(), workers=1)
+            rows, _ = grade_on(backend, Found(collect([path])), course, progress=False)
     except (ServerError, InputError, OSError) as error:
         raise PreviewProblem(f"The grader could not run here ({error}); your file is not affected.") from None
     notes = [line.removeprefix("course-grade: warning: ") for line in printed.getvalue().splitlines() if line.strip()]
@@ -258,6 +260,11 @@ def grade_saved(path: Path, course: Course, limits: Limits | None = None) -> tup
 
 
 # 6. Preview -------------------------------------------------------------------------------------------
+
+
+def _html(text: str) -> str:
+    """Escaped text, with `code` in backticks as <code>."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", html.escape(text, quote=False))
 
 
 def _optional(passed: bool) -> str:
@@ -286,8 +293,8 @@ class Preview:
     def headline(self) -> str:
         if self.row is None:
             return self.problem
-        label = "Grade of your saved file" if not self.warnings else "Grade of your saved file (not of what you ran)"
-        line = f"{label} {shown(self.file)}, as course-grade will give it: {self.row.total}/{self.row.max} points."
+        label = f"Grade of your saved file {shown(self.file)}" + (" (not of what you ran)" if self.warnings else "")
+        line = f"{label}, as course-grade will give it: {self.row.total}/{self.row.max} points."
         if self.row.status != GRADED:
             line += f" Grading stopped ({self.row.status}): {self.row.note}; exercises judged before that keep " \
                     "their points."
@@ -310,15 +317,16 @@ class Preview:
         return self.text()
 
     def _repr_html_(self) -> str:
-        parts = [f'<p role="alert"><strong>Warning:</strong> {html.escape(warning)}</p>' for warning in self.warnings]
-        parts.append(f"<p><strong>{html.escape(self.headline)}</strong></p>")
+        parts = [f'<p role="alert"><strong>Warning:</strong> {_html(warning)}</p>' for warning in self.warnings]
+        parts.append(f"<p><strong>{_html(self.headline)}</strong></p>")
         if self.lines():
-            rows = "".join(f"<tr><th scope=\"row\">{html.escape(exercise)}</th><td>{html.escape(points)}</td>"
-                           f"<td>{html.escape(sentence)}</td></tr>" for exercise, points, sentence in self.lines())
-            parts.append("<table><caption>Points per exercise in your saved file</caption><thead><tr>"
+            rows = "".join(f"<tr><th scope=\"row\">{_html(exercise)}</th><td>{_html(points)}</td>"
+                           f"<td>{_html(sentence)}</td></tr>" for exercise, points, sentence in self.lines())
+            parts.append("<table style=\"text-align: left\"><caption>Points per exercise in your saved file</caption>"
+                         "<thead><tr>"
                          "<th scope=\"col\">Exercise</th><th scope=\"col\">Points</th>"
                          f"<th scope=\"col\">What the check says</th></tr></thead><tbody>{rows}</tbody></table>")
-        parts += [f"<p>Note: {html.escape(note)}</p>" for note in self.notes]
+        parts += [f"<p>Note: {_html(note)}</p>" for note in self.notes]
         return "<div>" + "".join(parts) + "</div>"
 
 
