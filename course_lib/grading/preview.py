@@ -93,8 +93,8 @@ def _record(result) -> None:
 def watch(shell) -> None:
     """Record every cell ``shell`` runs from now on (once per shell)."""
     callbacks = shell.events.callbacks.get("post_run_cell", [])
-    if not any(getattr(callback, "__name__", "") == _record.__name__ and callback.__module__ == __name__
-               for callback in callbacks):
+    if not any(getattr(callback, "__name__", "") == _record.__name__
+               and getattr(callback, "__module__", "") == __name__ for callback in callbacks):
         shell.events.register("post_run_cell", _record)
 
 
@@ -105,8 +105,13 @@ def _current_shell():
     return sys.modules["IPython"].get_ipython()
 
 
-if (_shell := _current_shell()) is not None:
-    watch(_shell)
+def _watch_the_running_shell() -> None:
+    shell = _current_shell()
+    if shell is not None:
+        watch(shell)
+
+
+_watch_the_running_shell()
 
 
 @dataclass(frozen=True)
@@ -130,11 +135,12 @@ def kernel_runs(shell) -> list[Ran]:
 # 2. find_saved_file -----------------------------------------------------------------------------------
 
 
-def _course_id_of(path: Path) -> str | None:
+def _is_saved_copy_of(path: Path, notebook: str) -> bool:
+    """Its metadata names the notebook; or it cannot be read and is named like it (``read_saved`` says why)."""
     try:
-        return parse_ipynb(path.read_bytes()).course_id
+        return parse_ipynb(path.read_bytes()).course_id == notebook
     except (OSError, Unreadable):
-        return None
+        return path.name == f"{notebook}.ipynb"
 
 
 def find_saved_file(notebook: str, path: str | os.PathLike | None = None) -> tuple[Path, str]:
@@ -148,9 +154,9 @@ def find_saved_file(notebook: str, path: str | os.PathLike | None = None) -> tup
     session = os.environ.get("JPY_SESSION_NAME", "")
     if session.lower().endswith(".ipynb"):
         for candidate in (Path(session), Path(Path(session).name)):
-            if candidate.is_file() and _course_id_of(candidate) == notebook:
+            if candidate.is_file() and _is_saved_copy_of(candidate, notebook):
                 return candidate, ""
-    found = sorted((candidate for candidate in Path.cwd().glob("*.ipynb") if _course_id_of(candidate) == notebook),
+    found = sorted((candidate for candidate in Path.cwd().glob("*.ipynb") if _is_saved_copy_of(candidate, notebook)),
                    key=lambda candidate: candidate.stat().st_mtime, reverse=True)
     if found:
         note = (f"{len(found)} files in this folder are {notebook}; the most recently saved one was graded"

@@ -201,9 +201,10 @@ def test_a_given_path_that_does_not_exist_is_one_sentence(folder):
     assert result.problem.startswith("There is no file nowhere.ipynb: give the path of your saved notebook")
 
 
-def test_a_corrupt_saved_file_is_one_sentence(folder):
+@pytest.mark.parametrize("given", [None, "03_optimizers.ipynb"])
+def test_a_corrupt_saved_file_is_one_sentence(folder, given):
     (folder / "03_optimizers.ipynb").write_text('{"nbformat": 4, "cells": [', encoding="utf-8")
-    result = before_you_submit("03_optimizers", path="03_optimizers.ipynb")
+    result = before_you_submit("03_optimizers", path=given)
     assert result.row is None
     assert result.problem.startswith("Your saved file 03_optimizers.ipynb is not a notebook the grader can read "
                                      "(not valid JSON"), result.problem
