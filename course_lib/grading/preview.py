@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from course_lib.grading.sandbox import Limits
 
 SAVE_KEYS = "Ctrl+S / Cmd+S"
+NOT_WHAT_YOU_RAN = "Your saved file is not what you ran"
 UNKNOWN_STUB = "# the course's stub is not known here: the cell is run"
 COLAB_SENTENCE = ("On Colab your notebook is kept in Google Drive, not on this machine, so it cannot be previewed "
                   "here: save it and download it (File → Download → Download .ipynb), and hand in that file.")
@@ -216,7 +217,7 @@ def unsaved_work(saved: Notebook, saved_at: float, runs: list[Ran], exercise_ids
     warnings = []
     if differs:
         cells = "the cell of" if len(differs) == 1 else "the cells of"
-        warnings.append(f"Your saved file is not what you ran: {cells} {_names(differs)} changed since you last "
+        warnings.append(f"{NOT_WHAT_YOU_RAN}: {cells} {_names(differs)} changed since you last "
                         f"saved. Save ({SAVE_KEYS}) and run this cell again.")
     if older:
         cells = "the cell of" if len(older) == 1 else "the cells of"
@@ -299,7 +300,8 @@ class Preview:
     def headline(self) -> str:
         if self.row is None:
             return self.problem
-        label = f"Grade of your saved file {shown(self.file)}" + (" (not of what you ran)" if self.warnings else "")
+        differs = any(warning.startswith(NOT_WHAT_YOU_RAN) for warning in self.warnings)
+        label = f"Grade of your saved file {shown(self.file)}" + (" (not of what you ran)" if differs else "")
         line = f"{label}, as course-grade will give it: {self.row.total}/{self.row.max} points."
         if self.row.status != GRADED:
             line += f" Grading stopped ({self.row.status}): {self.row.note}; exercises judged before that keep " \

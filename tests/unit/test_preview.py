@@ -20,7 +20,8 @@ import pytest
 
 from course_lib.grading import preview
 from course_lib.grading.notebooks import Cell, Notebook
-from course_lib.grading.preview import Ran, before_you_submit, find_saved_file, unsaved_work
+from course_lib.grading.preview import Preview, Ran, before_you_submit, find_saved_file, unsaved_work
+from course_lib.grading.records import ExerciseResult, Row
 
 STUB = 'def momentum_update(x):\n    raise NotImplementedError("Exercise: momentum_update")\n'
 ANSWER = "def momentum_update(x):\n    return 2 * x\n"
@@ -229,3 +230,48 @@ def test_a_notebook_without_exercises_says_so_without_grading(folder, monkeypatc
     result = before_you_submit("04_minibatch_and_training")
     assert result.problem == ("Your saved file 04_minibatch_and_training.ipynb can be read; 04_minibatch_and_training "
                               "has no graded exercises, so there are no points to preview.")
+
+
+# What the student sees ---------------------------------------------------------------------------------
+
+
+def a_row(status: str = "graded", note: str = "") -> Row:
+    return Row("mine", "03_optimizers", "mine.ipynb", status, 0.5, [
+        ExerciseResult("momentum_update", 1, 1, "momentum_update: correct — matches the reference.", True),
+        ExerciseResult("rmsprop_update", 0, 1, "rmsprop_update: not right yet — the average is not kept.", False),
+        ExerciseResult("bonus", 0, 0, "bonus: correct — an optional exercise.", True),
+    ], note)
+
+
+def test_the_preview_reads_as_text_warnings_first_then_points_and_sentences(folder):
+    shown = Preview("03_optimizers", folder / "mine.ipynb", ["Your saved file is older than your last run …"], a_row())
+    assert shown.text().splitlines() == [
+        "Warning: Your saved file is older than your last run …",
+        "Grade of your saved file mine.ipynb, as course-grade will give it: 1/2 points.",
+        "   1/1  momentum_update: correct — matches the reference.",
+        "   0/1  rmsprop_update: not right yet — the average is not kept.",
+        "  0/0, passed  bonus: correct — an optional exercise.",
+    ]
+    assert repr(shown) == shown.text()
+
+
+def test_a_grade_of_a_file_that_is_not_what_ran_is_labelled_so(folder):
+    warning = unsaved_work(saved(), SAVED_AT, [Ran(2, EDITED, 950.0, "c-m")], EXERCISES)[0]
+    headline = Preview("03_optimizers", folder / "mine.ipynb", [warning], a_row()).headline
+    assert headline.startswith("Grade of your saved file mine.ipynb (not of what you ran), as course-grade will")
+
+
+def test_a_stopped_grading_says_why_in_the_headline(folder):
+    row = a_row("timed out", "the submission was stopped after 60 s (wall clock) while running the check of Adam")
+    assert Preview("03_optimizers", folder / "mine.ipynb", [], row).headline.endswith(
+        "1/2 points. Grading stopped (timed out): the submission was stopped after 60 s (wall clock) while running "
+        "the check of Adam; exercises judged before that keep their points.")
+
+
+def test_the_html_has_a_labelled_table_and_says_warning_in_words(folder):
+    shown = Preview("03_optimizers", folder / "mine.ipynb", ["the cell of `Adam` <changed>"], a_row())
+    page = shown._repr_html_()
+    assert '<p role="alert"><strong>Warning:</strong> the cell of <code>Adam</code> &lt;changed&gt;</p>' in page
+    assert "<caption>Points per exercise in your saved file</caption>" in page
+    assert page.count('<th scope="col">') == 3 and page.count('<th scope="row">') == 3
+    assert "color" not in page
