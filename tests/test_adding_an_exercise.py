@@ -6,8 +6,8 @@ to notebook 03 exactly as the README's "Adding an exercise" recipe lists, one ed
 1. the reference, in its own course_lib module;
 2. its check, in course_lib/checks/, built on the shared runner;
 3. its line in ``course_lib.checks.EXERCISES`` (with the check's import);
-4. the exercise between markers in the solution, its check cell after it, and the check imported in the
-   notebook's import cell (tagged ``grading-setup``);
+4. the exercise between markers in the solution (before its closing "Before you submit" section), its
+   check cell after it, and the check imported in the notebook's import cell (tagged ``grading-setup``);
 5. a planted wrong answer in tests/fixtures/grading/planted.py;
 6. ``make exercise-sync`` (here ``python -m tools.exercise_sync --quick``: the solution notebook runs in
    quick mode to keep the test short).
@@ -85,6 +85,8 @@ def nesterov_lookahead(w, v, beta):
 nesterov_works = check_nesterov_lookahead(nesterov_lookahead)
 '''
 
+BEFORE_YOU_SUBMIT = "# %% [markdown]\n# ## Before you submit\n"  # the notebook's last section stays last
+
 WRONG_BODY = '''WRONG_BODIES = {
     "nesterov_lookahead": """
         return w - beta * v
@@ -120,7 +122,7 @@ def _follow_the_recipe(root: Path) -> None:
     solution = root / "solutions" / "03_optimizers.py"
     _edit(solution, "from course_lib.checks import check_adam,",
           "from course_lib.checks import check_nesterov_lookahead\nfrom course_lib.checks import check_adam,")
-    solution.write_text(solution.read_text(encoding="utf-8") + SOLUTION_CELLS, encoding="utf-8")
+    _edit(solution, BEFORE_YOU_SUBMIT, SOLUTION_CELLS.lstrip("\n") + "\n" + BEFORE_YOU_SUBMIT)
     _edit(root / "tests" / "fixtures" / "grading" / "planted.py", "WRONG_BODIES = {", WRONG_BODY)
     _edit(root / "tests" / "fixtures" / "grading" / "planted.py", "EXPECTED_SENTENCE = {",
           'EXPECTED_SENTENCE = {\n    "nesterov_lookahead": "the look-ahead point is w + βv",')
