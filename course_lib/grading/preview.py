@@ -63,6 +63,7 @@ from course_lib.grading.course import (
 from course_lib.grading.identify import exercise_cell, same_code
 from course_lib.grading.notebooks import Notebook, Unreadable, defines, parse_ipynb
 from course_lib.grading.records import GRADED, Row
+from course_lib.grading.runner import one_line
 
 if TYPE_CHECKING:
     from course_lib.grading.sandbox import Limits
@@ -362,7 +363,7 @@ def before_you_submit(notebook: str, path: str | os.PathLike | None = None, *, s
     except KeyboardInterrupt:
         preview.problem = "The preview was interrupted before it finished; run this cell again to see the grade."
     except Exception as error:  # the preview must never show a traceback wall
-        preview.problem = (f"The preview failed ({type(error).__name__}: {str(error).strip()[:200]}); your file "
-                           "is not affected: hand it in, and tell your instructor.")
+        preview.problem = (f"The preview failed ({one_line(error)}); your file is not affected: hand it in, and "
+                           "tell your instructor.")
     return preview
 
