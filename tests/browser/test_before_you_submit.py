@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -140,7 +139,6 @@ def test_unsaved_answer_is_warned_and_the_saved_one_gets_course_grades_points(tm
             page.evaluate(FOCUS_JS)
             page.keyboard.press("Control+s")
             page.wait_for_function(f"() => !({DIRTY_JS})()", timeout=30_000)
-            time.sleep(0.1)
             run_cell(page, last)
             graded = page.evaluate(OUTPUT_TEXT_JS, last)
             page.screenshot(path=str(ARTIFACTS / "before-you-submit-saved.png"))
