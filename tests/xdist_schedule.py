@@ -24,6 +24,8 @@ SLOWEST_FIRST = (
     # both editions in both themes (65 s public, 67 s instructor; 95 s and 145 s with another browser test running)
     "tests/test_adding_an_exercise.py",  # ~210 s under load: a scratch copy, notebook 03 run, a grader run
     "tests/browser/test_jupyterlab.py",  # ~170 s: every student notebook in JupyterLab
+    "tests/browser/test_before_you_submit.py",  # ~70 s under load: JupyterLab, two previews, a grader run
+    "tests/test_grading_preview.py",  # ~65 s under load: four previews (a fork server each) and a grader run
     "tests/test_widget_fuzz.py",  # ~55 s
     "tests/test_random_state.py",  # ~40 s: notebook 04 run twice
     "tests/test_benchmarks_smoke.py",  # ~30 s
