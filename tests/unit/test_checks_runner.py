@@ -123,3 +123,14 @@ def test_odd_answers_get_a_specific_sentence_not_a_check_failure(check, answer, 
     assert "could not judge" not in line
     for words in key_words:
         assert words in line, line
+
+
+def test_a_check_shows_its_students_parameter_and_returns_a_bool():
+    """help(check_adam) in a notebook shows check_adam(adam_class) -> bool, not the body's '-> str'."""
+    import inspect
+
+    from course_lib.checks import EXERCISES
+
+    for exercise in EXERCISES.values():
+        signature = inspect.signature(exercise.check)
+        assert len(signature.parameters) == 1 and signature.return_annotation is bool, exercise.check.__name__
