@@ -130,6 +130,13 @@ def decay_weight_norm_ratio(seed: int) -> float:
     return float(with_decay.weight_norm[-1] / without.weight_norm[-1])
 
 
+@_weight_decay_claim("01-decay-training-loss-higher", "With weight decay the training loss stays higher.",
+                     "final training loss with − without decay > 0", above(0.0))
+def decay_training_loss_difference(seed: int) -> float:
+    without, with_decay = _weight_decay_runs(seed, is_quick())
+    return float(with_decay.train_loss[-1] - without.train_loss[-1])
+
+
 @_weight_decay_claim("01-decay-lowers-val-loss", "With weight decay the validation loss climbs less and ends lower.",
                      "final val loss without − with decay > 0", above(0.0))
 def decay_val_loss_gain(seed: int) -> float:
