@@ -708,6 +708,7 @@ plt.show()
 assert without_decay.train_acc[-1] - without_decay.val_acc[-1] > 0.1
 assert without_decay.val_loss[-1] > without_decay.val_loss.min() + 0.05
 assert with_decay.weight_norm[-1] < without_decay.weight_norm[-1]
+assert with_decay.train_loss[-1] > without_decay.train_loss[-1]
 assert with_decay.val_loss[-1] < without_decay.val_loss[-1]
 assert with_decay.val_loss[-1] - with_decay.val_loss.min() < without_decay.val_loss[-1] - without_decay.val_loss.min()
 assert with_decay.generalization_gap < without_decay.generalization_gap

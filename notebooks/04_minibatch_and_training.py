@@ -64,6 +64,7 @@ from course_lib.experiments.compare_optimizers import (
     OptimizerComparison,
 )
 from course_lib.experiments.computation_cost import measure_pass_times
+from course_lib.experiments.flat_sharp import MINIMA, SHIFT, shift_costs, two_valley_loss
 from course_lib.experiments.minibatch import MinibatchRace
 from course_lib.experiments.paired_comparison import correct_predictions, paired_comparison
 from course_lib.grading import before_you_submit
@@ -443,15 +444,9 @@ assert not any(result.diverged for result in results.values())
 # the training loss moved by 0.25.
 
 # %%
-def training_loss_1d(w):
-    """Two equally deep valleys: a flat one at w = −2 (width 0.8) and a sharp one at w = 2 (width 0.15)."""
-    return 1.0 - 0.8 * np.exp(-(w + 2) ** 2 / (2 * 0.8 ** 2)) - 0.8 * np.exp(-(w - 2) ** 2 / (2 * 0.15 ** 2))
-
-
-SHIFT = 0.25
-minima = {"flat": -2.0, "sharp": 2.0}
-test_gap = {kind: training_loss_1d(at - SHIFT) - training_loss_1d(at) for kind, at in minima.items()}
-fig = plot_shifted_minima(training_loss_1d, minima, SHIFT)
+test_gap = shift_costs(SHIFT)
+print("what the shift costs on the test loss: " + ", ".join(f"{kind} {gap:.3f}" for kind, gap in test_gap.items()))
+fig = plot_shifted_minima(two_valley_loss, MINIMA, SHIFT)
 plt.show()
 assert test_gap["sharp"] > 5 * test_gap["flat"], "the same shift should hurt the sharp minimum far more"
 

@@ -17,14 +17,18 @@ import pytest
 import torch
 
 from course_lib.claims import CLAIMS, MODES, failing_seeds
-from course_lib.claims.fingerprint import parse_hashes
+from course_lib.claims.fingerprint import FINGERPRINT_LINE, parse_hashes
 from course_lib.config import project_root
 from tools.claims import (
     DEFAULT_SEEDS,
     SOURCES_BEGIN,
     SOURCES_END,
     default_report,
+    full_report_rows,
+    merge_rows,
+    render_report,
     report_holds,
+    report_rows,
     stale_sources,
 )
 
@@ -45,6 +49,7 @@ def test_report_is_current(report_text):
 
 
 def test_report_lists_every_claim_on_the_default_seeds(report_text):
+    """Every claim has a row with its holds k/5; a full-mode-only claim's row comes from the full report."""
     held = report_holds(report_text)
     assert set(held) == set(CLAIMS), f"not in the report: {sorted(set(CLAIMS) - set(held))}"
     assert {n for _, n in held.values()} == {len(DEFAULT_SEEDS)}
@@ -97,3 +102,37 @@ def test_other_seeds_write_their_own_report():
     assert default_report(DEFAULT_SEEDS, full=False).as_posix() == "claims/REPORT.md"
     assert default_report((5, 6, 7, 8, 9), full=False).as_posix() == "claims/REPORT-seeds-5-6-7-8-9.md"
     assert default_report(DEFAULT_SEEDS, full=True).as_posix() == "claims/REPORT-full.md"
+
+
+def _full_only_claim():
+    return next(claim for claim in CLAIMS.values() if claim.mode == "full")
+
+
+def test_a_full_mode_claim_is_copied_from_the_full_report_or_marked_unmeasured(tmp_path):
+    claim = _full_only_claim()
+    quick = CLAIMS["02-std0.1-explodes"]
+    seeds = (0, 1)
+    measured = {quick.id: {"values": [239.0, 351.0], "seconds": 1.0}}
+    full_row = (f"| {claim.id} | s | n | full | r | 1.5 | 2.5 | 2 ± 0.707 | 1/2 |")
+    (tmp_path / "full.md").write_text(f"- date: 2026-12-07 06:00 UTC\n\n{full_row}\n", encoding="utf-8")
+    text = render_report([quick, claim], measured, seeds, False, 90.0, 1.0, {},
+                         full_rows=full_report_rows(tmp_path / "full.md"))
+    row = report_rows(text)[claim.id]
+    assert "copied from REPORT-full.md, 2026-12-07 06:00 UTC" in row and row.endswith("| 1.5 | 2.5 | 2 ± 0.707 | 1/2 |")
+    assert report_holds(text) == {quick.id: (2, 2), claim.id: (1, 2)}
+    unmeasured = render_report([quick, claim], measured, seeds, False, 90.0, 1.0, {}, full_rows={})
+    assert "not measured yet" in report_rows(unmeasured)[claim.id] and claim.id not in report_holds(unmeasured)
+
+
+def test_merging_rows_replaces_and_adds_only_the_named_claims():
+    first, second, third = list(CLAIMS)[:3]
+    def report(rows, fingerprint):
+        return "\n".join(["# r", "", "- date: d", f"- {FINGERPRINT_LINE} {fingerprint}", "", "| id | h |", "|---|---|",
+                          *(f"| {claim_id} | {value} |" for claim_id, value in rows), "", "end"]) + "\n"
+    existing = report([(first, "old"), (third, "old")], "a" * 64)
+    fresh = report([(first, "new"), (second, "new")], "b" * 64)
+    merged = merge_rows(existing, fresh, [second])
+    rows = report_rows(merged)
+    assert list(rows) == [first, second, third]
+    assert rows[first].endswith("old |") and rows[second].endswith("new |") and rows[third].endswith("old |")
+    assert f"(sources fingerprint {'b' * 16}…): {second}" in merged and merged.rstrip().endswith("end")

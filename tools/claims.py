@@ -15,6 +15,12 @@ Pipeline:
 
 The default seeds 0–4 write ``claims/REPORT.md`` (``claims/REPORT-full.md`` with ``--full``); any other
 seeds write a separate report, e.g. ``claims/REPORT-seeds-5-6-7-8-9.md``.
+
+A claim only the full mode can show (``mode="full"``: the notebook's 40-epoch runs, half an hour per
+seed here) is measured only with ``--full``: the column-mode report copies its row from the full report
+of the same seeds, saying so, or says that it has not been measured. ``--full --only ID … --merge``
+measures some claims in full mode and puts their rows into the existing full report (the header names
+the claims and the date), so that a claim added later does not need the whole full run again.
 """
 
 from __future__ import annotations
@@ -91,8 +97,60 @@ def summary(values) -> str:
     return text + (f" ({len(values) - len(finite)} NaN)" if len(finite) < len(values) else "")
 
 
-def render_report(claims, measured, seeds, full: bool, gflops: float, total_seconds: float, hashes) -> str:
-    """The Markdown report: header, one row per claim, then the hashes of the sources measured."""
+def row_cells(line: str) -> list[str]:
+    """The cells of one Markdown table row (escaped bars kept inside their cell)."""
+    return [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+
+
+def report_rows(text: str) -> dict[str, str]:
+    """{claim id: its whole table row} for every row of a report whose first cell is a claim id."""
+    return {cells[0]: line for line in text.splitlines()
+            if line.startswith("| ") and (cells := row_cells(line))[0] in CLAIMS}
+
+
+def full_report_rows(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """{claim id: (the full report's date, its row's cells)} from ``path``; empty when there is no full report."""
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    date = next((line.removeprefix("- date: ") for line in text.splitlines() if line.startswith("- date: ")), "?")
+    return {claim_id: (date, row_cells(line)) for claim_id, line in report_rows(text).items()}
+
+
+def _copied_row(claim, seeds, full_rows) -> list[str]:
+    """A full-mode-only claim's cells in a column-mode report: copied from the full report, or 'not measured'."""
+    date, cells = full_rows.get(claim.id, (None, None))
+    place = f"{claim.notebook} {claim.section}"
+    if cells is None or len(cells) != 7 + len(seeds):
+        return [claim.id, _cell(claim.statement), place, "full (not measured yet: make claims FULL=1)",
+                _cell(claim.rule), *(["—"] * len(seeds)), "—", "not measured"]
+    return [claim.id, _cell(claim.statement), place, f"full (copied from REPORT-full.md, {date})", _cell(claim.rule),
+            *cells[5:]]
+
+
+def merge_rows(existing: str, fresh: str, ids) -> str:
+    """``existing`` report with the rows of ``ids`` taken from ``fresh`` (replaced, or added in registry order),
+    and a header line naming them and when they were measured."""
+    fresh_rows, old_rows = report_rows(fresh), report_rows(existing)
+    rows = {**old_rows, **{claim_id: fresh_rows[claim_id] for claim_id in ids}}
+    table = [rows[claim_id] for claim_id in CLAIMS if claim_id in rows]
+    lines = [line for line in existing.splitlines() if not (line.startswith("| ") and row_cells(line)[0] in CLAIMS)]
+    separator = next(i for i, line in enumerate(lines) if line.startswith("|---"))
+    lines[separator + 1:separator + 1] = table
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    note_at = next(i for i, line in enumerate(lines) if line.startswith(f"- {FINGERPRINT_LINE}")) + 1
+    fingerprint = next(line for line in fresh.splitlines() if line.startswith(f"- {FINGERPRINT_LINE}")).split()[-1]
+    lines.insert(note_at, f"- rows measured later, on {date} (sources fingerprint {fingerprint[:16]}…): "
+                          f"{', '.join(ids)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_report(claims, measured, seeds, full: bool, gflops: float, total_seconds: float, hashes,
+                  full_rows=None) -> str:
+    """The Markdown report: header, one row per claim, then the hashes of the sources measured.
+
+    In column mode a claim of mode "full" is not measured: its row comes from ``full_rows``
+    (``full_report_rows``), marked as copied, or says that it has not been measured yet."""
     seed_columns = " | ".join(f"seed {s}" for s in seeds)
     lines = [
         "# Claims report: the course's worded findings, measured on several seeds",
@@ -110,6 +168,9 @@ def render_report(claims, measured, seeds, full: bool, gflops: float, total_seco
         "|" + "---|" * (7 + len(seeds)),
     ]
     for claim in claims:
+        if claim.id not in measured:
+            lines.append("| " + " | ".join(_copied_row(claim, seeds, full_rows or {})) + " |")
+            continue
         values = measured[claim.id]["values"]
         held = sum(claim.holds(v) for v in values)
         cells = [claim.id, _cell(claim.statement), f"{claim.notebook} {claim.section}", "full" if full else claim.mode,
@@ -123,7 +184,7 @@ def report_holds(text: str) -> dict[str, tuple[int, int]]:
     """{id: (k, n)} from a report's rows: claim id held on k of n seeds."""
     held = {}
     for line in text.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        cells = row_cells(line)
         if line.startswith("| ") and len(cells) > 2 and cells[0] in CLAIMS and "/" in cells[-1]:
             k, n = cells[-1].split("/")
             held[cells[0]] = (int(k), int(n))
@@ -162,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--out", type=Path, help="report path (default: claims/REPORT[-seeds-…][-full].md)")
     parser.add_argument("--only", nargs="+", metavar="ID", help="measure these claims only; print, write nothing")
+    parser.add_argument("--merge", action="store_true",
+                        help="with --only: write the measured rows into the existing report instead of only printing")
     parser.add_argument("--check", action="store_true", help="fail when the report is older than its sources")
     args = parser.parse_args(argv)
     root = project_root()
@@ -172,15 +235,22 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown claim id(s): {', '.join(unknown)}; the ids are the first column of claims/REPORT.md")
         return 2
+    if args.merge and not (args.only and (root / out).is_file()):
+        print(f"--merge needs --only and an existing {out}")
+        return 2
     claims = [CLAIMS[i] for i in args.only] if args.only else list(CLAIMS.values())
+    measured_here = claims if args.full else [claim for claim in claims if claim.mode != "full"]
     gflops = matmul_gflops()
     start = time.perf_counter()
-    measured = measure_all(claims, args.seeds, args.full)
+    measured = measure_all(measured_here, args.seeds, args.full)
     total = time.perf_counter() - start
-    print(f"measured {len(claims)} claims on {len(args.seeds)} seeds in {total:.0f} s")
-    if args.only:
+    print(f"measured {len(measured_here)} claims on {len(args.seeds)} seeds in {total:.0f} s")
+    if args.only and not args.merge:
         return 0
-    text = render_report(claims, measured, args.seeds, args.full, gflops, total, source_hashes(claims, root))
+    text = render_report(claims, measured, args.seeds, args.full, gflops, total, source_hashes(claims, root),
+                         full_rows=full_report_rows(root / default_report(args.seeds, full=True)))
+    if args.merge:
+        text = merge_rows((root / out).read_text(encoding="utf-8"), text, [claim.id for claim in claims])
     (root / out).parent.mkdir(parents=True, exist_ok=True)
     (root / out).write_text(text, encoding="utf-8")
     print(f"wrote {out}")

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
+import os
 import random
+import traceback
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -43,12 +46,29 @@ class _NotImplementedYet(Exception):
 
 
 class _StudentRaised(Exception):
-    """The student's code raised; carries the original error and the hint to show with it."""
+    """The student's code raised; carries the original error, the hint to show with it, and where in the
+    student's code it happened."""
 
     def __init__(self, error: Exception, hint: str):
         super().__init__(str(error))
         self.error = error
         self.hint = hint
+        self.where = student_location(error)
+
+
+_LIBRARY_PARTS = ("site-packages", "dist-packages", f"{os.sep}course_lib{os.sep}", f"{os.sep}lib{os.sep}python")
+
+
+def student_location(error: Exception) -> str:
+    """' (in f, line 3: `x = y[7]`)': the deepest frame of the traceback that is not library code (torch,
+    course_lib, Python's own modules), i.e. the student's cell; '' when there is none."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not any(part in frame.filename for part in _LIBRARY_PARTS)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = (frame.line or "").strip()
+    return f" (in {frame.name}, line {frame.lineno}" + (f": `{first_line(code, limit=120)}`)" if code else ")")
 
 
 _KNOWN_ERRORS = (
@@ -193,7 +213,7 @@ def _verdict(name: str, body: Callable[[object], str], student: object) -> tuple
         return False, f"{name}: not implemented yet — fill in the exercise cell above, then run this cell again."
     except _StudentRaised as raised:
         error = raised.error
-        return False, (f"{name}: your code raised {type(error).__name__}: {first_line(error)} "
+        return False, (f"{name}: your code raised {type(error).__name__}: {first_line(error)}{raised.where} "
                        f"— hint: {first_line(raised.hint, limit=400)}.")
     except Wrong as wrong:
         return False, f"{name}: not right yet — {first_line(wrong.sentence, limit=600)}."
@@ -241,6 +261,7 @@ def self_check(name: str) -> Callable[[Callable[[object], str]], Callable[[objec
             print(sentence)
             return passed
 
+        check.__signature__ = inspect.signature(body).replace(return_annotation=bool)  # it returns passed, not the sentence
         check.exercise = name
         check.judge = functools.partial(judge, name, body)
         return check

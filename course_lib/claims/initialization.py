@@ -11,11 +11,13 @@ import functools
 import math
 
 import numpy as np
+import torch
 from torch import nn
 
 from course_lib.claims._core import above, below, between, claim, course_data
 from course_lib.config import is_quick
-from course_lib.init import init_equal_variance, init_kaiming, init_normal, init_xavier
+from course_lib.experiments.symmetry import constant_init_symmetry
+from course_lib.init import init_constant, init_equal_variance, init_kaiming, init_normal, init_xavier
 from course_lib.models import MLP
 from course_lib.plotting import (
     collect_activations,
@@ -198,11 +200,20 @@ def backward_prediction_error(seed: int) -> float:
     return float(max(errors))
 
 
-@_claim("02-xavier-weight-gradients-grow", "With Xavier the weight gradients grow almost 40-fold from Linear 1 "
-        "to Linear 5.", "§7 Backward pass", "20 < Var(∂J/∂W₅)/Var(∂J/∂W₁) < 60", between(20.0, 60.0))
+@_claim("02-xavier-weight-gradients-grow", "With Xavier the weight gradients grow 25- to 40-fold from Linear 1 "
+        "to Linear 5 (over seeds 0–4).", "§7 Backward pass", "20 < Var(∂J/∂W₅)/Var(∂J/∂W₁) < 60",
+        between(20.0, 60.0))
 def xavier_weight_gradient_growth(seed: int) -> float:
     gradients = _stats("identity", "xavier", seed)["gradients"]
     return float(gradients[4] / gradients[0])
+
+
+@_claim("02-xavier-largest-step-last-layer", "With Xavier the largest step of the weight gradients' growth is in the "
+        "last layer.", "§7 Backward pass", "Var(∂J/∂W₅)/Var(∂J/∂W₄) > Var(∂J/∂W₄)/Var(∂J/∂W₁) (value: their ratio)",
+        above(1.0))
+def xavier_last_step(seed: int) -> float:
+    gradients = _stats("identity", "xavier", seed)["gradients"]
+    return float((gradients[4] / gradients[3]) / (gradients[3] / gradients[0]))
 
 
 @_claim("02-xavier-tanh-first-layer", "With Xavier and tanh the variance starts at about 1.2.", "§7 Xavier with tanh",
@@ -267,3 +278,33 @@ def leaky_corrected(seed: int) -> float:
         "§8 Leaky-ReLU", "Var(Linear 4)/Var(Linear 1) > 1.4 (1.25³ ≈ 1.95)", above(1.4))
 def leaky_relu_gain(seed: int) -> float:
     return float(forward_ratio(_stats("leaky", "kaiming", seed)))
+
+
+@functools.lru_cache(maxsize=8)
+def _constant_run(seed: int, quick: bool):
+    """§3's constant initialization (0.005, zero biases, identity activation) on a batch drawn with ``seed``."""
+    data = course_data()
+    size = 512 if quick else 1024
+    chosen = torch.randperm(len(data.train_y), generator=torch.Generator().manual_seed(int(seed)))[:size]
+    model = init_constant(MLP(activation="identity"), value=0.005)
+    return constant_init_symmetry(model, data.train_x[chosen], data.train_y[chosen], steps=20, lr=0.01)
+
+
+CONSTANT = "§3 Constant initialization never breaks the symmetry"
+
+
+@claim("02-constant-no-hidden-gradient", "With every weight 0.005 and zero biases no gradient reaches the hidden "
+       "layers at the first step, and within each row of the output layer's gradient all entries are equal.",
+       NOTEBOOK, CONSTANT, "largest hidden weight gradient / output layer's < 1e-6 and relative spread within an "
+       "output row < 1e-4 (value: the first; NaN if the second fails)", below(1e-6))
+def constant_hidden_gradient(seed: int) -> float:
+    run = _constant_run(seed, is_quick())
+    return run.hidden_gradient if run.output_row_spread < 1e-4 else float("nan")
+
+
+@claim("02-constant-symmetry-kept", "After 20 gradient-descent steps every layer has moved, but the units of each "
+       "hidden layer are still identical.", NOTEBOOK, CONSTANT, "every layer moved by > 1e-2 (relative), hidden "
+       "rows differ by < 1e-4 (value: the largest row difference; NaN if a layer did not move)", below(1e-4))
+def constant_rows_differ(seed: int) -> float:
+    run = _constant_run(seed, is_quick())
+    return float(run.rows_differ[:-1].max()) if (run.moved > 1e-2).all() else float("nan")

@@ -18,6 +18,7 @@ from course_lib.claims._core import above, below, between, claim, course_data
 from course_lib.config import is_quick, quick_or_full
 from course_lib.data import InMemoryLoader, sample_minibatch, torchvision_loaders
 from course_lib.experiments.minibatch import minibatch_gradient_noise
+from course_lib.experiments.regularization import proximal_path, subgradient_path
 from course_lib.experiments.weight_decay import WeightDecayExperiment
 from course_lib.models import MLP
 from course_lib.optimizers import sgd_step
@@ -129,6 +130,13 @@ def decay_weight_norm_ratio(seed: int) -> float:
     return float(with_decay.weight_norm[-1] / without.weight_norm[-1])
 
 
+@_weight_decay_claim("01-decay-training-loss-higher", "With weight decay the training loss stays higher.",
+                     "final training loss with − without decay > 0", above(0.0))
+def decay_training_loss_difference(seed: int) -> float:
+    without, with_decay = _weight_decay_runs(seed, is_quick())
+    return float(with_decay.train_loss[-1] - without.train_loss[-1])
+
+
 @_weight_decay_claim("01-decay-lowers-val-loss", "With weight decay the validation loss climbs less and ends lower.",
                      "final val loss without − with decay > 0", above(0.0))
 def decay_val_loss_gain(seed: int) -> float:
@@ -162,3 +170,45 @@ def decay_accuracy_change(seed: int) -> float:
 def decay_val_accuracy(seed: int) -> float:
     _, with_decay = _weight_decay_runs(seed, is_quick())
     return float(with_decay.val_acc[-1])
+
+
+@claim("01-global-standardization-leaves-pixels-apart", "One global mean and std do not standardize each pixel: "
+       "per-pixel means run from below −0.5 to above +0.5 and per-pixel stds differ by more than a factor 100.",
+       NOTEBOOK, "§1 The data, and why we standardize it", "min mean < −0.5, max mean > 0.5, max std / min std > 100 (value: "
+       "the std ratio; NaN if the means do not span; seed s: a random half of the training images)", above(100.0))
+def pixel_std_ratio(seed: int) -> float:
+    data = course_data()
+    half = torch.randperm(len(data.train_y), generator=torch.Generator().manual_seed(int(seed)))[:len(data.train_y) // 2]
+    pixels = data.train_x[half].flatten(1)
+    means, stds = pixels.mean(dim=0), pixels.std(dim=0, correction=0)
+    spans = means.min() < -0.5 and means.max() > 0.5
+    return float(stds.max() / stds.min()) if spans else float("nan")
+
+
+L1 = dict(target=0.1, lam=0.5, lr=0.05, steps=200)
+
+
+def _l1_start(seed: int) -> float:
+    """The notebook's start 1.0 for seed 0, else a start drawn from ±U(0.2, 3)."""
+    if seed == 0:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    return float(rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 3.0))
+
+
+@claim("01-l1-sgd-hovers", "With an L1 term plain SGD never lands on the minimizer 0: it keeps jumping across 0 by "
+       "about ηλ.", NOTEBOOK, "§8 Overfitting and regularization", "no exact 0 in the last 100 of 200 steps, and "
+       "max |w| there ≤ 1.2·ηλ (value: max |w| / ηλ; NaN if some step is exactly 0)",
+       lambda value: bool(0.0 < value <= 1.2 + 1e-9))
+def l1_sgd_hover(seed: int) -> float:
+    tail = subgradient_path(start=_l1_start(seed), **L1)[-100:]
+    return float(np.abs(tail).max() / (L1["lr"] * L1["lam"])) if (tail != 0).all() else float("nan")
+
+
+@claim("01-l1-proximal-exact-zero", "A proximal step lands on 0 exactly and stays there.", NOTEBOOK,
+       "§8 Overfitting and regularization", "w exactly 0 over the last 100 of 200 steps (value: the first step "
+       "from which it is 0)", below(100.0))
+def l1_proximal_zero(seed: int) -> float:
+    path = proximal_path(start=_l1_start(seed), **L1)
+    nonzero = np.flatnonzero(path != 0)
+    return float(nonzero[-1] + 1) if nonzero.size else 0.0

@@ -16,29 +16,10 @@ import pytest
 from course_lib.carry_over import exercise_path, find_source, load_passed, save_passed
 from course_lib.checks import check_adam
 from course_lib.optimizers import Adam as ReferenceAdam
+from tests.solution_source import class_source
 
-NOTEBOOK_03_ADAM = '''
-import torch
-from course_lib.optimizers import CourseOptimizer
-
-class Adam(CourseOptimizer):
-    """Adam, as a student writes it in notebook 03."""
-
-    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-
-    def init_state(self, p):
-        return {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
-
-    def update(self, p, grad, state, group):
-        beta1, beta2 = group["beta1"], group["beta2"]
-        state["step"] += 1
-        t = state["step"]
-        m, v = state["m"], state["v"]
-        m.mul_(beta1).add_((1 - beta1) * grad)
-        v.mul_(beta2).add_((1 - beta2) * grad**2)
-        p -= group["lr"] * (m / (1 - beta1**t)) / (torch.sqrt(v / (1 - beta2**t)) + group["eps"])
-'''
+NOTEBOOK_03_ADAM = ("import torch\nfrom course_lib.optimizers import CourseOptimizer\n\n"
+                    + class_source("03_optimizers", "Adam"))
 
 
 def run_cells(*cells: str) -> dict:

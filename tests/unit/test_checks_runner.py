@@ -45,8 +45,9 @@ def test_student_exceptions_are_reported_with_type_message_and_hint(capsys):
         return "fine"
 
     assert check_demo(student) is False
-    assert only_line(capsys) == ("demo: your code raised ValueError: velocity is missing — hint: look at your "
-                                 "dictionary keys.")
+    assert only_line(capsys) == ("demo: your code raised ValueError: velocity is missing (in student, line 40: "
+                                 "`raise ValueError(\"velocity is missing.\\nsecond line of a long message\")`) — "
+                                 "hint: look at your dictionary keys.")
 
 
 def test_a_flaw_in_the_check_itself_is_reported_not_raised(capsys):
@@ -123,3 +124,26 @@ def test_odd_answers_get_a_specific_sentence_not_a_check_failure(check, answer, 
     assert "could not judge" not in line
     for words in key_words:
         assert words in line, line
+
+
+def test_a_check_shows_its_students_parameter_and_returns_a_bool():
+    """help(check_adam) in a notebook shows check_adam(adam_class) -> bool, not the body's '-> str'."""
+    import inspect
+
+    from course_lib.checks import EXERCISES
+
+    for exercise in EXERCISES.values():
+        signature = inspect.signature(exercise.check)
+        assert len(signature.parameters) == 1 and signature.return_annotation is bool, exercise.check.__name__
+
+
+def test_an_error_in_the_students_code_names_the_line_it_happened_on(capsys):
+    from course_lib.checks import check_momentum_update
+
+    def momentum_update(loss, params, velocities, lr, beta):
+        grads = torch.autograd.grad(loss, params)
+        return grads[7]  # the line the sentence must name
+
+    assert not check_momentum_update(momentum_update)
+    sentence = capsys.readouterr().out
+    assert "IndexError" in sentence and "(in momentum_update, line" in sentence and "`return grads[7]" in sentence

@@ -7,10 +7,8 @@ follows the exercise as it is handed out and solved.
 
 from __future__ import annotations
 
-import ast
 import copy
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,14 +17,7 @@ from torch import nn
 
 from course_lib.checks import check_adam, check_adamw
 from course_lib.optimizers import CourseOptimizer
-
-SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
-
-
-def class_source(notebook: str, name: str) -> str:
-    tree = ast.parse((SOLUTIONS / f"{notebook}.py").read_text())
-    (node,) = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name]
-    return ast.get_source_segment((SOLUTIONS / f"{notebook}.py").read_text(), node)
+from tests.solution_source import class_source
 
 
 @pytest.fixture(scope="module")
