@@ -5,8 +5,11 @@ Collecting and drawing are separate steps, so the numbers are testable without a
 1. collectors return plain dicts ``{layer name: np.ndarray}`` in the model's layer order
    (``collect_weights``, ``collect_gradients``, ``collect_activations``, ``collect_input_gradients``),
    and ``layer_variances`` turns such a dict into ``{layer name: variance}``;
-2. plot functions take those dicts (or a loss function) and return the Figure or Axes they drew;
-   the caller shows it with ``plt.show()``.
+2. plot functions take those dicts (or a loss function, or an experiment's result) and return the
+   Figure or Axes they drew; the caller shows it with ``plt.show()`` (in a kernel, with its text
+   alternative, ``course_lib.figure_text``);
+3. ``inspect_layers`` does both for notebook 02: it collects the four quantities of every Linear layer,
+   shows the histograms asked for and prints the variances.
 
 Layer names are ``"Layer i"`` where i is the index in ``model.layers`` (0, 2, 4, … for the course's
 MLP), else the module's own name.
@@ -18,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
@@ -41,9 +45,16 @@ __all__ = [
     "plot_surface",
     "plot_training_curves",
     "plot_shifted_minima",
+    "histogram_sample",
+    "inspect_layers",
+    "plot_activation_saturation",
+    "plot_bias_correction",
 ]
 
 KDE_SAMPLE = 20_000
+HISTOGRAM_SAMPLE = 8_000  # values per layer drawn in inspect_layers' histograms; the variances use all of them
+LAYER_QUANTITIES = {"weights": "weights", "activations": "activations", "gradients": "weight gradients",
+                    "input gradients": "input gradients"}
 METRIC_LABELS = {
     "train_loss": "training loss",
     "val_loss": "validation loss",
@@ -295,4 +306,74 @@ def plot_shifted_minima(train_loss: Callable[[np.ndarray], np.ndarray], minima: 
     ax.set_ylabel("loss")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize="small")
     fig.tight_layout()
+    return fig
+
+
+def histogram_sample(values: Mapping[str, np.ndarray], rng: np.random.Generator,
+                     size: int = HISTOGRAM_SAMPLE) -> dict[str, np.ndarray]:
+    """At most ``size`` entries of each array (flattened), drawn at random with ``rng``: a histogram of the
+    sample has the same shape and draws much faster."""
+    flat = {name: np.asarray(array).ravel() for name, array in values.items()}
+    return {name: array if array.size <= size else rng.choice(array, size, replace=False)
+            for name, array in flat.items()}
+
+
+def inspect_layers(model: nn.Module, x: torch.Tensor, y: torch.Tensor, title: str,
+                   plots: Sequence[str] = ("weights", "gradients", "activations"),
+                   color: str = "C0") -> dict[str, list[float]]:
+    """Show the distributions named in ``plots`` for every Linear layer of ``model`` on the batch x: (B, 784),
+    y: (B,); print their variances (rounded) and return them.
+
+    Returns {kind: [Var per Linear layer, first to last]} for each kind of ``LAYER_QUANTITIES``: the
+    weights W, the activations (the Linear outputs z on the batch), the weight gradients ∂J/∂W of the
+    mean cross-entropy J, and the input gradients ∂ℓ/∂h of each example's own loss ℓ. The variances
+    use every value; each histogram a random sample of at most ``HISTOGRAM_SAMPLE`` values per layer.
+    """
+    unknown = [kind for kind in plots if kind not in LAYER_QUANTITIES]
+    if unknown:
+        raise ValueError(f"inspect_layers: unknown plots {unknown}; choose from {list(LAYER_QUANTITIES)}")
+    collected = {
+        "weights": collect_weights(model),
+        "activations": collect_activations(model, x),
+        "gradients": collect_gradients(model, x, y),
+        "input gradients": collect_input_gradients(model, x, y),
+    }
+    rng = np.random.default_rng(0)
+    for kind in plots:
+        fig = plot_distributions(histogram_sample(collected[kind], rng), title=f"{title}: {LAYER_QUANTITIES[kind]}",
+                                 color=color)
+        plt.show()
+        plt.close(fig)
+    variances = {kind: list(layer_variances(values).values()) for kind, values in collected.items()}
+    layers = [f"Linear {index}" for index in range(1, len(variances["weights"]) + 1)]
+    table = pd.DataFrame(variances, index=layers).T.rename(index=LAYER_QUANTITIES)
+    with pd.option_context("display.float_format", "{:.3g}".format, "display.width", 120,
+                           "display.max_columns", None):
+        print(f"{title} — variance per layer\n{table}")
+    return variances
+
+
+def plot_activation_saturation(curves: Mapping[str, object], saturated_beyond: float = 3.0) -> Figure:
+    """One panel per activation: σ(z) and σ′(z) from an ``ActivationCurve`` each, with |z| > ``saturated_beyond``
+    shaded, where the derivative is about 0. Returns the Figure."""
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.2), squeeze=False)
+    for ax, (name, curve) in zip(axes[0], curves.items(), strict=True):
+        ax.plot(curve.z, curve.value, label=name)
+        ax.plot(curve.z, curve.derivative, label=f"{name}′(z)")
+        ax.axvspan(curve.z[0], -saturated_beyond, color="grey", alpha=0.15)
+        ax.axvspan(saturated_beyond, curve.z[-1], color="grey", alpha=0.15, label="saturated: derivative ≈ 0")
+        ax.set(title=name, xlabel="z")
+        ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_bias_correction(correction) -> Figure:
+    """Adam's step in units of η against step t, without (m/√v) and with (m̂/√v̂) bias correction, from a
+    ``course_lib.experiments.bias_correction.BiasCorrection``. Returns the Figure."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot(correction.steps, correction.raw, label="m / √v (no correction)")
+    ax.plot(correction.steps, correction.corrected, label="m̂ / √v̂ (corrected)")
+    ax.set_xlabel(f"step t (constant gradient g = {correction.gradient:g})")
+    ax.set_ylabel("step size in units of η")
+    ax.legend()
     return fig

@@ -55,17 +55,16 @@ from course_lib.config import quick_or_full
 from course_lib.data import compute_normalization, load_fashion_mnist
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
+from course_lib.experiments.initialization import activation_curves
 from course_lib.experiments.symmetry import constant_init_symmetry
 from course_lib.grading import before_you_submit
 from course_lib.init import init_constant, init_equal_variance, init_kaiming, init_normal, init_xavier
 from course_lib.models import MLP
 from course_lib.plotting import (
     collect_activations,
-    collect_gradients,
-    collect_input_gradients,
-    collect_weights,
+    inspect_layers,
     layer_variances,
-    plot_distributions,
+    plot_activation_saturation,
     use_course_style,
 )
 from course_lib.seeding import set_seed
@@ -130,9 +129,9 @@ print(MLP(activation="identity"))
 
 # %% [markdown]
 # Two small helpers run the same measurements for every initialization: `fresh_model` builds the
-# network with a fixed seed and initializes it; `inspect_layers` measures four things per Linear
-# layer with `course_lib.plotting`, draws the distributions you ask for, prints their variances
-# rounded, and returns them:
+# network with a fixed seed and initializes it; `inspect_layers` (from `course_lib.plotting`) measures
+# four things per Linear layer on the batch, draws the distributions you ask for, prints their
+# variances rounded, and returns them:
 #
 # - the **weights** $W$;
 # - the **activations**, the outputs of the Linear layers on the batch;
@@ -154,41 +153,7 @@ def fresh_model(activation, init, seed=42):
     return model
 
 
-HISTOGRAM_SAMPLE = 8_000  # values per layer drawn in a histogram; the variances use all of them
 LAYERS = [f"Linear {k}" for k in range(1, 6)]
-ROW_LABELS = {"weights": "weights", "activations": "activations",
-              "gradients": "weight gradients", "input gradients": "input gradients"}
-
-
-def histogram_sample(values, rng):
-    """At most HISTOGRAM_SAMPLE entries of each array, chosen at random: the same shape, drawn faster."""
-    flat = {name: array.ravel() for name, array in values.items()}
-    return {name: array if array.size <= HISTOGRAM_SAMPLE else rng.choice(array, HISTOGRAM_SAMPLE, replace=False)
-            for name, array in flat.items()}
-
-
-def inspect_layers(model, title, plots=("weights", "gradients", "activations"), color="C0"):
-    """Plot the chosen distributions on the fixed batch; print and return per-layer variances.
-
-    Returns {kind: [Var per Linear layer 1..5]} for kind in "weights", "activations", "gradients"
-    (∂J/∂W) and "input gradients" (∂ℓ/∂h per example).
-    """
-    collected = {
-        "weights": collect_weights(model),
-        "activations": collect_activations(model, x_batch),
-        "gradients": collect_gradients(model, x_batch, y_batch),
-        "input gradients": collect_input_gradients(model, x_batch, y_batch),
-    }
-    rng = np.random.default_rng(0)
-    for kind in plots:
-        plot_distributions(histogram_sample(collected[kind], rng), title=f"{title}: {ROW_LABELS[kind]}", color=color)
-        plt.show()
-    variances = {kind: list(layer_variances(values).values()) for kind, values in collected.items()}
-    table = pd.DataFrame(variances, index=LAYERS).T.rename(index=ROW_LABELS)
-    with pd.option_context("display.float_format", "{:.3g}".format, "display.width", 120,
-                           "display.max_columns", None):
-        print(f"{title} — variance per layer\n{table}")
-    return variances
 
 
 # %% [markdown]
@@ -202,7 +167,7 @@ def inspect_layers(model, title, plots=("weights", "gradients", "activations"), 
 
 # %%
 const_model = fresh_model("identity", lambda model: init_constant(model, value=0.005))
-const_stats = inspect_layers(const_model, "constant 0.005")
+const_stats = inspect_layers(const_model, x_batch, y_batch, "constant 0.005")
 
 # %% [markdown]
 # Each unit of a layer sums the same inputs with the same weights, so for a given image all 512
@@ -250,16 +215,7 @@ symmetry_kept = bool(all(symmetry["rows differ by"].iloc[:4] < 1e-4))
 # derivatives (computed with autograd).
 
 # %%
-z = torch.linspace(-6, 6, 601, requires_grad=True)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-for ax, (name, function) in zip(axes, {"tanh": torch.tanh, "sigmoid": torch.sigmoid}.items(), strict=True):
-    (derivative,) = torch.autograd.grad(function(z).sum(), z)
-    ax.plot(z.detach(), function(z).detach(), label=name)
-    ax.plot(z.detach(), derivative, label=f"{name}′(z)")
-    ax.axvspan(-6, -3, color="grey", alpha=0.15)
-    ax.axvspan(3, 6, color="grey", alpha=0.15, label="saturated: derivative ≈ 0")
-    ax.set(title=name, xlabel="z")
-    ax.legend(loc="upper left", fontsize=8)
+plot_activation_saturation(activation_curves(("tanh", "sigmoid")), saturated_beyond=3.0)
 plt.show()
 
 # %% [markdown]
@@ -303,7 +259,7 @@ assert saturation.loc["std 0.3: mean tanh′", "Linear 1"] < 0.2
 
 # %%
 small_stats = inspect_layers(fresh_model("identity", lambda model: init_normal(model, std=0.01)),
-                             "N(0, 0.01²)")
+                             x_batch, y_batch, "N(0, 0.01²)")
 
 # %% [markdown]
 # The activations shrink by a large factor in every layer. The UvA tutorial this notebook builds on
@@ -325,7 +281,7 @@ def normal_weights_and_biases(model, std=0.01):
 
 
 SHOWN_WEIGHTS_BEFORE = ("gradients", "activations")  # plots for a case whose weights were drawn before
-small_with_bias_stats = inspect_layers(fresh_model("identity", normal_weights_and_biases),
+small_with_bias_stats = inspect_layers(fresh_model("identity", normal_weights_and_biases), x_batch, y_batch,
                                        "N(0, 0.01²) weights and biases", plots=SHOWN_WEIGHTS_BEFORE)
 assert small_with_bias_stats["weights"] == small_stats["weights"]
 
@@ -334,7 +290,7 @@ assert small_with_bias_stats["weights"] == small_stats["weights"]
 
 # %%
 large_stats = inspect_layers(fresh_model("identity", lambda model: init_normal(model, std=0.1)),
-                             "N(0, 0.1²), zero biases")
+                             x_batch, y_batch, "N(0, 0.1²), zero biases")
 
 # %% [markdown]
 # Now the variance explodes, into the hundreds by the last layer. Some std in between would work for
@@ -374,7 +330,7 @@ large_stats = inspect_layers(fresh_model("identity", lambda model: init_normal(m
 # what should the activation variances of Linear 1 to 4 be? And the backward signal?
 
 # %%
-equal_stats = inspect_layers(fresh_model("identity", init_equal_variance), "equal variance 1/d_x")
+equal_stats = inspect_layers(fresh_model("identity", init_equal_variance), x_batch, y_batch, "equal variance 1/d_x")
 
 # %% [markdown]
 # Every hidden layer now keeps the variance close to 1 (about 0.9 to 0.96 here). The output layer,
@@ -463,7 +419,7 @@ xavier_passed = check_xavier_init(xavier_init)
 
 # %%
 xavier = student_or_reference(xavier_init, xavier_passed, init_xavier)
-xavier_stats = inspect_layers(fresh_model("identity", xavier), "Xavier, identity")
+xavier_stats = inspect_layers(fresh_model("identity", xavier), x_batch, y_batch, "Xavier, identity")
 
 # %% [markdown]
 # The activations now grow slowly, by the factor $d_x \operatorname{Var}(w) = 2d_x/(d_x + d_y)$ that
@@ -541,7 +497,7 @@ assert weight_gradients[4] / weight_gradients[3] > weight_gradients[3] / weight_
 # the linear one and Xavier's derivation should roughly carry over.
 
 # %%
-xavier_tanh_stats = inspect_layers(fresh_model("tanh", xavier), "Xavier, tanh", color="C1")
+xavier_tanh_stats = inspect_layers(fresh_model("tanh", xavier), x_batch, y_batch, "Xavier, tanh", color="C1")
 
 # %% [markdown]
 # The variance starts at about 1.2 and shrinks towards about 0.25 by the last hidden layer, far more
@@ -613,7 +569,7 @@ kaiming_passed = check_kaiming_init(kaiming_init)
 
 # %%
 kaiming = student_or_reference(kaiming_init, kaiming_passed, init_kaiming)
-kaiming_relu_stats = inspect_layers(fresh_model("relu", kaiming), "Kaiming, ReLU", color="C2")
+kaiming_relu_stats = inspect_layers(fresh_model("relu", kaiming), x_batch, y_batch, "Kaiming, ReLU", color="C2")
 
 # %% [markdown]
 # The variance of the hidden layers' outputs stays close to 1 all the way through. For contrast, the
@@ -622,7 +578,8 @@ kaiming_relu_stats = inspect_layers(fresh_model("relu", kaiming), "Kaiming, ReLU
 # in the hidden layers here. Its weights are the same draw as in the Xavier, identity case above.
 
 # %%
-xavier_relu_stats = inspect_layers(fresh_model("relu", xavier), "Xavier, ReLU", plots=SHOWN_WEIGHTS_BEFORE)
+xavier_relu_stats = inspect_layers(fresh_model("relu", xavier), x_batch, y_batch, "Xavier, ReLU",
+                                   plots=SHOWN_WEIGHTS_BEFORE)
 assert xavier_relu_stats["weights"] == xavier_stats["weights"]
 
 # %% [markdown]
@@ -688,8 +645,8 @@ def leaky_model(init):
 
 # course_lib's Kaiming initializer takes the hidden layers' gain² (2 for ReLU by default)
 leaky_corrected = inspect_layers(leaky_model(lambda m: init_kaiming(m, gain_squared=2 / (1 + 0.5**2))),
-                                 "Leaky-ReLU(0.5), gain² = 2/(1+a²)", plots=SHOWN_WEIGHTS_BEFORE)
-leaky_relu_gain = inspect_layers(leaky_model(init_kaiming), "Leaky-ReLU(0.5), ReLU's gain² = 2",
+                                 x_batch, y_batch, "Leaky-ReLU(0.5), gain² = 2/(1+a²)", plots=SHOWN_WEIGHTS_BEFORE)
+leaky_relu_gain = inspect_layers(leaky_model(init_kaiming), x_batch, y_batch, "Leaky-ReLU(0.5), ReLU's gain² = 2",
                                  plots=SHOWN_WEIGHTS_BEFORE)
 
 # %% [markdown]

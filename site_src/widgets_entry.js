@@ -8,7 +8,11 @@
 //   (metadata["image/png"].alt, set by course_lib's demos), so the plot is described to a screen reader;
 // - a slider's handle (noUiSlider's role="slider" element, which ipywidgets leaves without a name) is
 //   named by the slider's visible label, and a widget box that scrolls can take the keyboard focus, so
-//   it can be scrolled without a mouse (axe-core: aria-input-field-name, scrollable-region-focusable).
+//   it can be scrolled without a mouse (axe-core: aria-input-field-name, scrollable-region-focusable);
+// - a demo whose frames the site build precomputed (tools/site_frames.py: a
+//   <script type="application/json" data-course-frames="MODEL_ID"> manifest) responds: when one of its
+//   controls changes, its plot becomes the frame of the new setting (the image's src and alt), and a
+//   polite live region says which setting is shown. No kernel, no request but the frame's image file.
 import { HTMLManager } from '@jupyter-widgets/html-manager/lib/htmlmanager';
 import { RenderedImage } from '@jupyterlab/rendermime';
 import '@lumino/widgets/style/index.css';
@@ -16,6 +20,7 @@ import '@lumino/widgets/style/index.css';
 const STATE_TYPE = 'application/vnd.jupyter.widget-state+json';
 const VIEW_TYPE = 'application/vnd.jupyter.widget-view+json';
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif'];
+const FRAMES_SELECTOR = 'script[type="application/json"][data-course-frames]';
 
 class DescribedImage extends RenderedImage {
   async render(model) {
@@ -48,7 +53,59 @@ async function renderState(state) {
     tag.parentElement.insertBefore(host, tag);
     const view = await manager.create_view(model);
     await manager.display_view(view, host);
+    const frames = Array.from(document.querySelectorAll(FRAMES_SELECTOR))
+      .find((script) => script.dataset.courseFrames === model.model_id);
+    if (frames) await connectFrames(manager, host, JSON.parse(frames.textContent));
   }));
+}
+
+// The position of a control's current value in its grid: a selection by its index, a number by the
+// nearest key (on a log scale for a log slider), a checkbox by its value.
+function keyIndex(control, model) {
+  if (control.kind === 'index') return Math.max(0, control.keys.indexOf(model.get('index')));
+  const value = model.get('value');
+  if (typeof value === 'boolean') return Math.max(0, control.keys.indexOf(value));
+  const scale = control.scale === 'log' ? Math.log : (x) => x;
+  let best = 0;
+  control.keys.forEach((key, index) => {
+    if (Math.abs(scale(key) - scale(value)) < Math.abs(scale(control.keys[best]) - scale(value))) best = index;
+  });
+  return best;
+}
+
+async function connectFrames(manager, host, manifest) {
+  const models = await Promise.all(manifest.controls.map((control) => manager.get_model(control.model_id)));
+  const message = document.createElement('p');
+  message.className = 'course-frame-message';
+  message.hidden = true;
+  const status = document.createElement('p');
+  status.className = 'course-frame-status';
+  status.setAttribute('aria-live', 'polite');
+  host.append(message, status);
+  const show = () => {
+    const indices = manifest.controls.map((control, i) => keyIndex(control, models[i]));
+    const position = manifest.controls.reduce((at, control, i) => at * control.keys.length + indices[i], 0);
+    const [file, text] = manifest.frames[position];
+    let image = host.querySelector('img');
+    if (file && !image) {
+      image = document.createElement('img');
+      (host.querySelector('.widget-output') || host).append(image);
+    }
+    if (file) {
+      image.src = manifest.base + file;
+      image.alt = text;
+      image.hidden = false;
+    } else if (image) {
+      image.hidden = true;
+    }
+    message.textContent = file ? '' : text;
+    message.hidden = Boolean(file);
+    const setting = manifest.controls.map((control, i) => `${control.label} = ${control.labels[indices[i]]}`);
+    status.textContent = `Showing the plot for ${setting.join(', ')}.`;
+    host.dataset.courseFrame = String(position);
+  };
+  models.forEach((model) => model.on('change', show));
+  host.dataset.courseFrames = manifest.demo;
 }
 
 // The widget libraries typeset labels with MathJax 2's MathJax.Hub.Queue; the site loads MathJax 3.

@@ -50,6 +50,7 @@ from course_lib.config import quick_or_full
 from course_lib.data import FASHION_CLASSES, load_fashion_mnist
 from course_lib.device import get_device
 from course_lib.exercises import student_or_reference
+from course_lib.experiments.bias_correction import bias_correction_steps
 from course_lib.experiments.logistic_slice import LogisticSlice, SliceWindow, minimize_logistic_loss
 from course_lib.experiments.momentum import MomentumExperiment, heavy_ball_paths
 from course_lib.experiments.newton import newton_optimum
@@ -60,7 +61,7 @@ from course_lib.optimizers import SGD, CourseOptimizer, SGDMomentum
 from course_lib.optimizers import Adam as ReferenceAdam
 from course_lib.optimizers import momentum_update as reference_momentum_update
 from course_lib.optimizers import rmsprop_update as reference_rmsprop_update
-from course_lib.plotting import plot_surface, use_course_style
+from course_lib.plotting import plot_bias_correction, plot_surface, use_course_style
 from course_lib.seeding import set_seed
 from course_lib.widgets import momentum_demo, overparameterization_demo, surface_demo
 from course_lib.widgets.common import show_figure
@@ -674,16 +675,11 @@ assert rmsprop_distance[-1].max() > 100 * closest, "RMSprop should drift away ag
 # times too large). The correction fades as $\beta^t \to 0$.
 
 # %%
-constant_gradient, steps = 1.0, np.arange(1, 31)
-m_raw = (1 - 0.9**steps) * constant_gradient
-v_raw = (1 - 0.999**steps) * constant_gradient**2
-fig, ax = plt.subplots(figsize=(7, 3.2))
-ax.plot(steps, m_raw / np.sqrt(v_raw), label="m / √v (no correction)")
-ax.plot(steps, (m_raw / (1 - 0.9**steps)) / np.sqrt(v_raw / (1 - 0.999**steps)), label="m̂ / √v̂ (corrected)")
-ax.set_xlabel("step t (constant gradient g = 1)")
-ax.set_ylabel("step size in units of η")
-ax.legend()
+correction = bias_correction_steps(steps=30, beta1=0.9, beta2=0.999, gradient=1.0)
+plot_bias_correction(correction)
 plt.show()
+print(f"first step: {correction.raw[0]:.2f} η without the correction, {correction.corrected[0]:.2f} η with it")
+assert np.allclose(correction.corrected, 1.0) and correction.raw[0] > 3
 
 # %% [markdown]
 # ### Exercise: `Adam`

@@ -14,6 +14,7 @@ a line. The instructor edition must contain those lines, which proves the check 
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -159,9 +160,61 @@ def test_chapters_say_the_exercises_are_unsolved_and_the_widgets_static(public_s
         page = read_page(public_site.chapter(notebook))
         assert "exercises not yet solved" in " ".join(page.text.split()), notebook.name
         assert "model answers are not published here" in " ".join(page.text.split()), notebook.name
-        shows_widgets = "application/vnd.jupyter.widget-view+json" in page.path.read_text(encoding="utf-8")
-        if shows_widgets:
-            assert "Static copy of this demo" in page.text, notebook.name
+        text = page.path.read_text(encoding="utf-8")
+        views = len(re.findall(r'<script type="application/vnd.jupyter.widget-view\+json">', text))
+        noted = text.count('class="static-widget-note"')
+        assert noted >= min(views, 1) and noted <= views, f"{notebook.name}: {views} demos, {noted} notes"
+        static, responding = "Static copy of this demo" in page.text, "This demo responds without a kernel" in page.text
+        assert (static or responding) if views else not (static or responding), notebook.name
+        assert responding == ("data-course-frames=" in text), notebook.name
+
+
+def page_frames(path: Path) -> tuple[list[dict], dict[str, dict]]:
+    """(frame manifests, {model id: stored widget state}) of a chapter page."""
+    text = path.read_text(encoding="utf-8")
+    manifests = [json.loads(block) for block in re.findall(
+        r'<script type="application/json" data-course-frames="[0-9a-f]+">(.*?)</script>', text, re.DOTALL)]
+    states = {}
+    for block in re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text,
+                            re.DOTALL):
+        states.update(json.loads(block)["state"])
+    return manifests, states
+
+
+def test_every_demo_with_frames_has_the_frame_of_every_setting(public_site):
+    """Each responding demo's manifest, as its page holds it, gives every setting of the grid of its controls
+    (recomputed from the page's own widget state) one frame: an image file of the site with a text
+    alternative. The frame of the notebook's own setting is the plot the notebook drew (same text
+    alternative), except for the timing demo, which measures anew each time it draws."""
+    from course_lib.widgets.frames import control_grid
+
+    responding, referenced = [], set()
+    for notebook in public_site.notebooks:
+        path = public_site.chapter(notebook)
+        manifests, states = page_frames(path)
+        for manifest in manifests:
+            where = f"{notebook.stem} {manifest['demo']}"
+            responding.append(where)
+            grids = [control_grid(states[control["model_id"]]["state"]) for control in manifest["controls"]]
+            assert [list(grid.keys) for grid in grids] == [control["keys"] for control in manifest["controls"]], where
+            assert len(manifest["frames"]) == math.prod(len(grid) for grid in grids), where
+            for file, alt in manifest["frames"]:
+                assert file is not None, f"{where}: a setting the demo rejects ({alt})"
+                assert (path.parent / manifest["base"] / file).resolve().is_file(), f"{where}: {file} is missing"
+                referenced.add((path.parent / manifest["base"] / file).resolve())
+                assert len(alt) >= 8 and not GENERIC_ALT.search(alt), f"{where}: {alt!r}"
+            demo = next(model for model in states.values() if any(
+                child == f"IPY_MODEL_{manifest['controls'][0]['model_id']}" for child in model["state"].get("children", [])))
+            output = states[demo["state"]["children"][-1].removeprefix("IPY_MODEL_")]["state"]["outputs"][-1]
+            position = 0
+            for control, grid in zip(manifest["controls"], grids, strict=True):
+                state = states[control["model_id"]]["state"]
+                position = position * len(grid) + grid.keys.index(state["index" if grid.kind == "index" else "value"])
+            if manifest["demo"] != "computation_cost_demo":
+                assert manifest["frames"][position][1] == output["metadata"]["image/png"]["alt"], where
+    assert responding, "no chapter has a demo that responds"
+    published = {path.resolve() for path in (public_site.html / "_frames").rglob("*") if path.is_file()}
+    assert published == referenced, f"frame files no page uses: {sorted(published - referenced)[:5]}"
 
 
 def test_chapters_have_launch_and_download_buttons(public_site):

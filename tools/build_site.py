@@ -11,12 +11,16 @@ Pipeline (one function per step):
                            kernelspec: a notebook whose code did not change is not run again (markdown
                            edits never re-run it). `--no-execute` renders the outputs a notebook already
                            stores (the instructor edition in full mode uses them when `make solutions`
-                           ran every cell).
+                           ran every cell). After the last cell, the same kernel draws the frames of each
+                           demo that opted in (one PNG per setting, `course_lib.widgets.frames`), stored
+                           with the execution (`tools.site_frames`); a cached execution without its
+                           frames is run again.
 3. `prepare_chapter`       what the page shows: remote badge images become plain links (no third-party
                            request), a note under the title says what the page is (student notebook with
                            the exercises unsolved / solution notebook) and that widgets are static, each
-                           widget gets a line saying so, and every image output, in a cell or inside a
-                           widget's stored output, gets a text alternative (`alt_text`).
+                           widget gets a line saying so (or, for a demo with frames, that it responds,
+                           and its checked frame manifest), and every image output, in a cell or inside
+                           a widget's stored output, gets a text alternative (`alt_text`).
 4. `landing_page`          `index.md` from the README's course map table (parsed, not copied) and
    `references_page`       `references.md` from every notebook's References cell.
 5. `build_assets`          `npm ci` in `site_src/` when its package-lock.json changed, then the widget
@@ -29,7 +33,8 @@ Pipeline (one function per step):
 7. `sphinx_build`          `sphinx-build -W --keep-going -c site_src` into `build/site/<edition>-<mode>/html`,
                            with doctrees kept between builds.
 8. `publish_sources`       the page's "download .ipynb" serves the notebook as in the repository (the
-                           clean student notebook, or the solution notebook), not the staged copy.
+                           clean student notebook, or the solution notebook), not the staged copy;
+   `publish_frames`        the frames the pages use into `_frames/<chapter>/` (at most 15 MB per demo).
 9. `mirror`                copy the changed files into the output folder (`site/`, `site-instructor/`;
                            quick mode builds stay in `build/site/<edition>-quick/html`).
 
@@ -59,6 +64,7 @@ from pathlib import Path
 
 import nbformat
 
+from tools import site_frames
 from tools.links import repository
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,17 +91,20 @@ exercises **not yet solved**. Exercise cells stop with `NotImplementedError`, th
 one-line note, exactly as it does for a student until the exercise is written. The model answers are
 not published here.
 
-The interactive demos are **static copies**: each shows its controls at the settings it ran with and
-the plot it drew then; moving a slider here changes nothing, because no Python kernel runs behind
-this page. To run the notebook and move the sliders, open it in Binder or Colab (the rocket button at
-the top of the page) or download the `.ipynb` (the download button).
+No Python kernel runs behind this page. A demo whose note says it **responds** switches between
+plots that the notebook's own code drew when the site was built, one for every setting of its
+controls; the other demos are **static copies**, showing their controls at the settings they ran
+with and the plot drawn then, and moving them changes nothing. To run the notebook and compute any
+setting, open it in Binder or Colab (the rocket button at the top of the page) or download the
+`.ipynb` (the download button).
 :::
 """
 
 INSTRUCTOR_NOTE = """:::{{warning}}
 **Instructor edition, not for publication.** This is the solution notebook of **{title}**, with the
-exercise solutions and model answers, run top to bottom{mode_words}. The interactive demos are static
-copies: each shows the plot it drew when the notebook ran; moving a slider here changes nothing.
+exercise solutions and model answers, run top to bottom{mode_words}. No kernel runs behind this page:
+a demo whose note says it responds switches between plots precomputed when the site was built; the
+others are static copies of the plot drawn when the notebook ran.
 :::
 """
 
@@ -140,6 +149,8 @@ class Chapter:
     notebook: nbformat.NotebookNode
     title: str = ""
     alt_texts: dict[str, str] = field(default_factory=dict)
+    frames_dir: Path | None = None
+    frames: list[dict] = field(default_factory=list)
 
     @property
     def docname(self) -> str:
@@ -176,13 +187,21 @@ def all_cells_ran(notebook: nbformat.NotebookNode) -> bool:
     return bool(code) and all(cell.get("execution_count") is not None for cell in code)
 
 
-def run_notebook(notebook: nbformat.NotebookNode, cwd: Path, timeout: int) -> nbformat.NotebookNode:
-    """Execute a copy of `notebook` in a fresh kernel; raise RuntimeError naming the failing cell."""
+def run_notebook(notebook: nbformat.NotebookNode, cwd: Path, timeout: int,
+                 frames: Path | None = None) -> nbformat.NotebookNode:
+    """Execute a copy of `notebook` in a fresh kernel; raise RuntimeError naming the failing cell.
+
+    With `frames`, one more cell (`site_frames.frame_cell`) draws the demos' frames into that folder
+    after the last cell, in the same kernel; it is not part of the returned notebook.
+    """
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     executed = copy.deepcopy(notebook)
+    if frames is not None:
+        site_frames.forget_other_frames(frames)
+        executed.cells.append(site_frames.frame_cell(frames))
     # Unix sockets, not TCP ports: kernels started at the same moment (ours, or another build's on
     # the same machine) can otherwise be handed the same port and wait on each other forever.
     with tempfile.TemporaryDirectory(prefix="site-kernel-") as sockets:
@@ -198,6 +217,8 @@ def run_notebook(notebook: nbformat.NotebookNode, cwd: Path, timeout: int) -> nb
         finally:
             if manager.has_kernel:  # nbclient leaves a kernel manager it was given running
                 manager.shutdown_kernel(now=True)
+    if frames is not None:
+        executed.cells.pop()
     return executed
 
 
@@ -219,39 +240,43 @@ def cache_folder(settings: Settings) -> Path:
     return folder
 
 
-def execute_file(path: str, timeout: int) -> tuple[str, float]:
-    """Run one notebook file (in a worker process); return the executed notebook's JSON and seconds."""
+def execute_file(path: str, timeout: int, frames: str | None = None) -> tuple[str, float]:
+    """Run one notebook file (in a worker process), its frames into `frames`; the executed JSON and seconds."""
     started = time.perf_counter()
     notebook_path = Path(path)
     print(f"[site] {notebook_path.parent.name}/{notebook_path.name}: executing ...", flush=True)
     try:
-        executed = run_notebook(nbformat.read(notebook_path, as_version=4), notebook_path.parent, timeout)
+        executed = run_notebook(nbformat.read(notebook_path, as_version=4), notebook_path.parent, timeout,
+                                Path(frames) if frames else None)
     except RuntimeError as error:
         raise RuntimeError(f"{notebook_path.parent.name}/{notebook_path.name} failed: {error}") from None
     return nbformat.writes(executed), time.perf_counter() - started
 
 
-def execute_cached(paths: list[Path], settings: Settings) -> dict[Path, nbformat.NotebookNode]:
-    """Executed notebooks (with widget state), from the jupyter-cache when their code is unchanged."""
+def execute_cached(paths: list[Path], settings: Settings) -> dict[Path, tuple[nbformat.NotebookNode, Path | None]]:
+    """Executed notebooks (with widget state) and their frames folders (None: no frames), from the
+    jupyter-cache when their code is unchanged and their frames are stored."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
     notebooks = {path: nbformat.read(path, as_version=4) for path in paths}
     if not settings.execute:
-        return notebooks
-    results: dict[Path, nbformat.NotebookNode] = {}
-    cache = get_cache(cache_folder(settings))
+        return {path: (notebook, None) for path, notebook in notebooks.items()}
+    results: dict[Path, tuple[nbformat.NotebookNode, Path | None]] = {}
+    folder = cache_folder(settings)
+    cache = get_cache(folder)
+    frames = {path: site_frames.frames_folder(folder, path, notebook) for path, notebook in notebooks.items()}
     to_run = []
     for path, notebook in notebooks.items():
         if settings.edition == "instructor" and settings.mode == "full" and all_cells_ran(notebook):
             log(f"{path.relative_to(ROOT)}: stored outputs of make solutions")
-            results[path] = notebook
+            results[path] = (notebook, None)
             continue
-        if not settings.fresh:
+        if not settings.fresh and site_frames.has_frames(frames[path]):
             try:
                 _, merged = cache.merge_match_into_notebook(copy.deepcopy(notebook))
                 log(f"{path.relative_to(ROOT)}: cached execution ({settings.mode} mode)")
-                results[path] = merged
+                results[path] = (merged, frames[path])
                 continue
             except KeyError:
                 pass
@@ -262,7 +287,8 @@ def execute_cached(paths: list[Path], settings: Settings) -> dict[Path, nbformat
         # One process per notebook being run: nbclient's event loops are not shared between threads.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {path: pool.submit(execute_file, str(path), settings.timeout) for path in to_run}
+            futures = {path: pool.submit(execute_file, str(path), settings.timeout, str(frames[path]))
+                       for path in to_run}
             for path, future in futures.items():
                 text, seconds = future.result()
                 executed = nbformat.reads(text, as_version=4)
@@ -273,7 +299,7 @@ def execute_cached(paths: list[Path], settings: Settings) -> dict[Path, nbformat
                 for old in cache.list_cache_records():  # one execution per notebook is kept
                     if old.uri == str(path) and old.pk != record.pk:
                         cache.remove_cache(old.pk)
-                results[path] = executed
+                results[path] = (executed, frames[path])
     return {path: results[path] for path in paths}
 
 
@@ -347,11 +373,14 @@ def note_cell(settings: Settings, title: str) -> nbformat.NotebookNode:
     return cell
 
 
-def prepare_chapter(path: Path, executed: nbformat.NotebookNode, settings: Settings) -> Chapter:
+def prepare_chapter(path: Path, executed: nbformat.NotebookNode, settings: Settings,
+                    frames_dir: Path | None = None) -> Chapter:
     """The notebook as its page shows it (see module doc, step 3); the source notebook is not changed."""
     notebook = copy.deepcopy(executed)
     title = chapter_title(notebook, path.stem)
-    chapter = Chapter(path=path, notebook=notebook, title=strip_markdown(title))
+    chapter = Chapter(path=path, notebook=notebook, title=strip_markdown(title), frames_dir=frames_dir)
+    manifests = site_frames.read_manifests(frames_dir)
+    states = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     section = chapter.title
     cells, noted = [], False
     for cell in notebook.cells:
@@ -362,8 +391,8 @@ def prepare_chapter(path: Path, executed: nbformat.NotebookNode, settings: Setti
                 section = strip_markdown(headings[-1][1])
         elif cell.cell_type == "code":
             describe_images(cell.get("outputs", []), f"in “{section}” of {chapter.title}", chapter.alt_texts)
-            if any(WIDGET_VIEW in output.get("data", {}) for output in cell.get("outputs", [])):
-                cell.outputs.append(nbformat.v4.new_output("display_data", data={"text/html": WIDGET_NOTE_HTML}))
+            chapter.frames += site_frames.attach_frames(cell, manifests, states, frames_dir, chapter.docname,
+                                                        WIDGET_NOTE_HTML)
         cells.append(cell)
         if not noted and cell.cell_type == "markdown" and re.search(r"^#\s", cell.source, re.MULTILINE):
             cells.append(note_cell(settings, chapter.title))
@@ -371,8 +400,7 @@ def prepare_chapter(path: Path, executed: nbformat.NotebookNode, settings: Setti
     if not noted:
         cells.insert(0, note_cell(settings, chapter.title))
     notebook.cells = cells
-    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    for model in state.values():
+    for model in states.values():
         if model.get("model_name") == "OutputModel":
             describe_images(model.get("state", {}).get("outputs", []), f"drawn by a demo in {chapter.title}",
                             chapter.alt_texts)
@@ -622,7 +650,7 @@ def build(settings: Settings) -> Path:
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         assets_ready = pool.submit(build_assets, SITE_SRC, ROOT / "build" / "site" / "assets")
         executed = execute_cached(paths, settings)
-        chapters = [prepare_chapter(path, executed[path], settings) for path in paths]
+        chapters = [prepare_chapter(path, executed[path][0], settings, executed[path][1]) for path in paths]
         assets = assets_ready.result()
     staging = settings.work_dir / "src"
     written = stage(staged_files(ROOT, chapters, settings), staging)
@@ -630,6 +658,8 @@ def build(settings: Settings) -> Path:
     html_dir = settings.work_dir / "html"  # myst-nb writes images next to Sphinx's output folder
     sphinx_build(staging, html_dir, settings.work_dir / "doctrees", assets, settings)
     publish_sources(chapters, html_dir)
+    site_frames.publish_frames({chapter.docname: (chapter.frames_dir, chapter.frames) for chapter in chapters
+                                if chapter.frames}, html_dir, log)
     out = settings.out_dir
     if out.resolve() != html_dir.resolve():
         mirror(html_dir, out)

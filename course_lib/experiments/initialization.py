@@ -5,7 +5,8 @@
 2. ``initialize``: one of ``course_lib.init``'s schemes applied to a network;
 3. ``layer_statistics``: one forward and one backward pass of a fresh MLP on that batch → per-layer
    variance of the Linear outputs, of the weight gradients and of the gradients flowing back into
-   each Linear output (``LayerStatistics``).
+   each Linear output (``LayerStatistics``);
+4. ``activation_curves``: tanh and sigmoid with their derivatives (autograd), where they saturate.
 
 Nothing is trained: each call builds a new network of the chosen shape, initializes it and measures
 it on the same batch, so the only thing that changes is the initialization.
@@ -25,6 +26,7 @@ from course_lib.errors import CourseInputError
 from course_lib.init import init_equal_variance, init_kaiming, init_normal, init_xavier
 from course_lib.models import MLP
 from course_lib.seeding import seeded
+from course_lib.validation import parse_choice
 
 SCHEMES = {
     "normal(0, std²)": "normal",
@@ -123,3 +125,30 @@ def layer_statistics(x: torch.Tensor, y: torch.Tensor, scheme: str, activation: 
             raise CourseInputError(f"The {name} variance became NaN or infinite: the weights are too large for "
                                    "this depth; pick a smaller std or fewer layers.")
     return stats
+
+
+SQUASHING_ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
+
+@dataclass(frozen=True)
+class ActivationCurve:
+    """An activation over a range: ``z`` (P,), ``value`` σ(z) (P,) and ``derivative`` σ′(z) (P,), by autograd."""
+
+    z: np.ndarray
+    value: np.ndarray
+    derivative: np.ndarray
+
+
+def activation_curves(names=("tanh", "sigmoid"), low: float = -6.0, high: float = 6.0,
+                      points: int = 601) -> dict[str, ActivationCurve]:
+    """σ(z) and σ′(z) for each named squashing activation of ``SQUASHING_ACTIVATIONS`` on ``points`` values of z
+    from ``low`` to ``high``; the derivative comes from autograd (∂ Σσ(z_i)/∂z_i = σ′(z_i))."""
+    curves = {}
+    for name in names:
+        function = parse_choice(name, SQUASHING_ACTIVATIONS, "activation")
+        z = torch.linspace(float(low), float(high), int(points), dtype=torch.float64, requires_grad=True)
+        value = function(z)
+        (derivative,) = torch.autograd.grad(value.sum(), z)
+        curves[name] = ActivationCurve(z=z.detach().numpy(), value=value.detach().numpy(),
+                                       derivative=derivative.numpy())
+    return curves

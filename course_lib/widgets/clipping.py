@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from course_lib.experiments.clipping import ClippingExperiment, ClipRun
 from course_lib.widgets._views import FigureCache, progress_bar
 from course_lib.widgets.common import demo_interactive
+from course_lib.widgets.frames import SiteFrames
 
 MAX_NORMS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 START_MAX_NORM = 3.0
@@ -53,6 +54,7 @@ def clipping_demo(data=None, experiment: ClippingExperiment | None = None,
     """A max_norm slider ("off", 0.1 … 100) → the run with that clipping next to the run without.
 
     ``data`` defaults to ``load_fashion_mnist()``; the experiment (with its cache) is ``ui.experiment``.
+    On the course website the slider responds (``SiteFrames``: one frame per max_norm, 8).
     """
     if experiment is None:
         if data is None:
@@ -73,6 +75,6 @@ def clipping_demo(data=None, experiment: ClippingExperiment | None = None,
     options = [("off", "off"), *[(f"{value:g}", value) for value in MAX_NORMS]]
     slider = widgets.SelectionSlider(options=options, value="off" if max_norm is None else float(max_norm),
                                      description="max_norm", continuous_update=False)
-    ui = demo_interactive(show, max_norm=slider)
+    ui = demo_interactive(show, site_frames=SiteFrames(), max_norm=slider)
     ui.experiment = experiment
     return ui

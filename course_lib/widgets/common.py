@@ -16,15 +16,21 @@ not, so headless tests exercise exactly what a student sees (``.last_png``).
 
 Demos that redraw one persistent figure register it with ``CachedBackground``: its axes, ticks,
 images and contours are drawn once, and each update draws only the artists that move.
+
+A slider move and the course website's precomputed frames draw through the same function,
+``render_setting``; ``demo_interactive(..., site_frames=SiteFrames())`` marks a demo whose frames
+the website precomputes (``course_lib.widgets.frames``).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -41,13 +47,29 @@ WIDGET_DPI = 80
 
 
 def in_ipython_kernel() -> bool:
-    """True inside a Jupyter kernel (where ``display`` renders rich output)."""
+    """True inside a Jupyter kernel (where ``display`` renders rich output), except within ``headless()``."""
+    if _HEADLESS["depth"]:
+        return False
     try:
         from IPython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+_HEADLESS = {"depth": 0}
+
+
+@contextlib.contextmanager
+def headless() -> Iterator[None]:
+    """Within: demos compute and draw as outside a kernel, displaying nothing and showing no progress bar
+    (no widget is created), e.g. while the website's frames are rendered in a notebook's kernel."""
+    _HEADLESS["depth"] += 1
+    try:
+        yield
+    finally:
+        _HEADLESS["depth"] -= 1
 
 
 class CachedBackground:
@@ -174,7 +196,40 @@ def show_full_labels(controls: Iterable) -> None:
             style.description_width = "initial"
 
 
-def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
+@dataclass
+class Rendered:
+    """What one setting of a demo draws: the figure (None when nothing was drawn), its PNG and text
+    alternative, the one-line message of a rejected setting or a bug (``error``, ``exception``), and
+    the seconds spent computing and rendering."""
+
+    figure: Figure | None = None
+    png: bytes | None = None
+    alt: str | None = None
+    error: str | None = None
+    exception: Exception | None = None
+    seconds: dict[str, float] = field(default_factory=lambda: {"compute": 0.0, "render": 0.0})
+
+
+def render_setting(callback: Callable, values: dict) -> Rendered:
+    """Run a demo's callback on one setting and render its figure; errors become a one-line message.
+
+    The one code path of a slider move (``demo_interactive``) and of the website's precomputed frames
+    (``course_lib.widgets.frames``): both show what this returns. The figure is not closed here.
+    """
+    try:
+        start = time.perf_counter()
+        fig = callback(**values)
+        computed = time.perf_counter()
+        png = figure_png(fig) if fig is not None else None
+        seconds = {"compute": computed - start, "render": time.perf_counter() - computed}
+        alt = describe_figure(fig) if fig is not None else None
+    except Exception as error:
+        plt.close("all")
+        return Rendered(error=one_line_message(error), exception=error)
+    return Rendered(figure=fig, png=png, alt=alt, seconds=seconds)
+
+
+def demo_interactive(callback: Callable, site_frames=None, **controls) -> widgets.interactive:
     """Build an ``ipywidgets.interactive`` whose callback never shows a traceback.
 
     ``callback(**values)`` should return the Figure it drew (or None); the figure is rendered to PNG,
@@ -182,6 +237,11 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     message. After each update the widget holds ``last_error`` (the message; None after a clean
     render), ``last_exception``, ``last_figure`` (None when nothing was drawn), ``last_png`` (its
     PNG bytes) and ``last_seconds`` ({"compute": s, "render": s} of the latest clean update).
+
+    ``site_frames``: a ``course_lib.widgets.frames.SiteFrames`` when the course website should
+    precompute one frame per setting of the controls, so the page's controls respond without a
+    kernel (``ui.site_frames``; None: the page keeps a static copy). ``ui.render(**values)`` draws
+    any setting as a slider move would, without displaying it or touching the controls.
     """
     holder: dict[str, widgets.interactive] = {}
 
@@ -190,23 +250,16 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
             return None  # ipywidgets' own first call, from inside its constructor; rendered below
         ui = holder["ui"]
         ui.last_error, ui.last_exception, ui.last_figure, ui.last_png = None, None, None, None
-        try:
-            start = time.perf_counter()
-            fig = callback(**values)
-            computed = time.perf_counter()
-            png = figure_png(fig) if fig is not None else None
-            ui.last_seconds = {"compute": computed - start, "render": time.perf_counter() - computed}
-        except Exception as error:
-            plt.close("all")
-            ui.last_error = one_line_message(error)
-            ui.last_exception = error
+        rendered = render_setting(callback, values)
+        if rendered.error is not None:
+            ui.last_error, ui.last_exception = rendered.error, rendered.exception
             show_message(ui.last_error)
             return None
-        ui.last_figure, ui.last_png = fig, png
-        if fig is not None:
-            display_png(png, alt=describe_figure(fig))
-            plt.close(fig)
-        return fig
+        ui.last_figure, ui.last_png, ui.last_seconds = rendered.figure, rendered.png, rendered.seconds
+        if rendered.figure is not None:
+            display_png(rendered.png, alt=rendered.alt)
+            plt.close(rendered.figure)
+        return rendered.figure
 
     show_full_labels(controls.values())
     ui = widgets.interactive(guarded, **controls)
@@ -215,6 +268,19 @@ def demo_interactive(callback: Callable, **controls) -> widgets.interactive:
     ui.last_figure = None
     ui.last_png = None
     ui.last_seconds = {"compute": 0.0, "render": 0.0}
+    ui.site_frames = site_frames
+    ui.demo_name = getattr(callback, "__qualname__", "demo").split(".")[0]  # its factory: "clipping_demo"
+    ui.render = lambda **values: render_setting(callback, values)
     holder["ui"] = ui
+    if site_frames is not None:
+        _FRAMED_DEMOS[ui.model_id] = ui
     ui.update()
     return ui
+
+
+_FRAMED_DEMOS: weakref.WeakValueDictionary[str, widgets.interactive] = weakref.WeakValueDictionary()
+
+
+def framed_demos() -> list[widgets.interactive]:
+    """The open demos built with ``site_frames``, oldest first (what the website's frame step renders)."""
+    return [ui for ui in _FRAMED_DEMOS.values() if getattr(ui, "comm", None) is not None]

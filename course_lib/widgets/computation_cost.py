@@ -20,6 +20,7 @@ from course_lib.experiments.computation_cost import (
     network_of_size,
 )
 from course_lib.widgets.common import demo_interactive
+from course_lib.widgets.frames import SiteFrames
 
 
 def plot_pass_times(num_examples: Sequence[int], times: np.ndarray, title: str) -> plt.Figure:
@@ -45,6 +46,8 @@ def computation_cost_demo(x: torch.Tensor | None = None, y: torch.Tensor | None 
     """Drop-down of model sizes → live forward/backward timings against batch size.
 
     x: (N, 1, 28, 28) or (N, 784) inputs and y: (N,) labels; by default the FashionMNIST training set.
+    On the course website the drop-down responds (``SiteFrames``: one frame per model, timed when the site
+    was built).
     """
     if x is None or y is None:
         from course_lib.data import load_fashion_mnist
@@ -61,4 +64,4 @@ def computation_cost_demo(x: torch.Tensor | None = None, y: torch.Tensor | None 
         return plot_pass_times(num_examples, times, f"MLP {model_size.split(' ')[0]} on {x.device.type}")
 
     size_control = widgets.Dropdown(options=list(MODEL_SIZES), value="784-100-10", description="model")
-    return demo_interactive(show, model_size=size_control)
+    return demo_interactive(show, site_frames=SiteFrames(), model_size=size_control)

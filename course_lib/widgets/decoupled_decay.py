@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from course_lib.experiments.decoupled_decay import METHODS, DecayComparison, DecayRun
 from course_lib.widgets._views import FigureCache, progress_bar
 from course_lib.widgets.common import demo_interactive
+from course_lib.widgets.frames import SiteFrames
 
 WEIGHT_DECAYS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 START_WEIGHT_DECAY = 1e-2
@@ -60,6 +61,7 @@ def adamw_demo(data=None, comparison: DecayComparison | None = None,
     """A λ slider (log-spaced values) → Adam + L2 and AdamW trained with that λ, side by side.
 
     ``data`` defaults to ``load_fashion_mnist()``; the comparison (with its cache) is ``ui.comparison``.
+    On the course website the slider responds (``SiteFrames``: one frame per λ, 9).
     """
     if comparison is None:
         if data is None:
@@ -82,6 +84,6 @@ def adamw_demo(data=None, comparison: DecayComparison | None = None,
     start = min(WEIGHT_DECAYS, key=lambda value: abs(np.log10(value) - np.log10(weight_decay)))
     slider = widgets.SelectionSlider(options=[(f"{value:g}", value) for value in WEIGHT_DECAYS], value=start,
                                      description="λ", continuous_update=False)
-    ui = demo_interactive(show, weight_decay=slider)
+    ui = demo_interactive(show, site_frames=SiteFrames(), weight_decay=slider)
     ui.comparison = comparison
     return ui

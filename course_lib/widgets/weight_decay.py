@@ -20,6 +20,7 @@ from course_lib.experiments.weight_decay import (
 )
 from course_lib.validation import parse_choice, parse_number
 from course_lib.widgets.common import demo_interactive, in_ipython_kernel
+from course_lib.widgets.frames import SiteFrames
 
 METRICS = {"accuracy": ("train_acc", "val_acc"), "loss": ("train_loss", "val_loss")}
 
@@ -50,6 +51,8 @@ def weight_decay_demo(data=None, lambdas=None, experiment: WeightDecayExperiment
 
     Every λ of the slider is trained when the demo is built (a progress bar in a notebook), so moving
     the slider only redraws; a reference λ typed in the box trains once, then is cached too.
+    On the course website λ and the metric respond (``SiteFrames``: 14 frames, 8 in quick mode); the
+    reference λ stays at the notebook's value.
     ``data`` defaults to ``load_fashion_mnist()``.
     """
     if experiment is None:
@@ -69,4 +72,5 @@ def weight_decay_demo(data=None, lambdas=None, experiment: WeightDecayExperiment
     lam_slider = widgets.SelectionSlider(options=options, value=start, description="λ", continuous_update=False)
     reference_box = widgets.Text(value=f"{reference_lam:g}", description="reference λ", continuous_update=False)
     metric_toggle = widgets.ToggleButtons(options=list(METRICS), value="accuracy", description="show")
-    return demo_interactive(update, lam=lam_slider, reference_lam=reference_box, metric=metric_toggle)
+    return demo_interactive(update, site_frames=SiteFrames(fixed=("reference_lam",)), lam=lam_slider,
+                            reference_lam=reference_box, metric=metric_toggle)

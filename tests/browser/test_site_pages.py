@@ -7,6 +7,10 @@ widget view of the page rendered from the stored widget state, every demo's plot
 with a text alternative, and the page's math typeset by the local MathJax; and the offline full-text
 search finds a chapter. Screenshots of each chapter's first demo go to ``test-artifacts/site/``.
 
+Responding demos: on a chapter whose demo has precomputed frames, the demo's slider is focused and
+moved with the ArrowRight key, and the plot becomes the frame of the new setting (its src and alt, as
+the page's frame manifest gives them), still offline.
+
 Accessibility: axe-core's WCAG 2.0/2.1 A and AA rules run on every page of both editions, in the
 theme's light and dark mode (``tests/browser/axe.py``); a violation fails unless ``site_src/A11Y.md``
 lists it. Dark-mode screenshots of each chapter's first demo go to the same folder.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -280,3 +285,68 @@ def test_axe_would_catch_an_unlisted_violation(site_browser):
         assert ("image-alt", "#planted-image") in {(v.rule, v.target) for v in run_axe(page, "site", listed=elsewhere)}
     finally:
         page.close()
+
+
+def stored_widget_states(html_text: str) -> dict[str, dict]:
+    """{model id: widget state} from the page's stored widget state."""
+    states = {}
+    for block in re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', html_text,
+                            re.DOTALL):
+        states.update({model_id: model["state"] for model_id, model in json.loads(block)["state"].items()})
+    return states
+
+
+def framed_demo(public_site) -> tuple[str, dict, dict]:
+    """(chapter path, frame manifest, stored widget states) of the first demo with frames whose first control
+    is a slider."""
+    for notebook in public_site.notebooks:
+        path = public_site.chapter(notebook)
+        text = path.read_text(encoding="utf-8")
+        states = stored_widget_states(text)
+        for block in re.findall(r'<script type="application/json" data-course-frames="[0-9a-f]+">(.*?)</script>', text,
+                                re.DOTALL):
+            manifest = json.loads(block)
+            if "Slider" in states[manifest["controls"][0]["model_id"]]["_model_name"]:
+                return path.relative_to(public_site.html).as_posix(), manifest, states
+    raise AssertionError("no chapter has a demo with frames whose first control is a slider")
+
+
+def test_a_demo_with_frames_answers_its_slider_from_the_keyboard_offline(public_site, site_browser):
+    """Focus the demo's slider, press ArrowRight: the plot's src and alt become the frame of the next
+    setting of that slider (the other controls where they were), the live region names it, the image
+    loads, and no request leaves the local site."""
+    base, context, outside = site_browser
+    relative, manifest, states = framed_demo(public_site)
+    controls = manifest["controls"]
+    start = [control["keys"].index(states[control["model_id"]]["index" if control["kind"] == "index" else "value"])
+             for control in controls]
+    step = 1 if start[0] + 1 < len(controls[0]["keys"]) else -1
+    moved = [start[0] + step, *start[1:]]
+    position = 0
+    for control, index in zip(controls, moved, strict=True):
+        position = position * len(control["keys"]) + index
+    file, alt = manifest["frames"][position]
+    page, errors = open_page(context, f"{base}/{relative}")
+    try:
+        wait_until_drawn(page)
+        host = page.locator(f'.widget-subarea[data-course-frames="{manifest["demo"]}"]').first
+        host.wait_for()
+        image = host.locator("img").first
+        before = (image.get_attribute("src"), image.get_attribute("alt"))
+        label = controls[0]["label"]
+        handle = host.get_by_role("slider", name=label)
+        handle.focus()
+        assert handle.evaluate("element => element === document.activeElement && element.tabIndex >= 0")
+        page.keyboard.press("ArrowRight" if step == 1 else "ArrowLeft")
+        expected_src = f"{base}/{relative.rsplit('/', 1)[0]}/{manifest['base']}{file}"
+        page.wait_for_function("([image, src]) => image.src === src && image.complete && image.naturalWidth > 0",
+                               arg=[image.element_handle(), str(page.evaluate("u => new URL(u).href", expected_src))])
+        assert (image.get_attribute("src"), image.get_attribute("alt")) != before
+        assert image.get_attribute("alt") == alt
+        status = host.locator(".course-frame-status")
+        assert status.get_attribute("aria-live") == "polite"
+        assert f"{label} = {controls[0]['labels'][moved[0]]}" in status.text_content()
+        assert not errors, errors
+    finally:
+        page.close()
+    assert not outside, sorted(set(outside))[:20]
