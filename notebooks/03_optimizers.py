@@ -71,7 +71,16 @@ from course_lib.optimizers import SGD, CourseOptimizer, SGDMomentum
 from course_lib.optimizers import Adam as ReferenceAdam
 from course_lib.optimizers import momentum_update as reference_momentum_update
 from course_lib.optimizers import rmsprop_update as reference_rmsprop_update
-from course_lib.plotting import plot_bias_correction, plot_surface, use_course_style
+from course_lib.plotting import plot_bias_correction, use_course_style
+from course_lib.plotting_figures import (
+    plot_class_templates,
+    plot_curves,
+    plot_distance_comparison,
+    plot_distance_panels,
+    plot_loss_curves_by_network,
+    plot_momentum_grid,
+    plot_slice_views,
+)
 from course_lib.seeding import set_seed
 from course_lib.widgets import momentum_demo, overparameterization_demo, surface_demo
 from course_lib.widgets.common import show_figure
@@ -183,13 +192,7 @@ for _ in range(num_steps):
     loss.backward()
     optimizer.step()
 
-fig, ax = plt.subplots(figsize=(7, 3.5))
-for name, values in history.items():
-    ax.plot(values, label=name)
-ax.set_xlabel("gradient-descent step")
-ax.set_ylabel("loss on the 500 images")
-ax.legend()
-plt.show()
+show_figure(plot_curves(history, xlabel="gradient-descent step", ylabel="loss on the 500 images"))
 print(f"after {num_steps} steps: cross-entropy {history['cross-entropy'][-1]:.3f}, "
       f"training accuracy {1 - history['0-1 loss'][-1]:.1%}")
 assert history["cross-entropy"][-1] < 0.5 * history["cross-entropy"][0]
@@ -204,15 +207,7 @@ assert history["0-1 loss"][-1] < 0.2
 # class (red) or away from it (blue): each row is a *template* of its class.
 
 # %%
-templates = logistic.weight.detach().cpu().reshape(10, 28, 28)
-limit = templates.abs().max().item()
-fig, axes = plt.subplots(2, 5, figsize=(12, 5.4))
-for ax, template, name in zip(axes.flat, templates, FASHION_CLASSES, strict=True):
-    ax.imshow(template, cmap="coolwarm", vmin=-limit, vmax=limit)
-    ax.set_title(name, fontsize=10)
-    ax.axis("off")
-fig.suptitle("Rows of W as 28×28 templates (red: evidence for the class, blue: against)")
-plt.show()
+show_figure(plot_class_templates(logistic.weight, FASHION_CLASSES))
 
 # %% [markdown]
 # **Where is the minimum?** 500 images in 784 dimensions can almost always be separated perfectly by
@@ -288,19 +283,7 @@ print(f"curvatures at the optimum: {curvature_min:.4f} and {curvature_max:.4f} "
       f"(condition number {optimum.condition_number:.1f})")
 
 # %%
-fig = plt.figure(figsize=(13, 4.8))
-ax2d = fig.add_subplot(1, 2, 1)
-plot_surface(problem.loss, window.x_range, window.y_range, ax=ax2d, resolution=80, title="J(w, b), from above")
-ax2d.plot(w_star, b_star, marker="*", color="lime", ms=14, ls="none")
-ax2d.set_xlabel("weight w")
-ax2d.set_ylabel("bias b")
-ax3d = fig.add_subplot(1, 2, 2, projection="3d")
-plot_surface(problem.loss, window.x_range, window.y_range, plot_3d=True, ax=ax3d, resolution=50,
-             title="the same surface in 3-D")
-ax3d.set_xlabel("weight w")
-ax3d.set_ylabel("bias b")
-ax3d.view_init(elev=30, azim=-130)
-plt.show()
+show_figure(plot_slice_views(problem.loss, window.x_range, window.y_range, (w_star, b_star)))
 
 # %% [markdown]
 # The surface is a long, narrow valley: steep across the weight axis, nearly flat along the bias
@@ -336,16 +319,8 @@ print(f"condition number κ = {optimum.condition_number:.0f}; GD is stable for l
 assert optimum.condition_number > 100
 learning_rates = [0.1, 0.3, 1.0, 2.0]
 gd_paths = heavy_ball_paths(problem, learning_rates, 0.0, window.start, num_steps=201)
-fig, axes = plt.subplots(1, len(learning_rates), figsize=(14, 3.4), sharey=True)
-for ax, lr, path in zip(axes, learning_rates, gd_paths, strict=True):
-    ax.semilogy(np.abs(path[:, 0] - w_star), label="weight")
-    ax.semilogy(np.abs(path[:, 1] - b_star), label="bias")
-    ax.set_title(f"GD, lr = {lr:g}")
-    ax.set_xlabel("step")
-axes[0].set_ylabel("|parameter − optimum|")
-axes[0].legend()
-plt.show()
 gd_errors = np.abs(gd_paths[:, :, :2] - [w_star, b_star])
+show_figure(plot_distance_panels({f"GD, lr = {lr:g}": errors for lr, errors in zip(learning_rates, gd_errors, strict=True)}))
 weight_error, bias_error = gd_errors[2, -1]
 bias_shrink = gd_errors[2, -1, 1] / gd_errors[2, -2, 1]
 print(f"GD with lr = 1 after 200 steps: weight off by {weight_error:.1e} (closest on the way: "
@@ -476,16 +451,7 @@ lr_grid, beta_grid = np.meshgrid(grid_lrs, grid_betas, indexing="ij")
 final = heavy_ball_paths(problem, lr_grid.ravel(), beta_grid.ravel(), window.start, num_steps=201)[:, -1, :2]
 final_distance = np.abs(final - [w_star, b_star]).max(axis=1).reshape(lr_grid.shape)
 
-fig, ax = plt.subplots(figsize=(9, 4.5))
-image = ax.imshow(np.log10(np.nan_to_num(final_distance, nan=1e3) + 1e-16), origin="lower", aspect="auto",
-                  cmap="magma_r", vmin=-15, vmax=1)
-ax.set_xticks(range(len(grid_betas))[::2], [f"{b:.1f}" for b in grid_betas[::2]])
-ax.set_yticks(range(len(grid_lrs))[::2], [f"{lr:.2g}" for lr in grid_lrs[::2]])
-ax.set_xlabel("momentum β (0 = gradient descent)")
-ax.set_ylabel("learning rate")
-ax.grid(False)
-fig.colorbar(image, label="log10 distance to the optimum after 200 steps")
-plt.show()
+show_figure(plot_momentum_grid(final_distance, grid_lrs, grid_betas))
 
 TUNED_LR, TUNED_BETA = 2.5, 0.75
 gd_steps, momentum_steps = momentum_experiment.steps_to_tolerance(TUNED_LR, TUNED_BETA, 1e-6, num_steps=201)
@@ -615,14 +581,7 @@ for _ in range(101):
 rmsprop_distance = np.abs(np.array(rmsprop_path) - [w_star, b_star])
 gd_distance = np.abs(gd_paths[2, :101, :2] - [w_star, b_star])
 
-fig, ax = plt.subplots(figsize=(7, 3.6))
-for name, distance, color in [("GD, lr = 1", gd_distance, "black"), ("RMSprop, lr = 0.1", rmsprop_distance, "C2")]:
-    ax.semilogy(distance[:, 0], "-", color=color, label=f"{name}, weight")
-    ax.semilogy(distance[:, 1], ":", color=color, label=f"{name}, bias")
-ax.set_xlabel("step")
-ax.set_ylabel("|parameter − optimum|")
-ax.legend(fontsize=8)
-plt.show()
+show_figure(plot_distance_comparison({"GD, lr = 1": gd_distance, "RMSprop, lr = 0.1": rmsprop_distance}))
 print(f"RMSprop after 100 steps: weight off by {rmsprop_distance[-1, 0]:.1e}, bias off by {rmsprop_distance[-1, 1]:.1e}")
 first_step = np.abs(np.diff(rmsprop_path[:2], axis=0))[0]
 closest = rmsprop_distance.max(axis=1).min()
@@ -878,14 +837,7 @@ overparameterization_demo(experiment=overparameterization_experiment, num_steps=
 comparison_steps, comparison_inits = quick_or_full(60, 150), quick_or_full(5, 7)
 curves = {hidden: overparameterization_experiment.loss_curves(hidden, 0.05, comparison_steps, comparison_inits)
           for hidden in [(10,), (100, 100)]}
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
-for ax, (hidden, runs) in zip(axes, curves.items(), strict=True):
-    ax.plot(runs.T, lw=1.2)
-    ax.set_title(f"hidden sizes {hidden}: final loss {runs[:, -1].mean():.3f} ± {runs[:, -1].std():.3f}")
-    ax.set_xlabel("gradient-descent step")
-axes[0].set_ylabel("training loss")
-axes[0].set_ylim(0, 3)
-plt.show()
+show_figure(plot_loss_curves_by_network(curves))
 small_spread, wide_spread = (runs[:, -1].std() for runs in curves.values())
 assert small_spread > 3 * wide_spread
 assert curves[(100, 100)][:, -1].mean() < curves[(10,)][:, -1].mean()

@@ -56,6 +56,7 @@ from course_lib.models import MLP
 from course_lib.optimizers import SGD
 from course_lib.optimizers import sgd_step as reference_sgd_step
 from course_lib.plotting import plot_training_curves, use_course_style
+from course_lib.plotting_figures import plot_curves, plot_standardized_images
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
 from course_lib.widgets import weight_decay_demo
@@ -158,19 +159,8 @@ assert abs(batch_x.mean().item()) < 0.1 and abs(batch_std - 1) < 0.1
 # $-\mu/\sigma \approx -0.81$; the brightest pixels, a raw 255, become $(1 - \mu)/\sigma \approx 2.02$.
 
 # %%
-fig, axes = plt.subplots(1, 5, figsize=(13, 3))
-for ax, image, label in zip(axes[:4], batch_x[:4].cpu(), batch_y[:4].cpu(), strict=True):
-    shown = ax.imshow(image[0], cmap="gray")
-    ax.set_title(data.classes[label])
-    ax.axis("off")
-    fig.colorbar(shown, ax=ax, fraction=0.046)
+show_figure(plot_standardized_images(batch_x, batch_y.tolist(), data.classes, data.mean, data.std))
 min_max_batch = batch_x.cpu() * data.std + data.mean  # undo the standardization: back to x/255
-axes[4].hist(min_max_batch.flatten(), bins=40, histtype="step", linewidth=2, label="min-max, x/255")
-axes[4].hist(batch_x.flatten().cpu(), bins=40, histtype="step", linewidth=2, label="standardized")
-axes[4].set(title="pixel values of the batch", yscale="log")
-axes[4].legend(fontsize=8)
-fig.tight_layout()
-plt.show()
 
 print("row 14, columns 10 to 17 of the first image:")
 print("  raw:         ", min_max_batch[0, 0, 14, 10:18].mul(255).round().int().tolist())
@@ -487,12 +477,10 @@ for epoch in range(n_epochs):
 assert sgd_losses[-1] < gd_losses[-1]
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(gd_losses, "o-", label="gradient descent (1 step per epoch)")
-ax.plot(sgd_losses, "o-", label=f"minibatch SGD ({len(loader)} steps per epoch)")
-ax.set(xlabel="epoch", ylabel="training loss", title=f"{n_train} images, same computation per epoch")
-ax.legend()
-plt.show()
+show_figure(plot_curves({"gradient descent (1 step per epoch)": gd_losses,
+                         f"minibatch SGD ({len(loader)} steps per epoch)": sgd_losses},
+                        xlabel="epoch", ylabel="training loss", markers=True, figsize=(6, 3.5),
+                        title=f"{n_train} images, same computation per epoch"))
 
 # %% [markdown]
 # For the same number of passes over the data, SGD's loss is far lower: it made $N/B$ small

@@ -39,7 +39,6 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from tqdm.auto import tqdm
 
 from course_lib.carry_over import load_passed
@@ -66,9 +65,11 @@ from course_lib.models import MLP
 from course_lib.optimizers import SGD, Adam, SGDMomentum, StepFunctionOptimizer
 from course_lib.optimizers import sgd_step as reference_sgd_step
 from course_lib.plotting import plot_shifted_minima, plot_training_curves, use_course_style
+from course_lib.plotting_figures import plot_sweep_heatmap
 from course_lib.seeding import set_seed
 from course_lib.training import evaluate, train_model
 from course_lib.widgets import compare_optimizers_demo, computation_cost_demo, minibatch_demo
+from course_lib.widgets.common import show_figure
 
 set_seed(42)
 device = get_device()
@@ -506,10 +507,7 @@ sweep.sort_values("val accuracy (%)", ascending=False).head(8).round({"val accur
 
 # %%
 table = sweep.pivot_table(index=["init", "activation"], columns=["optimizer", "lr"], values="val accuracy (%)")
-fig, ax = plt.subplots(figsize=(9, 3.2))
-sns.heatmap(table, annot=True, fmt=".1f", cmap="viridis", cbar_kws={"label": "val accuracy (%)"}, ax=ax)
-ax.set_title("Validation accuracy of each combination")
-plt.show()
+show_figure(plot_sweep_heatmap(table))
 
 # %% [markdown]
 # Read the heatmap column by column. The learning rate moves the accuracy by tens of points, and the
