@@ -29,6 +29,7 @@ from tools.claims import (
     render_report,
     report_holds,
     report_rows,
+    row_cells,
     stale_sources,
 )
 
@@ -126,13 +127,17 @@ def test_a_full_mode_claim_is_copied_from_the_full_report_or_marked_unmeasured(t
 
 def test_merging_rows_replaces_and_adds_only_the_named_claims():
     first, second, third = list(CLAIMS)[:3]
+
     def report(rows, fingerprint):
-        return "\n".join(["# r", "", "- date: d", f"- {FINGERPRINT_LINE} {fingerprint}", "", "| id | h |", "|---|---|",
-                          *(f"| {claim_id} | {value} |" for claim_id, value in rows), "", "end"]) + "\n"
-    existing = report([(first, "old"), (third, "old")], "a" * 64)
-    fresh = report([(first, "new"), (second, "new")], "b" * 64)
+        return "\n".join(["# r", "", "- date: d", f"- {FINGERPRINT_LINE} {fingerprint}", "", "| id | s | v |",
+                          "|---|---|---|", *(f"| {claim_id} | {words} | {value} |" for claim_id, words, value in rows),
+                          "", "end"]) + "\n"
+
+    existing = report([(first, "old words", "old"), (third, "old words", "old")], "a" * 64)
+    fresh = report([(first, "new words", "new"), (second, "new words", "new")], "b" * 64)
     merged = merge_rows(existing, fresh, [second])
-    rows = report_rows(merged)
+    rows = {claim_id: row_cells(line) for claim_id, line in report_rows(merged).items()}
     assert list(rows) == [first, second, third]
-    assert rows[first].endswith("old |") and rows[second].endswith("new |") and rows[third].endswith("old |")
+    assert [rows[claim_id][2] for claim_id in (first, second, third)] == ["old", "new", "old"]
+    assert rows[first][1] == CLAIMS[first].statement.replace("|", "\\|"), "a kept row shows the current words"
     assert f"(sources fingerprint {'b' * 16}…): {second}" in merged and merged.rstrip().endswith("end")

@@ -128,11 +128,21 @@ def _copied_row(claim, seeds, full_rows) -> list[str]:
             *cells[5:]]
 
 
+def _restated(line: str) -> str:
+    """A stored row with its statement cell taken from the registry: a claim reworded after it was measured
+    (to say on how many seeds it held, say) keeps its measured values and shows its current words."""
+    cells = row_cells(line)
+    cells[1] = _cell(CLAIMS[cells[0]].statement)
+    return "| " + " | ".join(cells) + " |"
+
+
 def merge_rows(existing: str, fresh: str, ids) -> str:
     """``existing`` report with the rows of ``ids`` taken from ``fresh`` (replaced, or added in registry order),
-    and a header line naming them and when they were measured."""
+    every other row's statement as the registry words it now, and a header line naming the new rows and when
+    they were measured."""
     fresh_rows, old_rows = report_rows(fresh), report_rows(existing)
-    rows = {**old_rows, **{claim_id: fresh_rows[claim_id] for claim_id in ids}}
+    rows = {**{claim_id: _restated(line) for claim_id, line in old_rows.items()},
+            **{claim_id: fresh_rows[claim_id] for claim_id in ids}}
     table = [rows[claim_id] for claim_id in CLAIMS if claim_id in rows]
     lines = [line for line in existing.splitlines() if not (line.startswith("| ") and row_cells(line)[0] in CLAIMS)]
     separator = next(i for i, line in enumerate(lines) if line.startswith("|---"))
