@@ -36,7 +36,7 @@ from torch import nn
 
 from course_lib.carry_over import save_passed
 from course_lib.checks import check_sample_minibatch, check_sgd_step
-from course_lib.config import quick_or_full
+from course_lib.config import is_quick, quick_or_full
 from course_lib.data import (
     InMemoryLoader,
     compute_normalization,
@@ -715,7 +715,8 @@ assert with_decay.weight_norm[-1] < without_decay.weight_norm[-1]
 assert with_decay.train_loss[-1] > without_decay.train_loss[-1]
 assert with_decay.val_loss[-1] < without_decay.val_loss[-1]
 assert with_decay.val_loss[-1] - with_decay.val_loss.min() < without_decay.val_loss[-1] - without_decay.val_loss.min()
-assert with_decay.generalization_gap < without_decay.generalization_gap
+if is_quick():  # in full mode (1000 images) the gap hardly moves: narrower on 3 of seeds 0-4, by under half a point
+    assert with_decay.generalization_gap < without_decay.generalization_gap
 assert with_decay.val_acc[-1] > 0.7
 assert abs(with_decay.val_acc[-1] - without_decay.val_acc[-1]) < 0.05
 
@@ -724,7 +725,9 @@ assert abs(with_decay.val_acc[-1] - without_decay.val_acc[-1]) < 0.05
 # after an early minimum, climbs again: the network grows its weights to become ever more confident on
 # the training images, and so also on its mistakes on new ones. With weight decay the weights shrink
 # instead of growing, the training loss stays higher (part of the objective is now the penalty), the
-# validation loss climbs less, and the gap between training and validation accuracy narrows.
+# validation loss climbs less, and the gap between training and validation accuracy narrows a little
+# (by 0.1 to 0.8 points over seeds 0–4 in quick mode; in full mode it hardly moves, narrower on 3 of
+# the 5 seeds, by under half a point).
 #
 # How large is the effect? The validation *accuracy* barely changes here (it can even drop a little).
 # On this problem weight decay mainly stops the model from becoming over-confident, which is what the

@@ -152,7 +152,8 @@ def decay_climb_difference(seed: int) -> float:
 
 
 @_weight_decay_claim("01-decay-narrows-gap", "With weight decay the gap between training and validation accuracy "
-                     "narrows.", "gap without − gap with decay > 0", above(0.0))
+                     "narrows a little in quick mode, by 0.1 to 0.8 points over seeds 0–4 (in full mode it hardly "
+                     "moves: narrower on 3 of the 5 seeds, by under half a point).", "gap without − gap with decay > 0", above(0.0))
 def decay_gap_difference(seed: int) -> float:
     without, with_decay = _weight_decay_runs(seed, is_quick())
     return float(without.generalization_gap - with_decay.generalization_gap)
