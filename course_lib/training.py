@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from course_lib import config, result_store
+from course_lib import config, result_store, run_estimate
 from course_lib.data import FashionMNISTTensors, InMemoryLoader
 from course_lib.seeding import set_seed
 
@@ -527,6 +527,23 @@ def _device_of(model: nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
+def _epoch_flops(model: nn.Module, data: FashionMNISTTensors, batch_size: int, loss_fn) -> float | None:
+    """FLOPs of one epoch (``run_estimate.training_flops``, on a copy of the model in eval mode, so no random
+    draw is made), or None where no estimate is given: data on a GPU (the calibration times the CPU), or
+    a model the FLOP counter cannot run (the estimate is a courtesy; it never stops a run)."""
+    if data.train_x.device.type != "cpu":
+        return None
+    try:
+        was_training = model.training
+        model.eval()
+        try:
+            return run_estimate.training_flops(model, data.train_x, data.val_x, batch_size, 1, loss_fn)
+        finally:
+            model.train(was_training)
+    except Exception:
+        return None
+
+
 def train_model(
     model: nn.Module,
     make_optimizer: Callable,
@@ -558,6 +575,8 @@ def train_model(
     After every epoch the model, the optimizer's ``state_dict()`` (when it has one, as every torch.optim
     optimizer does) and the random-number states are saved to ``<name>.last.pt``. With ``resume=True`` a run with the same settings continues from there (after an
     interruption, or to train longer): its history is the one an uninterrupted run would have had.
+    A run that trains (not loaded) and will take more than 20 s on this CPU says so first, with its
+    estimated time (``course_lib.run_estimate``).
     """
     loss_fn = loss_fn or F.cross_entropy
     model.to(data.device)
@@ -574,12 +593,16 @@ def train_model(
         if cached is not None:
             return cached
 
+    epoch_flops = _epoch_flops(model, data, batch_size, loss_fn)
     generator = set_seed(seed)
     loader = InMemoryLoader(data.train_x, data.train_y, batch_size, shuffle=True, generator=generator)
     run_key, last_path = resume_key(fingerprint), resume_path(name, checkpoint_dir)
     point = load_resume_point(last_path, run_key, name, epochs, model, optimizer, generator) if resume else None
     if point is None:
         point = ResumePoint(0, {key: [] for key in HISTORY_KEYS}, 0, copy.deepcopy(model.state_dict()), 0.0)
+    remaining = int(epochs) - point.epoch
+    if epoch_flops is not None and remaining > 0:
+        run_estimate.announce(name, remaining * epoch_flops, remaining * len(loader), remaining)
     history, best_epoch, best_state, diverged = point.history, point.best_epoch, point.best_state, False
     start = time.perf_counter() - point.seconds
     bar = tqdm(range(point.epoch + 1, int(epochs) + 1), desc=str(name), unit="epoch", disable=not progress,
