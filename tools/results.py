@@ -22,6 +22,7 @@ Usage (from the repository root; COURSE_DATA_DIR as usual):
     python -m tools.results --mode full --only nb04_S   # the runs whose name contains the text
     python -m tools.results --mode full --missing       # the runs that have no entry yet
     python -m tools.results --check            # list stale entries (fingerprint no longer what the code gives)
+    python -m tools.results --fill-cache       # train the runs the store lacks into the local cache (Binder)
 
 Runs are trained on the CPU with one thread, and the entry records the date, the machine and torch's
 version. The store is keyed by the fingerprint only, so these entries are found on any machine, a CUDA
@@ -140,14 +141,19 @@ def _notebook04_sweep_runs(mode: str) -> list[ReferenceRun]:
     return runs
 
 
-def reference_runs(modes=MODES, only: str = "") -> list[ReferenceRun]:
-    """Every stored run of the given modes whose name contains ``only``, in the notebooks' order. Notebook 04's
-    three optimizer runs are stored in full mode only: their weights take about 2 MB a run, which pays in
-    full mode (40 epochs each) but not in quick mode (under 10 s each)."""
+def declared_runs(modes=MODES, only: str = "") -> list[ReferenceRun]:
+    """Every notebook run that does not depend on the student's code, of the given modes, whose name contains
+    ``only``, in the notebooks' order."""
     runs = [run for mode in modes for run in
-            (*_notebook01_runs(mode), *(_notebook04_optimizer_runs(mode) if mode == "full" else ()),
-             *_notebook04_sweep_runs(mode))]
+            (*_notebook01_runs(mode), *_notebook04_optimizer_runs(mode), *_notebook04_sweep_runs(mode))]
     return [run for run in runs if only in run.name]
+
+
+def reference_runs(modes=MODES, only: str = "") -> list[ReferenceRun]:
+    """The declared runs that the store holds: all but the quick-mode runs whose weights would be stored
+    (notebook 04's three optimizer runs: about 2 MB of weights a run pays in full mode, 40 epochs each, but
+    not in quick mode, under 10 s each)."""
+    return [run for run in declared_runs(modes, only) if run.mode == "full" or not run.weights]
 
 
 def stored_entries(store_dir: Path | None = None) -> dict[str, dict]:
@@ -256,17 +262,41 @@ def regenerate(modes, only: str = "", missing: bool = False, store_dir: Path | N
     print(f"store {directory}: {len(list(directory.glob('*.json')))} runs, {total / 1e6:.2f} MB")
 
 
+def fill_cache(mode: str) -> list[str]:
+    """Train into the local cache (``config.checkpoint_dir()``, under the notebooks' cache names) every reference
+    run of ``mode`` that the store lacks, so that the notebooks load it (Binder's postBuild calls this);
+    a run already cached loads instead of training. Returns the names of the runs it filled."""
+    data = load_fashion_mnist(device="cpu")
+    filled = []
+    for run in declared_runs((mode,)):
+        if result_store.entry_path(run.fingerprint(data)["hash"]).is_file():
+            continue
+        setup = run.build(data)
+        result = train_model(setup.model, setup.make_optimizer, setup.data, name=run.name, **setup.options)
+        print(f"{run.name}: {'already cached' if result.from_cache else f'trained in {result.seconds:.0f} s'}",
+              flush=True)
+        filled.append(run.name)
+    print(f"{len(filled)} of the {len(declared_runs((mode,)))} {mode}-mode reference runs are not in the store; "
+          "each is in the cache now.")
+    return filled
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=(*MODES, "both"), default="both")
     parser.add_argument("--only", default="", help="only the runs whose name contains this text")
     parser.add_argument("--missing", action="store_true", help="only the runs that have no entry yet")
     parser.add_argument("--check", action="store_true", help="list stale entries instead of training")
+    parser.add_argument("--fill-cache", action="store_true",
+                        help="train the runs of this mode (COURSE_QUICK) that the store lacks into the local cache")
     args = parser.parse_args(argv)
     if args.check:
         problems = stale_entries(load_fashion_mnist(device="cpu"))
         print("\n".join(problems) if problems else "every stored run is current")
         return 1 if problems else 0
+    if args.fill_cache:
+        fill_cache("quick" if config.is_quick() else "full")
+        return 0
     regenerate(MODES if args.mode == "both" else (args.mode,), args.only, args.missing)
     return 0
 
