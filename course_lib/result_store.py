@@ -14,6 +14,10 @@ cache, so any change to any of them misses the store and trains. Layout of ``res
   its sign, exponent and leading mantissa bits, whose XOR is zero. The bytes are split into planes (all
   first bytes, then all second bytes, …) and compressed with LZMA.
 
+Entries are found on every machine and device: the key holds nothing machine-specific. The stored runs
+were trained on a CPU; a run on a GPU would differ from them only in float rounding (the last digits of
+the history), so the store serves GPU sessions too (``COURSE_RETRAIN=1`` trains on the GPU instead).
+
 Functions: ``retrain_requested`` (``$COURSE_RETRAIN``), ``load_stored_run`` (None when the store has no
 entry; ``StoredRunError`` when it has an unusable one), ``save_stored_run`` (used by ``tools.results``),
 ``encode_weights`` / ``decode_weights``, ``machine_description``.

@@ -4,13 +4,14 @@ The reference runs are the notebooks' ``train_model`` calls whose result does no
 code, in quick mode (the tests, CI) and full mode (students), each declared below exactly as its notebook
 cell builds it (same data subset, seeds, model, optimizer, epochs, batch size, cache name):
 
-- notebook 01, section 7: the MLP (256, 128) with course_lib's SGD (history only: no later cell uses the
-  model, which keeps its initial weights when the run is loaded);
-- notebook 04, section 4, full mode only: the three optimizers on the deep MLP with course_lib's own SGD
-  step function, SGDMomentum and Adam, the code a student who has not passed the exercises gets (with
-  weights, about 2 MB a run: the paired comparison that follows uses the trained models). A student whose
-  ``sgd_step`` or ``Adam`` passed trains those two live (their fingerprints differ) and loads only momentum;
-  in quick mode the three train (under 10 s each), which is not worth 6 MB of weights;
+- notebook 01, section 7: the MLP (256, 128) with course_lib's SGD: with its weights in full mode (the cell
+  keeps the model, and the student may well evaluate it), history only in quick mode (no later cell uses
+  the model, which then keeps its initial weights);
+- notebook 04, section 4: the three optimizers on the deep MLP with course_lib's own SGD step function,
+  SGDMomentum and Adam, the code a student who has not passed the exercises gets, with weights (the
+  paired comparison that follows uses the trained models), in full mode only: in quick mode the three
+  train in under 10 s each, not worth 6 MB of weights. A student whose ``sgd_step`` or ``Adam`` passed
+  trains those two live (their fingerprints differ) and loads only momentum;
 - notebook 04, section 6: the 24 runs of the sweep (history only: only the validation accuracy is used).
 
 Not stored: the bonus challenge (``retrain=True``, the student's own settings).
@@ -68,13 +69,20 @@ class RunSetup:
 
 @dataclass(frozen=True)
 class ReferenceRun:
-    """A stored run: ``name`` (the notebook's cache name), its ``mode``, ``build(data)`` → RunSetup from the
-    full FashionMNIST tensors, and whether its trained ``weights`` are stored (a later cell uses the model)."""
+    """A notebook's run: ``name`` (the notebook's cache name), its ``mode``, ``build(data)`` → RunSetup from the
+    full FashionMNIST tensors; ``keeps_model``: the cell leaves the trained model to the student (its weights
+    are stored in full mode); ``model_used_later``: a later cell computes with it (a history-only entry
+    would not do, so in quick mode, where only histories are stored, the run is not stored)."""
 
     name: str
     mode: str
     build: Callable[[FashionMNISTTensors], RunSetup]
-    weights: bool
+    keeps_model: bool
+    model_used_later: bool = False
+
+    @property
+    def stores_weights(self) -> bool:
+        return self.keeps_model and self.mode == "full"
 
     def fingerprint(self, data: FashionMNISTTensors) -> dict:
         """What ``train_model`` would compute for this run now (nothing is trained)."""
@@ -99,7 +107,7 @@ def _notebook01_runs(mode: str) -> list[ReferenceRun]:
                         {"epochs": _pick(mode, 2, 10), "batch_size": 64})
 
     return [ReferenceRun(_pick(mode, "01_training_loop_mlp_sgd_quick", "01_training_loop_mlp_sgd"), mode, build,
-                         weights=False)]
+                         keeps_model=True)]
 
 
 def _notebook04_optimizer_runs(mode: str) -> list[ReferenceRun]:
@@ -118,7 +126,8 @@ def _notebook04_optimizer_runs(mode: str) -> list[ReferenceRun]:
                             {"epochs": _pick(mode, 4, 40), "batch_size": 256})
         return build
 
-    return [ReferenceRun(f"nb04_{label.replace(' + ', '_')}_{mode}", mode, builder(make), weights=True)
+    return [ReferenceRun(f"nb04_{label.replace(' + ', '_')}_{mode}", mode, builder(make), keeps_model=True,
+                         model_used_later=True)
             for label, make in recipes.items()]
 
 
@@ -137,7 +146,7 @@ def _notebook04_sweep_runs(mode: str) -> list[ReferenceRun]:
                             {"epochs": _pick(mode, 2, 5), "batch_size": 64})
 
         runs.append(ReferenceRun(f"nb04_sweep_{init_name}_{activation}_{optimizer_name}_{lr:g}_{mode}", mode,
-                                 build, weights=False))
+                                 build, keeps_model=False))
     return runs
 
 
@@ -150,10 +159,10 @@ def declared_runs(modes=MODES, only: str = "") -> list[ReferenceRun]:
 
 
 def reference_runs(modes=MODES, only: str = "") -> list[ReferenceRun]:
-    """The declared runs that the store holds: all but the quick-mode runs whose weights would be stored
-    (notebook 04's three optimizer runs: about 2 MB of weights a run pays in full mode, 40 epochs each, but
-    not in quick mode, under 10 s each)."""
-    return [run for run in declared_runs(modes, only) if run.mode == "full" or not run.weights]
+    """The declared runs that the store holds: every full-mode run (weights where ``keeps_model``: about 2 MB
+    a run, which pays for 40-epoch runs), and the quick-mode runs whose model no later cell uses (histories
+    only: notebook 04's three quick runs train in under 10 s each)."""
+    return [run for run in declared_runs(modes, only) if run.mode == "full" or not run.model_used_later]
 
 
 def stored_entries(store_dir: Path | None = None) -> dict[str, dict]:
@@ -253,7 +262,7 @@ def regenerate(modes, only: str = "", missing: bool = False, store_dir: Path | N
             start = time.perf_counter()
             fingerprint, fields, state, initial = train_reference_run(run, data, Path(scratch),
                                                                       progress=not run.name.startswith("nb04_sweep"))
-            written = result_store.save_stored_run(run.name, fingerprint, fields, state if run.weights else None,
+            written = result_store.save_stored_run(run.name, fingerprint, fields, state if run.stores_weights else None,
                                                    initial, device="cpu", store_dir=directory)
             size = sum(path.stat().st_size for path in written)
             print(f"[{number}/{len(runs)}] {run.name}: {time.perf_counter() - start:.1f} s, {size / 1e3:.0f} kB",

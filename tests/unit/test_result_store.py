@@ -86,6 +86,18 @@ def test_a_stored_run_loads_with_one_line_instead_of_training(data, store, tmp_p
     assert not (tmp_path / "student").exists()  # nothing written to the student's cache
 
 
+def test_runs_without_a_progress_bar_say_it_once_per_process(data, store, tmp_path, capsys, monkeypatch):
+    """A sweep of many stored runs (progress=False) prints the line once, not once per run."""
+    store_reference_run(data, store, tmp_path / "scratch")
+    monkeypatch.setattr(training, "_TOLD_ABOUT_STORE", set())
+    capsys.readouterr()
+    assert all(run(data, tmp_path / "student").from_store for _ in range(3))
+    assert len(capsys.readouterr().out.strip().splitlines()) == 1
+    loaded = train_model(fresh_model(), course_sgd(), data, epochs=2, batch_size=50, name="reference",
+                         checkpoint_dir=tmp_path / "student", progress=True)
+    assert loaded.from_store and "loaded the course's stored run" in capsys.readouterr().out
+
+
 def test_a_history_only_entry_leaves_the_model_as_it_was(data, store, tmp_path):
     reference, _ = store_reference_run(data, store, tmp_path / "scratch", weights=False)
     model, untouched = fresh_model(), fresh_model()
