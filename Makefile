@@ -57,8 +57,9 @@ claims: data
 	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m tools.claims --seeds $(SEEDS) $(if $(FULL),--full,)
 
 # The course's stored reference runs (course_lib/results/, see tools/results.py), regenerated from scratch by
-# training them on one CPU thread: quick mode about 30 s, full mode about 25 minutes on the 2-core machine
-# (notebook 04's three 40-epoch runs take 15 of them). make test fails when an entry is stale.
+# training them on one CPU thread: quick mode about 30 s, full mode about 18 minutes on the 2-core machine
+# under load (2026-12-07: notebook 04's three 40-epoch runs 11 minutes, the sweep 5, notebook 01's run 0.5-2).
+# make test fails when an entry is stale.
 # make results MODE=quick regenerates one mode; commit course_lib/results/ afterwards.
 MODE ?= both
 results: data

@@ -294,7 +294,8 @@ def code_digest(optimizer) -> str:
 
 def model_code_digest(model) -> str:
     """A hash of the code of the model's classes and of its submodules' classes outside torch."""
-    return _classes_digest(sorted({type(module) for module in model.modules()}, key=lambda c: f"{c.__module__}.{c.__qualname__}"), {})
+    classes = sorted({type(module) for module in model.modules()}, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+    return _classes_digest(classes, {})
 
 
 @functools.cache
