@@ -10,7 +10,7 @@ STAMP := $(VENV)/.course-installed
 TEST_WORKERS ?= auto
 QUICK_ENV := OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE COURSE_QUICK=1 MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: setup system-packages data lab check test lint notebooks solutions claims exercise-sync links site bench clean
+.PHONY: setup system-packages data lab check test lint notebooks solutions claims results exercise-sync links site bench clean
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
@@ -55,6 +55,15 @@ solutions: data
 SEEDS ?= 0 1 2 3 4
 claims: data
 	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m tools.claims --seeds $(SEEDS) $(if $(FULL),--full,)
+
+# The course's stored reference runs (course_lib/results/, see tools/results.py), regenerated from scratch by
+# training them on one CPU thread: quick mode about 30 s, full mode about 18 minutes on the 2-core machine
+# under load (2026-12-07: notebook 04's three 40-epoch runs 11 minutes, the sweep 5, notebook 01's run 0.5-2).
+# make test fails when an entry is stale.
+# make results MODE=quick regenerates one mode; commit course_lib/results/ afterwards.
+MODE ?= both
+results: data
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m tools.results --mode $(MODE)
 
 # After adding or changing an exercise: regenerate the notebooks, re-run the solution notebooks whose check
 # cells have no stored output (or NAMES="03_optimizers ..."), rewrite the example class and the README's example.

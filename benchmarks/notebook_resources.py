@@ -15,11 +15,17 @@ unset, what ``make solutions`` runs; long), or ``--both``. Each notebook gets it
 Targets: peak RSS ≤ 1.5 GB (1500 MB) per notebook in full mode (mybinder.org allows 2 GB); the
 whole quick-mode suite ≤ 6 min (360 s) on the 2-core CPU.
 
+``--cold-warm``: what a student waits for on a fresh clone and on a second run-all. Each edition (the
+solutions, i.e. the student notebooks with every exercise solved, and the student notebooks) runs in
+order 01 → 05 in one fresh empty ``COURSE_CHECKPOINT_DIR`` (cold: nothing cached, only the shipped
+result store; a solved exercise saved by one notebook is there for the next, as for a student), then
+all again in the same directory (warm). Reports the machine's fp32 matmul peak with the times.
+
 ``--paths FILE.ipynb ...`` runs the given notebooks instead of the course's (e.g. a tiny fixture
 for the smoke test in ``tests/test_benchmarks_smoke.py``).
 
 Usage: python benchmarks/notebook_resources.py [--full | --both] [--notebooks 02,solutions/03 | --paths NB ...]
-       [--timeout 1200]
+       [--timeout 1200] [--cold-warm]
 Last stdout line: JSON with per-notebook wall time and peak RSS, the quick-suite total and the targets.
 """
 
@@ -34,9 +40,11 @@ from pathlib import Path
 
 import nbformat
 import psutil
+import torch
 from _common import emit_json, progress, run_conditions
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from training_throughput import matmul_peak_flops
 
 ROOT = Path(__file__).resolve().parent.parent
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -136,6 +144,30 @@ def run_mode(paths: list[Path], quick: bool, timeout_s: int, checkpoint_dir: str
     }
 
 
+def run_cold_and_warm(paths: list[Path], quick: bool, timeout_s: int) -> dict:
+    """Each edition's notebooks (grouped by folder, in order) in one fresh checkpoint directory, cold then warm."""
+    set_mode(quick)
+    mode = "quick" if quick else "full"
+    results: dict[str, dict] = {}
+    for folder in dict.fromkeys(path.parent for path in paths):
+        edition = [path for path in paths if path.parent == folder]
+        with tempfile.TemporaryDirectory(prefix="course-bench-cold-") as cache:
+            for phase in ("cold", "warm"):
+                for path in edition:
+                    name = display_name(path)
+                    progress(f"[{mode}, {phase}] running {name} ...")
+                    result = run_notebook(path, timeout_s, cache)
+                    results.setdefault(name, {})[phase] = result
+                    progress(f"[{mode}, {phase}] {name}: {result['wall_s']} s" +
+                             ("" if result["ok"] else f", FAILED: {result['error']}"))
+    return {
+        "notebooks": results,
+        "cold_suite_s": round(sum(r["cold"]["wall_s"] for r in results.values()), 1),
+        "warm_suite_s": round(sum(r["warm"]["wall_s"] for r in results.values()), 1),
+        "all_ok": all(r[phase]["ok"] for r in results.values() for phase in ("cold", "warm")),
+    }
+
+
 def check_targets(modes: dict) -> list[dict]:
     targets = []
     if "quick" in modes:
@@ -159,6 +191,8 @@ def main(argv: list[str] | None = None) -> dict:
     chosen.add_argument("--paths", nargs="+", type=Path, default=None, metavar="NB",
                         help="run these .ipynb files instead of the course's notebooks")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per cell (default 1200)")
+    parser.add_argument("--cold-warm", action="store_true",
+                        help="each edition in order in one fresh checkpoint directory, then again (warm)")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="shared COURSE_CHECKPOINT_DIR (default: a fresh temporary one per notebook)")
     args = parser.parse_args(argv)
@@ -172,6 +206,15 @@ def main(argv: list[str] | None = None) -> dict:
     if not paths:
         parser.error("no notebooks found under solutions/ or notebooks/")
     quick_flags = [False] if args.full else [True, False] if args.both else [True]
+    if args.cold_warm:
+        peak = matmul_peak_flops()
+        progress(f"fp32 matmul peak: {peak / 1e9:.0f} GFLOP/s on {torch.get_num_threads()} threads")
+        summary = {"benchmark": "notebook_resources_cold_warm", "matmul_peak_gflops": round(peak / 1e9, 1),
+                   "modes": {("quick" if quick else "full"): run_cold_and_warm(paths, quick, args.timeout)
+                             for quick in quick_flags},
+                   "conditions": run_conditions()}
+        emit_json(summary)
+        return summary
     modes = {("quick" if quick else "full"): run_mode(paths, quick, args.timeout, args.checkpoint_dir)
              for quick in quick_flags}
     targets = check_targets(modes)

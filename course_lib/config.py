@@ -4,10 +4,13 @@ Environment variables (all optional):
 
 - ``COURSE_DATA_DIR``        datasets (default: ``<repo>/data``)
 - ``COURSE_CHECKPOINT_DIR``  saved models and cached results (default: ``<repo>/saved_models``)
+- ``COURSE_RESULT_STORE``    the course's stored reference runs (default: ``course_lib/results``, shipped)
+- ``COURSE_RETRAIN=1``       train every run instead of loading the stored ones (``course_lib.result_store``)
 - ``COURSE_QUICK=1``         quick mode: smaller subsets and fewer epochs, same code path (tests set it)
 
 The defaults sit under the repository root when course_lib is installed in editable mode from the
-repository, and under the current working directory otherwise; never inside the package itself.
+repository, and under the current working directory otherwise; never inside the package itself (except the
+read-only store of reference runs, which ships with the package).
 """
 
 from __future__ import annotations
@@ -45,6 +48,13 @@ def checkpoint_dir(create: bool = True) -> Path:
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def result_store_dir() -> Path:
+    """Directory of the course's stored reference runs (``$COURSE_RESULT_STORE`` or ``course_lib/results``,
+    which ships inside the package)."""
+    value = os.environ.get("COURSE_RESULT_STORE", "").strip()
+    return Path(value).expanduser().resolve() if value else PACKAGE_DIR / "results"
 
 
 def is_quick() -> bool:

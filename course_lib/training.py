@@ -29,6 +29,7 @@ import inspect
 import json
 import math
 import re
+import textwrap
 import time
 import types
 from collections.abc import Callable
@@ -41,7 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from course_lib import config
+from course_lib import config, result_store, run_estimate
 from course_lib.data import FashionMNISTTensors, InMemoryLoader
 from course_lib.seeding import set_seed
 
@@ -152,6 +153,8 @@ class TrainResult:
     ``best_epoch`` counts from 1 (0: no epoch finished); ``test_loss`` / ``test_acc`` are measured
     with the best epoch's weights, which the model holds afterwards; ``seconds`` is the training time
     (of the original run when ``from_cache``); ``diverged`` is True when the run stopped because it diverged (``has_diverged``).
+    ``from_store``: loaded from the course's stored reference runs (``course_lib.result_store``; then
+    ``from_cache`` is True too).
     """
 
     history: dict[str, list[float]]
@@ -161,6 +164,7 @@ class TrainResult:
     seconds: float
     from_cache: bool = False
     diverged: bool = False
+    from_store: bool = False
     checkpoint_path: Path | None = field(default=None, compare=False)
 
 
@@ -237,26 +241,70 @@ def _hash_code(code: types.CodeType, digest) -> None:
             digest.update(repr(constant).encode())
 
 
+def _function_text(function) -> str:
+    """What identifies a function's behaviour across machines: its module, qualified name, default values and
+    source text (dedented, with ``\\n`` line ends); its bytecode only when the source cannot be found.
+
+    Source rather than bytecode, because bytecode differs between Python versions: a digest of it would
+    tie the course's stored runs to one Python. A student's function defined in a notebook cell has a
+    source too (IPython keeps every cell's text in ``linecache``) and a module of its own (``__main__``,
+    or the carry-over file's), so it never shares a digest with course_lib's reference."""
+    name = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}"
+    try:
+        text = textwrap.dedent("\n".join(inspect.getsource(function).splitlines()))
+    except (OSError, TypeError):
+        digest = hashlib.sha256()
+        _hash_code(function.__code__, digest)
+        text = f"bytecode {digest.hexdigest()}"
+    return f"{name}\n{getattr(function, '__defaults__', None)!r}\n{text}"
+
+
+def _classes_digest(classes, functions: dict) -> str:
+    """A hash of every function defined in ``classes`` and their bases outside torch and builtins, then of
+    ``functions`` (name → function)."""
+    digest = hashlib.sha256()
+    seen = set()
+    for cls in classes:
+        for base in cls.__mro__:
+            if base in seen or base.__module__.split(".")[0] in ("torch", "builtins"):
+                continue
+            seen.add(base)
+            for name, value in sorted(vars(base).items()):
+                function = getattr(value, "__func__", value)
+                if isinstance(getattr(function, "__code__", None), types.CodeType):
+                    digest.update(name.encode())
+                    digest.update(_function_text(function).encode())
+    for name, function in sorted(functions.items()):
+        digest.update(name.encode())
+        digest.update(_function_text(function).encode())
+    return digest.hexdigest()[:16]
+
+
 def code_digest(optimizer) -> str:
     """A hash of the code that makes the optimizer's steps: every function defined in its class and its bases
     outside torch (a student's ``update`` included), and functions it holds (e.g. a ``step_function``).
 
     Two optimizers of the same class name and settings whose code differs (the course's reference and a
-    student's answer) get different digests, so a cached run of one is never shown as the other's."""
-    digest = hashlib.sha256()
-    for cls in type(optimizer).__mro__:
-        if cls.__module__.split(".")[0] in ("torch", "builtins"):
-            continue
-        for name, value in sorted(vars(cls).items()):
-            function = getattr(value, "__func__", value)
-            if isinstance(getattr(function, "__code__", None), types.CodeType):
-                digest.update(name.encode())
-                _hash_code(function.__code__, digest)
-    for name, value in sorted(vars(optimizer).items()):
-        if isinstance(getattr(value, "__code__", None), types.CodeType):
-            digest.update(name.encode())
-            _hash_code(value.__code__, digest)
-    return digest.hexdigest()[:16]
+    student's answer) get different digests, so a cached run of one is never shown as the other's. The
+    digest is the same on every machine and Python version (see ``_function_text``)."""
+    held = {name: value for name, value in vars(optimizer).items()
+            if isinstance(getattr(value, "__code__", None), types.CodeType)}
+    return _classes_digest([type(optimizer)], held)
+
+
+def model_code_digest(model) -> str:
+    """A hash of the code of the model's classes and of its submodules' classes outside torch."""
+    classes = sorted({type(module) for module in model.modules()}, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+    return _classes_digest(classes, {})
+
+
+@functools.cache
+def loop_code_digest() -> str:
+    """A hash of the training loop's code (``train_step``, ``optimizer_step``, ``train_one_epoch``,
+    ``evaluate``, the ``InMemoryLoader``): a change there changes every run's result. Computed once per
+    process (the loop's source does not change while it runs)."""
+    functions = {function.__name__: function for function in (train_step, optimizer_step, train_one_epoch, evaluate)}
+    return _classes_digest([InMemoryLoader], functions)
 
 
 def _describe_optimizer(optimizer) -> dict:
@@ -284,11 +332,18 @@ def training_fingerprint(model, optimizer, data: FashionMNISTTensors, *, epochs,
     """Everything that determines a training run's result, as a JSON-able dict with a ``hash`` entry.
 
     The initial weights enter through a digest, so build the model after ``set_seed`` for the cache
-    to be reused across sessions.
+    to be reused across sessions. The code of the optimizer, of the model's classes and of the training
+    loop enters as digests of its source text. Nothing machine-specific enters (no device, thread count,
+    path, file name or Python version), so the course's stored runs (``course_lib.result_store``) are found
+    on every machine. Not in it: torch's version and the device, which change a run only in float
+    rounding as long as torch's initialization and shuffling stay the same (the staleness test of the
+    store retrains some runs to catch the day they do not).
     """
     settings = {
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
         "model_config": getattr(model, "config", None),
+        "model_code": model_code_digest(model),
+        "loop_code": loop_code_digest(),
         "initial_weights": _state_digest(model),
         "optimizer": _describe_optimizer(optimizer),
         "loss_fn": getattr(loss_fn, "__qualname__", type(loss_fn).__qualname__),
@@ -406,6 +461,36 @@ def load_cached_result(model: nn.Module, name: str, fingerprint: dict, checkpoin
     return result
 
 
+_TOLD_ABOUT_STORE: set[str] = set()
+
+
+def load_stored_result(model: nn.Module, name: str, fingerprint: dict, progress: bool = True) -> TrainResult | None:
+    """The course's stored run with this fingerprint (``course_lib.result_store``), its best weights loaded into
+    ``model`` when the entry has them (a history-only entry leaves the model as it is), or None: no entry,
+    or an unusable one (one printed line). Prints where and when the run was trained: every time with
+    ``progress``, else once per process (a sweep of many runs says it once)."""
+    try:
+        stored = result_store.load_stored_run(fingerprint, model.state_dict())
+        if stored is not None and stored.state is not None:
+            mismatch = _state_mismatch(model, stored.state)
+            if mismatch is not None:
+                raise result_store.StoredRunError(f"its weights do not fit this model: {mismatch}")
+    except result_store.StoredRunError as error:
+        print(f"The course's stored run for '{name}' cannot be used ({error}); training it instead.")
+        return None
+    if stored is None:
+        return None
+    if stored.state is not None:
+        model.load_state_dict({key: value.to(_device_of(model)) for key, value in stored.state.items()})
+    if progress or not _TOLD_ABOUT_STORE:
+        print(f"'{name}': loaded the course's stored run (trained on {stored.trained['date']}, "
+              f"{stored.trained['machine']}); set retrain=True or {result_store.RETRAIN_VARIABLE}=1 to train it "
+              "yourself.")
+    _TOLD_ABOUT_STORE.add(name)
+    fields = {key: value for key, value in stored.result.items() if key in TrainResult.__dataclass_fields__}
+    return TrainResult(**{**fields, "from_cache": True, "from_store": True, "checkpoint_path": None})
+
+
 def _state_mismatch(model: nn.Module, state) -> str | None:
     """Why ``state`` cannot be loaded into ``model`` (keys or shapes differ), or None when it fits.
 
@@ -443,6 +528,23 @@ def _device_of(model: nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
+def _epoch_flops(model: nn.Module, data: FashionMNISTTensors, batch_size: int, loss_fn) -> float | None:
+    """FLOPs of one epoch (``run_estimate.training_flops``, on a copy of the model in eval mode, so no random
+    draw is made), or None where no estimate is given: data on a GPU (the calibration times the CPU), or
+    a model the FLOP counter cannot run (the estimate is a courtesy; it never stops a run)."""
+    if data.train_x.device.type != "cpu":
+        return None
+    try:
+        was_training = model.training
+        model.eval()
+        try:
+            return run_estimate.training_flops(model, data.train_x, data.val_x, batch_size, 1, loss_fn)
+        finally:
+            model.train(was_training)
+    except Exception:
+        return None
+
+
 def train_model(
     model: nn.Module,
     make_optimizer: Callable,
@@ -465,12 +567,17 @@ def train_model(
     then measures validation loss/accuracy; the weights of the epoch with the best validation accuracy
     are kept, saved and loaded back at the end, and the test split is evaluated with them. A later call
     with the same ``name`` and the same settings (see ``training_fingerprint``) returns the cached
-    result, with ``from_cache=True``, unless ``retrain``. A NaN/inf training loss stops the run with a
+    result, with ``from_cache=True``, unless ``retrain``. Before that, a run whose fingerprint is one of
+    the course's stored reference runs (``course_lib.result_store``) is loaded from the store, with one
+    printed line, unless ``retrain`` or ``$COURSE_RETRAIN=1``; a student's own optimizer or step function
+    has another fingerprint, so it always trains. A NaN/inf training loss stops the run with a
     one-line message (``diverged=True``, see ``has_diverged``). ``loss_fn(logits, targets)`` defaults to cross-entropy.
 
     After every epoch the model, the optimizer's ``state_dict()`` (when it has one, as every torch.optim
     optimizer does) and the random-number states are saved to ``<name>.last.pt``. With ``resume=True`` a run with the same settings continues from there (after an
     interruption, or to train longer): its history is the one an uninterrupted run would have had.
+    A run that trains (not loaded) and will take more than 20 s on this CPU says so first, with its
+    estimated time (``course_lib.run_estimate``).
     """
     loss_fn = loss_fn or F.cross_entropy
     model.to(data.device)
@@ -478,17 +585,25 @@ def train_model(
     fingerprint = training_fingerprint(
         model, optimizer, data, epochs=epochs, batch_size=batch_size, seed=seed, loss_fn=loss_fn
     )
+    if not retrain and not result_store.retrain_requested():
+        stored = load_stored_result(model, name, fingerprint, progress)
+        if stored is not None:
+            return stored
     if not retrain:
         cached = load_cached_result(model, name, fingerprint, checkpoint_dir)
         if cached is not None:
             return cached
 
+    epoch_flops = _epoch_flops(model, data, batch_size, loss_fn)
     generator = set_seed(seed)
     loader = InMemoryLoader(data.train_x, data.train_y, batch_size, shuffle=True, generator=generator)
     run_key, last_path = resume_key(fingerprint), resume_path(name, checkpoint_dir)
     point = load_resume_point(last_path, run_key, name, epochs, model, optimizer, generator) if resume else None
     if point is None:
         point = ResumePoint(0, {key: [] for key in HISTORY_KEYS}, 0, copy.deepcopy(model.state_dict()), 0.0)
+    remaining = int(epochs) - point.epoch
+    if epoch_flops is not None and remaining > 0:
+        run_estimate.announce(name, remaining * epoch_flops, remaining * len(loader), remaining)
     history, best_epoch, best_state, diverged = point.history, point.best_epoch, point.best_state, False
     start = time.perf_counter() - point.seconds
     bar = tqdm(range(point.epoch + 1, int(epochs) + 1), desc=str(name), unit="epoch", disable=not progress,

@@ -78,6 +78,18 @@ def test_notebook_resources_reports_wall_time_and_memory_per_notebook():
 
 
 @pytest.mark.slow
+def test_notebook_resources_reports_cold_and_warm_runs_with_the_matmul_peak():
+    fixture = BENCHMARKS.parent / "tests" / "fixtures" / "benchmarks" / "tiny.ipynb"
+    result = run_benchmark("notebook_resources.py", "--cold-warm", "--paths", str(fixture), "--timeout", "120")
+    assert result["benchmark"] == "notebook_resources_cold_warm" and result["matmul_peak_gflops"] > 0
+    quick = result["modes"]["quick"]
+    assert quick["all_ok"] is True and set(quick) == {"notebooks", "cold_suite_s", "warm_suite_s", "all_ok"}
+    (name, notebook), = quick["notebooks"].items()
+    assert name == "tests/fixtures/benchmarks/tiny.ipynb" and notebook["cold"]["wall_s"] > 0
+    assert notebook["warm"]["ok"] and quick["cold_suite_s"] == notebook["cold"]["wall_s"]
+
+
+@pytest.mark.slow
 def test_check_latency_times_every_check_on_its_reference():
     from course_lib import checks
 

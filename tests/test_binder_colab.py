@@ -60,7 +60,8 @@ def test_binder_uses_cpu_torch_and_installs_course_lib_from_the_repo():
 
 @pytest.mark.slow
 def test_postbuild_runs_in_a_scratch_venv_with_the_data_present(tmp_path):
-    """postBuild succeeds in a fresh venv (seeing the project's packages) and leaves paired notebooks."""
+    """postBuild succeeds in a fresh venv (seeing the project's packages), leaves paired notebooks, and fills the
+    cache with the reference runs the result store lacks (in quick mode here: notebook 04's three optimizer runs)."""
     from course_lib.data import prepare_fashion_mnist
 
     assert STUDENT_NOTEBOOKS, "notebooks/ holds no student notebook: run make notebooks"
@@ -73,9 +74,11 @@ def test_postbuild_runs_in_a_scratch_venv_with_the_data_present(tmp_path):
     checkout = tmp_path / "checkout"
     shutil.copytree(REPO / "binder", checkout / "binder")
     shutil.copytree(REPO / "notebooks", checkout / "notebooks")
-    data = tmp_path / "data"
+    shutil.copytree(REPO / "tools", checkout / "tools")
+    data, cache = tmp_path / "data", tmp_path / "saved_models"
     prepare_fashion_mnist(root=data)
-    env = dict(os.environ, COURSE_DATA_DIR=str(data), PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
+    env = dict(os.environ, COURSE_DATA_DIR=str(data), COURSE_CHECKPOINT_DIR=str(cache), COURSE_QUICK="1",
+               PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
     result = subprocess.run(
         ["bash", "binder/postBuild"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300
     )
@@ -83,6 +86,8 @@ def test_postbuild_runs_in_a_scratch_venv_with_the_data_present(tmp_path):
     for notebook in sorted((checkout / "notebooks").glob("*.ipynb")):
         formats = json.loads(notebook.read_text())["metadata"].get("jupytext", {}).get("formats", "")
         assert "py:percent" in formats, f"{notebook.name} is not paired with a .py file"
+    assert sorted(path.name for path in cache.glob("*.json")) == [
+        "nb04_Adam_quick.json", "nb04_SGD_momentum_quick.json", "nb04_SGD_quick.json"]
 
 
 def colab_cell(notebook: Path) -> str:
