@@ -602,7 +602,10 @@ assert val_accuracy > quick_or_full(0.6, 0.8)
 # doing the step), evaluates on the validation set after each epoch with the loop above, keeps the best
 # epoch's weights in a checkpoint, and caches the results: run the cell again and it loads them instead
 # of training again. Here it trains course_lib's `MLP` with course_lib's `SGD` optimizer (the same
-# update as your `sgd_step`, as an object).
+# update as your `sgd_step`, as an object). The course also ships the results of its own reference
+# runs (`course_lib/results/`): a run whose settings, data and code are exactly the course's, like
+# this one, loads from there in milliseconds and says so; `retrain=True`, or the environment variable
+# `COURSE_RETRAIN=1`, trains it yourself. A run with your own code is never replaced by a stored one.
 
 # %%
 train_data = data.subset(n_train=quick_or_full(10_000, None), n_val=quick_or_full(2_000, None),
