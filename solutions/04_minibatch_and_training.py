@@ -396,8 +396,8 @@ assert all(abs(result.difference - (results[name.split(" − ")[0]].test_acc - r
 # notebook 03, the same formula with its operations in another order, led by 1.35 points (p = 0.09).
 # Both are ahead, but one run's p-value is no verdict. That ranks their speed over a few epochs, not
 # where training ends. Whether the gap closes is for the full run to show: in the course's stored full run (40
-# epochs, the notebook's seed) the three test accuracies ended within 0.34 points of each other, about
-# one standard error, and the cell above prints their paired comparison. The course's claims suite
+# epochs, the notebook's seed) the three test accuracies ended within a third of a point of each
+# other, about one standard error, and the cell above prints their paired comparison. The course's claims suite
 # repeated the full run on seeds 0–4 (`claims/REPORT-full.md`): all three reached 88.0 to 88.9 % on
 # every seed, the three ended 0.4 to 3.4 standard errors apart (about 0.1 to 1.1 points; within two
 # standard errors on 3 of the 5 seeds), and the paired test separated Adam from plain SGD on one seed
