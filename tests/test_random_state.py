@@ -102,11 +102,26 @@ def printed_numbers(executed) -> list[str]:
         started = started or bool(DEMO_CALL.search(cell.source))
         if not started:
             continue
-        for output in cell.get("outputs", []):
-            text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+        for text in output_texts(cell):
             lines += [f"cell {index}: {' '.join(CACHE_FLAG.sub('', line).split())}" for line in text.splitlines()
                       if re.search(r"\d", line) and not TIMING.search(line)]
     return lines
+
+
+def output_texts(cell) -> list[str]:
+    """The cell's printed and displayed texts, consecutive pieces of one stream joined: the kernel flushes
+    stdout on a timer, so one ``print("label:", value)`` may reach the client as two stream messages in
+    one run and as one in the next."""
+    texts, last_stream = [], None
+    for output in cell.get("outputs", []):
+        stream = output.get("name") if output.get("output_type") == "stream" else None
+        text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+        if stream is not None and stream == last_stream:
+            texts[-1] += text
+        else:
+            texts.append(text)
+        last_stream = stream
+    return texts
 
 
 def execute(notebook, tmp_path: Path):
@@ -165,3 +180,14 @@ def test_the_notebook_comparison_catches_a_demo_that_draws_from_the_global_gener
     plain = printed_numbers(execute(with_probes(notebook, move_controls=False), tmp_path))
     played = printed_numbers(execute(with_probes(notebook, move_controls=True), tmp_path))
     assert len(plain) == len(played) and plain != played
+
+
+def test_a_print_split_across_two_stream_messages_reads_as_one_line():
+    split = nbformat.v4.new_code_cell("print('spread (points):', {'lr': 16.1})", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="spread (points):"),
+        nbformat.v4.new_output("stream", name="stdout", text=" {'lr': 16.1}\n")])
+    whole = nbformat.v4.new_code_cell(split.source, outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="spread (points): {'lr': 16.1}\n")])
+    first = nbformat.v4.new_code_cell("lr_demo()")
+    as_split, as_whole = (printed_numbers(nbformat.v4.new_notebook(cells=[first, cell])) for cell in (split, whole))
+    assert as_split == as_whole == ["cell 2: spread (points): {'lr': 16.1}"]

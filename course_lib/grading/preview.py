@@ -331,7 +331,10 @@ class Preview:
         if self.lines():
             rows = "".join(f"<tr><th scope=\"row\">{_html(exercise)}</th><td>{_html(points)}</td>"
                            f"<td>{_html(sentence)}</td></tr>" for exercise, points, sentence in self.lines())
-            parts.append("<table style=\"text-align: left\"><caption>Points per exercise in your saved file</caption>"
+            # a paragraph names the table (not <caption>: site themes draw captions in a muted grey that fails
+            # WCAG contrast on the output area's background)
+            parts.append("<p id=\"before-you-submit-points\">Points per exercise in your saved file:</p>"
+                         "<table style=\"text-align: left\" aria-labelledby=\"before-you-submit-points\">"
                          "<thead><tr>"
                          "<th scope=\"col\">Exercise</th><th scope=\"col\">Points</th>"
                          f"<th scope=\"col\">What the check says</th></tr></thead><tbody>{rows}</tbody></table>")

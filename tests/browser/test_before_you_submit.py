@@ -142,12 +142,13 @@ def test_unsaved_answer_is_warned_and_the_saved_one_gets_course_grades_points(tm
             run_cell(page, last)
             graded = page.evaluate(OUTPUT_TEXT_JS, last)
             page.screenshot(path=str(ARTIFACTS / "before-you-submit-saved.png"))
-            table_caption = page.locator(f"{OUTPUTS} table caption").last.inner_text()
+            table = page.locator(f"{OUTPUTS} table[aria-labelledby]").last
+            table_caption = page.locator(f"#{table.get_attribute('aria-labelledby')}").last.inner_text()
         finally:
             browser.close()
     assert "Warning" not in graded and graded.startswith(f"Grade of your saved file {saved.name}, as course-grade "
                                                          "will give it:"), graded
-    assert table_caption == "Points per exercise in your saved file"
+    assert table_caption == "Points per exercise in your saved file:"
     points = exercise_points(graded)
     assert points[EXERCISE] == 1, graded
 

@@ -272,6 +272,7 @@ def test_the_html_has_a_labelled_table_and_says_warning_in_words(folder):
     shown = Preview("03_optimizers", folder / "mine.ipynb", ["the cell of `Adam` <changed>"], a_row())
     page = shown._repr_html_()
     assert '<p role="alert"><strong>Warning:</strong> the cell of <code>Adam</code> &lt;changed&gt;</p>' in page
-    assert "<caption>Points per exercise in your saved file</caption>" in page
+    assert ('<p id="before-you-submit-points">Points per exercise in your saved file:</p><table style="text-align: '
+            'left" aria-labelledby="before-you-submit-points">') in page
     assert page.count('<th scope="col">') == 3 and page.count('<th scope="row">') == 3
     assert "color" not in page
