@@ -200,25 +200,33 @@ def stale_entries(data: FashionMNISTTensors, store_dir: Path | None = None) -> l
 
 # Agreement between a stored history and a retrained one: on the machine that made the store they are
 # identical; another CPU (other vector instructions, another summation order) changes the last float bits,
-# which after a few epochs move a loss by about 1e-5 and flip an accuracy by an image or two.
-LOSS_TOLERANCE = 2e-3
-ACCURACY_TOLERANCE = 5e-3
+# and training amplifies that. Measured 2026-12-07, the quick store made on one AMD EPYC and retrained on
+# another with AVX-512: 01's SGD run (lr 0.1, 2 epochs) moved its training loss by 0.03 %, its validation
+# and test losses by up to 1.6 % and its accuracies by 0.3 points. A change the fingerprint cannot see (the
+# shuffle drawn in reverse) moved the retrained runs' validation losses by 24-50 % and accuracies by 4-11
+# points. The tolerances sit between the two: losses relative, accuracies absolute (fractions).
+LOSS_TOLERANCE = 0.05
+ACCURACY_TOLERANCE = 0.015
 
 
 def retrained_differences(run: ReferenceRun, data: FashionMNISTTensors, entry: dict, checkpoint_dir: Path) -> list[str]:
     """Retrain ``run`` and compare with its stored ``entry``: one line per history value, best epoch or test
-    score that differs by more than the tolerances (losses ``LOSS_TOLERANCE``, accuracies
-    ``ACCURACY_TOLERANCE``); [] when they agree."""
+    score that differs by more than the tolerances (losses by more than ``LOSS_TOLERANCE`` of the stored
+    value, accuracies by more than ``ACCURACY_TOLERANCE``); [] when they agree."""
     _, fields, _, _ = train_reference_run(run, data, checkpoint_dir, progress=False)
     stored = entry["result"]
-    pairs = [(f"{key}[{epoch}]", old, new, ACCURACY_TOLERANCE if key.endswith("acc") else LOSS_TOLERANCE)
-             for key in stored["history"]
+
+    def allowed(label: str, old: float | None) -> float:
+        return ACCURACY_TOLERANCE if "acc" in label else LOSS_TOLERANCE * abs(old or 0.0)
+
+    pairs = [(f"{key}[{epoch}]", old, new) for key in stored["history"]
              for epoch, (old, new) in enumerate(itertools.zip_longest(stored["history"][key], fields["history"][key]))]
-    pairs += [("test_loss", stored["test_loss"], fields["test_loss"], LOSS_TOLERANCE),
-              ("test_acc", stored["test_acc"], fields["test_acc"], ACCURACY_TOLERANCE),
-              ("best_epoch", stored["best_epoch"], fields["best_epoch"], 0)]
-    return [f"{run.name} {label}: stored {old}, retrained {new}" for label, old, new, tolerance in pairs
-            if old is None or new is None or abs(old - new) > tolerance]
+    pairs += [("test_loss", stored["test_loss"], fields["test_loss"]), ("test_acc", stored["test_acc"], fields["test_acc"])]
+    mismatches = [f"{run.name} {label}: stored {old}, retrained {new}" for label, old, new in pairs
+                  if old is None or new is None or abs(old - new) > allowed(label, old)]
+    if stored["best_epoch"] != fields["best_epoch"]:
+        mismatches.append(f"{run.name} best_epoch: stored {stored['best_epoch']}, retrained {fields['best_epoch']}")
+    return mismatches
 
 
 def train_reference_run(run: ReferenceRun, data: FashionMNISTTensors, checkpoint_dir: Path, progress: bool = True):

@@ -1,0 +1,77 @@
+"""How closely a run of the student's optimizer follows the course's run of the same recipe.
+
+Notebook 04 trains the student's SGD and Adam for the first epochs of a run the course ships in full
+(``course_lib/results/``): the same initial weights, the same minibatches in the same order
+(``train_model`` seeds its shuffles), the same learning rate. Only the update's code differs. Two
+correct codes of one formula still round differently (``p -= lr * g`` and ``p.add_(g, alpha=-lr)``
+differ in the last bit now and then) and training amplifies such differences, so the runs are compared
+with a tolerance, on the quantity that moves least from epoch to epoch: the mean training loss of each
+epoch, L_e (yours) against C_e (the course's), relative gap max_e |L_e − C_e| / C_e.
+
+Measured on the course's 2-core machine (2026-12-07), notebook 04's network and seed: the solutions'
+own ``sgd_step`` and ``Adam`` (the course's formulas, their operations in another order) stayed within
+1.3 % and 0.7 % of the course's training loss over 5 epochs in one re-run and 0.6 % and 0.6 % in
+another (0.2 % and 0.8 % over 4), while their validation accuracy, which jumps more, differed by up to
+1.1 points. ``LOSS_TOLERANCE`` leaves room above that.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from course_lib.errors import CourseInputError
+
+LOSS_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class RunAgreement:
+    """``epochs`` compared; ``loss_gap``: the largest relative gap of the per-epoch training loss, at
+    ``loss_gap_epoch`` (from 1; inf when your loss is not finite); ``accuracy_gap``: the largest
+    absolute gap of the validation accuracy (a fraction, 0.011 = 1.1 points); ``follows``:
+    ``loss_gap <= LOSS_TOLERANCE``."""
+
+    epochs: int
+    loss_gap: float
+    loss_gap_epoch: int
+    accuracy_gap: float
+    follows: bool
+
+    def describe(self, label: str) -> str:
+        """One line for the notebook on ``label``'s run (e.g. "SGD")."""
+        span = f"epoch{'s 1–' + str(self.epochs) if self.epochs > 1 else ' 1'}"
+        if self.follows:
+            return (f"Your {label} follows the course's run over {span}: training loss within "
+                    f"{100 * self.loss_gap:.1f} % in every epoch, validation accuracy within "
+                    f"{100 * self.accuracy_gap:.1f} points (rounding alone, the same formula with its "
+                    "operations in another order, makes gaps of this size).")
+        gap = "its loss is not a finite number" if math.isinf(self.loss_gap) else (
+            f"its training loss differs by {100 * self.loss_gap:.1f} %")
+        return (f"Your {label} departs from the course's run: in epoch {self.loss_gap_epoch} {gap} "
+                f"(rounding alone stays within {100 * LOSS_TOLERANCE:.0f} %). It passed its check, so compare "
+                "your update with the formula in the notebook that defines it; the course's curves below are "
+                "the course's run, not yours.")
+
+
+def run_agreement(yours: Mapping[str, Sequence[float]], course: Mapping[str, Sequence[float]]) -> RunAgreement:
+    """Compare the histories (``TrainResult.history``: "train_loss" and "val_acc", one value per epoch) of
+    your run and the course's over the epochs yours has; the course's run may be longer."""
+    epochs = len(yours.get("train_loss", []))
+    if epochs == 0:
+        raise CourseInputError("your run has no finished epoch to compare")
+    if len(course.get("train_loss", [])) < epochs:
+        raise CourseInputError(f"the course's run has {len(course.get('train_loss', []))} epochs, "
+                               f"fewer than the {epochs} of yours")
+    loss_gaps = [abs(mine - theirs) / theirs if math.isfinite(mine) else math.inf
+                 for mine, theirs in zip(yours["train_loss"], course["train_loss"][:epochs], strict=True)]
+    worst = max(range(epochs), key=lambda epoch: loss_gaps[epoch])
+    accuracy_gap = max(abs(mine - theirs) for mine, theirs
+                       in zip(yours["val_acc"], course["val_acc"][:epochs], strict=False)) if yours.get("val_acc") else math.nan
+    return RunAgreement(epochs, loss_gaps[worst], worst + 1, accuracy_gap, loss_gaps[worst] <= LOSS_TOLERANCE)
+
+
+def first_epochs(history: Mapping[str, Sequence[float]], epochs: int) -> dict[str, list[float]]:
+    """The first ``epochs`` values of every metric of ``history``, to draw beside a shorter run."""
+    return {key: list(values)[:epochs] for key, values in history.items()}
