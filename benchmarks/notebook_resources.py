@@ -19,7 +19,11 @@ whole quick-mode suite ≤ 6 min (360 s) on the 2-core CPU.
 solutions, i.e. the student notebooks with every exercise solved, and the student notebooks) runs in
 order 01 → 05 in one fresh empty ``COURSE_CHECKPOINT_DIR`` (cold: nothing cached, only the shipped
 result store; a solved exercise saved by one notebook is there for the next, as for a student), then
-all again in the same directory (warm). Reports the machine's fp32 matmul peak with the times.
+all again in the same directory (warm). Reports the machine's fp32 matmul peak with the times, and for
+each full-mode cold run that time scaled to the reference machine of issue 27 (fp32 matmul peak
+``REFERENCE_PEAK_GFLOPS``, a Binder-class CPU): wall × peak / reference peak, which overstates the time of
+the cells that do not compute (kernel start, plotting); target: every notebook ≤ ``COLD_RUN_LIMIT_S`` so
+scaled.
 
 ``--paths FILE.ipynb ...`` runs the given notebooks instead of the course's (e.g. a tiny fixture
 for the smoke test in ``tests/test_benchmarks_smoke.py``).
@@ -49,6 +53,7 @@ from training_throughput import matmul_peak_flops
 ROOT = Path(__file__).resolve().parent.parent
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 RSS_LIMIT_MB, QUICK_SUITE_LIMIT_S = 1500.0, 360.0
+REFERENCE_PEAK_GFLOPS, COLD_RUN_LIMIT_S = 89.0, 120.0
 
 
 class PeakMemory(threading.Thread):
@@ -144,6 +149,15 @@ def run_mode(paths: list[Path], quick: bool, timeout_s: int, checkpoint_dir: str
     }
 
 
+def cold_run_targets(modes: dict, peak_gflops: float) -> list[dict]:
+    """Full mode: each notebook's cold wall time scaled to the reference machine, against ``COLD_RUN_LIMIT_S``."""
+    scale = peak_gflops / REFERENCE_PEAK_GFLOPS
+    return [{"what": f"cold full-mode run-all (s) of {name}, scaled to {REFERENCE_PEAK_GFLOPS:.0f} GFLOP/s",
+             "measured": round(result["cold"]["wall_s"] * scale, 1), "limit": COLD_RUN_LIMIT_S,
+             "met": result["cold"]["wall_s"] * scale <= COLD_RUN_LIMIT_S and result["cold"]["ok"]}
+            for name, result in modes.get("full", {}).get("notebooks", {}).items()]
+
+
 def run_cold_and_warm(paths: list[Path], quick: bool, timeout_s: int) -> dict:
     """Each edition's notebooks (grouped by folder, in order) in one fresh checkpoint directory, cold then warm."""
     set_mode(quick)
@@ -213,6 +227,8 @@ def main(argv: list[str] | None = None) -> dict:
                    "modes": {("quick" if quick else "full"): run_cold_and_warm(paths, quick, args.timeout)
                              for quick in quick_flags},
                    "conditions": run_conditions()}
+        summary["targets"] = cold_run_targets(summary["modes"], summary["matmul_peak_gflops"])
+        summary["targets_met"] = all(target["met"] for target in summary["targets"])
         emit_json(summary)
         return summary
     modes = {("quick" if quick else "full"): run_mode(paths, quick, args.timeout, args.checkpoint_dir)

@@ -207,8 +207,10 @@ compare_optimizers_demo(optimizer_comparison)
 # because course_lib's RMSprop uses $\alpha = 0.99$, so its first step moves every weight by
 # $\eta/\sqrt{1-\alpha} = 10\,\eta$, whatever the gradient (section 5 of notebook 03 derives this);
 # Adam's bias correction keeps its first step at $\eta$. At $1$ Adam diverges too, and plain SGD
-# fails: after a few wild steps its loss stays near $\ln 10$ in this run, and on four of seeds 0–4 it
-# diverges instead; momentum, which averages those wild gradients, still learns. Each optimizer has its own good range of learning rates; the
+# fails: after a few wild steps its loss stays near $\ln 10$ in this run (1.8 to 2.3 on the seeds
+# where it stays finite, far above momentum's), and on three or four of seeds 0–4 it diverges instead
+# (the count changes with the CPU: rounding alone tips seed 2 one way or the other); momentum, which
+# averages those wild gradients, still learns. Each optimizer has its own good range of learning rates; the
 # adaptive ones do well at *small* learning rates, because they rescale each parameter's step by the
 # size of its recent gradients. The cell below checks these statements on the demo's own runs.
 
@@ -230,7 +232,7 @@ assert [outcome(claimed[0.1][name]) for name in OPTIMIZER_NAMES][:3] == ["learns
 assert outcome(claimed[0.1]["Adam"]) in ("unsteady", "stuck near ln 10"), "Adam should end far behind SGD at 0.1"
 assert adam_at_01.max() > 10 * adam_at_01[0], "Adam's loss should jump up in its first steps at lr 0.1"
 assert [outcome(claimed[1.0][name]) for name in OPTIMIZER_NAMES][1:] == ["learns", "diverges", "diverges"]
-assert outcome(claimed[1.0]["SGD"]) in ("stuck near ln 10", "diverges"), "plain SGD should fail at lr 1"
+assert np.isnan(claimed[1.0]["SGD"]) or claimed[1.0]["SGD"] > 1.5, "plain SGD should fail at lr 1"
 assert np.nanmax(sgd_at_1) > 2 * sgd_at_1[0], "SGD's loss should jump in its first steps at lr 1"
 
 # %% [markdown]
@@ -407,7 +409,7 @@ assert all(abs(result.difference - (results[name.split(" − ")[0]].test_acc - r
 
 # %% [markdown]
 # In quick mode the runs are short (4 epochs on 8,000 images) and still climbing, and the paired
-# test does separate them: on each of seeds 0–4, Adam was ahead of plain SGD, by 2.4 to 8.8 points
+# test does separate them: on each of seeds 0–4, Adam was ahead of plain SGD, by 2.3 to 8.8 points
 # (McNemar p ≤ 0.001); momentum was ahead of SGD in 4 of the 5 seeds, and Adam ahead of momentum in
 # 4 of the 5, by 0.1 to 2.8 points. How large the lead is depends even on rounding: on this
 # notebook's seed, course_lib's Adam led SGD by 2.6 points (p = 0.0002), while an Adam written as in

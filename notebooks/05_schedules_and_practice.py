@@ -304,7 +304,7 @@ assert schedule_table["training accuracy (%)"][warming.index].min() > schedule_t
 # %% [markdown]
 # Over seeds 0–4 in quick mode the two warmup schedules ended lowest every time, and the constant
 # schedule 0.03–0.09 above warmup + cosine; but the constant schedule ended *highest* of all five in
-# only 4 of the 5 seeds (on seed 2 step decay ended 0.016 above it), and the four decaying schedules
+# only 4 of the 5 seeds (on seed 2 step decay ended 0.014 to 0.016 above it, depending on the CPU), and the four decaying schedules
 # spread by 0.03 to 0.05. With the full data (one run, the stored outputs) the picture is flatter: the
 # four decaying schedules end within 0.005 of each other, cosine without warmup the lowest by a hair,
 # and the constant schedule about 0.04 above them. So the gain from warmup at this gentle peak is a
@@ -650,18 +650,20 @@ for max_norm, run in clipped_at.items():
     clipped_steps = np.flatnonzero(run.grad_norm > max_norm)
     print(f"max_norm {max_norm:g}: {run.clipped_fraction():.0%} of the steps clipped (median step {np.median(clipped_steps):.0f} "
           f"of {clipping_experiment.total_steps}), validation accuracy {run.val_acc:.1%}")
-assert unclipped.diverged or unclipped.val_acc < 0.3, "without clipping the run should diverge or stay near chance"
-assert not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.6
+assert unclipped.diverged or unclipped.val_acc < clipped_at[3.0].val_acc - 0.1, "without clipping the run should fail"
+assert not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.55
 assert 0.02 < clipped_at[3.0].clipped_fraction() < 0.4
 assert np.median(np.flatnonzero(clipped_at[3.0].grad_norm > 3.0)) < clipping_experiment.total_steps / 4
 assert clipped_at[0.3].clipped_fraction() > 0.95 and clipped_at[0.3].val_acc > clipped_at[3.0].val_acc
 
 # %% [markdown]
 # Without clipping, the first steps overshoot and the gradient norm grows by orders of magnitude.
-# Over seeds 0–4 (quick mode) the unclipped run diverged in 2 of 5 and ended near chance, at 10–21 %,
-# in the other three; clipping at 3 trained every one of them, to 69–79 %. It clipped 18–24 % of the
-# steps, half of them within the first 10–16 steps, where the gradients are largest, but also 4 to 9
-# steps after step 30, so not only the start. That is clipping as a safeguard: it leaves ordinary
+# Over seeds 0–4 (quick mode) the unclipped run diverged in 2 or 3 of the 5 (the count changes with
+# the CPU: rounding decides whether a run on the edge recovers) and ended near chance, at 10–21 %, in
+# all others but one: on one of the two CPUs we measured, seed 1 recovered to 48 %, still 21 points
+# below its clipped run. Clipping at 3 trained every one of them, to 60–79 %. It clipped 17–26 % of
+# the steps, half of them within the first 10–17 steps, where the gradients are largest, but also 3
+# to 14 steps after step 30, so not only the start. That is clipping as a safeguard: it leaves ordinary
 # steps alone and caps the large ones. Zhang et
 # al. (2020) explain why this helps more than a smaller learning rate would: in neural networks the
 # loss is most sharply curved exactly where the gradient is large, so the step should be shorter
@@ -672,8 +674,8 @@ assert clipped_at[0.3].clipped_fraction() > 0.95 and clipped_at[0.3].val_acc > c
 # clipped gradients, so a step is anywhere up to $\eta \cdot 0.3/(1-\beta) = 10\,\eta \cdot 0.3$ at
 # $\beta = 0.9$, long when successive gradients agree and short when they cancel. That is no longer a
 # safeguard but a different optimizer (normalized gradient descent with momentum, at a smaller
-# effective learning rate). It trains here too, even better in this short run (77–84 % against
-# 69–79 % at `max_norm` 3, on each of seeds 0–4), but when clipping is always active the threshold
+# effective learning rate). It trains here too, even better in this short run (76–84 % against
+# 60–79 % at `max_norm` 3, on each of seeds 0–4), but when clipping is always active the threshold
 # has become a second learning rate to tune. A useful rule: measure the gradient norms of a healthy
 # run, and clip a little above their typical size.
 
@@ -885,7 +887,7 @@ assert np.allclose(never_zeroed.update_ratio[0], healthy.update_ratio[0]), "step
 assert never_zeroed.grad_norm[-2].mean() > 10 * never_zeroed.grad_norm[0].mean() and never_zeroed.steps < monitoring.steps
 assert never_zeroed.loss[2] < never_zeroed.loss[0], "its loss first falls"
 assert healthy.grad_norm[-1].mean() < healthy.grad_norm[0].mean()
-assert np.all(too_high.weight_norm[-1] > 2 * too_high.weight_norm[0])
+assert np.all(too_high.weight_norm[-1] > 1.5 * too_high.weight_norm[0])
 
 # %% [markdown]
 # ## 7. Summary: a default recipe
@@ -903,7 +905,7 @@ assert np.all(too_high.weight_norm[-1] > 2 * too_high.weight_norm[0])
 # | Adam (or AdamW) between 10⁻³ and 10⁻², or find the learning rate with a range test | Adam's best in notebook 04's scan was 3·10⁻³ on seeds 0–4, and one notch away from its best it lost less than 0.1 of loss (notebook 04, seeds 0–4); the range test's suggestion was within 2× of that best for Adam and momentum, seeds 0–4, and up to 6× too low for plain SGD (section 2) |
 # | linear warmup when the learning rate must be high, then cosine decay | warmup rescued a peak rate that failed without it (LayerNorm at 0.32, seeds 0–4); at a rate that already trains (0.01) warmup + cosine ended with a lower validation loss than cosine alone, by 0.01–0.03, and accuracy within 2 points (section 1, seeds 0–4, quick mode; with the full data the two end within 0.005); decaying lowers the noise floor (section 1) |
 # | AdamW for weight decay, not L2 inside Adam | decays every weight at the same rate (section 3); accuracy was the same within 1 point on seeds 0–4, so the case for AdamW here is its even decay, and Loshchilov & Hutter's (2019) results for better accuracy |
-# | clip the global gradient norm a little above its typical size | without clipping the run of section 4 diverged or stayed near chance, with clipping at 3 it trained (seeds 0–4); clipping touched mostly the first steps, but also a few later ones |
+# | clip the global gradient norm a little above its typical size | without clipping the run of section 4 diverged or stayed near chance on 4 or 5 of seeds 0–4 (depending on the CPU) and ended at least 21 points below the clipped run on all five; with clipping at 3 it trained (seeds 0–4); clipping touched mostly the first steps, but also a few later ones |
 # | watch per-layer gradient norms and update ratios | told apart three broken runs and a healthy one (section 6, one seed) |
 # | steer by validation data; keep the test set for the end | notebook 04 |
 #
@@ -919,8 +921,8 @@ findings = {
     "range test within 2x of notebook 04's best for momentum and Adam": all(
         0.5 <= suggestion_ratio[name] <= 2 for name in ("Momentum", "Adam")),
     "Adam + L2 decays large-gradient weights less; AdamW does not": l2_gain > 0.2 and adamw_gain < 0.02,
-    "without clipping the run fails, clipping at 3 trains it": (unclipped.diverged or unclipped.val_acc < 0.3)
-    and not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.6,
+    "without clipping the run fails, clipping at 3 trains it": (unclipped.diverged or unclipped.val_acc < clipped_at[3.0].val_acc - 0.1)
+    and not clipped_at[3.0].diverged and clipped_at[3.0].val_acc > 0.55,
     "BatchNorm trains from std 0.01 where the plain network does not": batch_run.final_val_acc > 0.7 > plain_run.final_val_acc,
     "PyTorch's default init slows a deep plain ReLU network down": default_run.final_val_acc
     < min(kaiming_run.final_val_acc, default_batch_run.final_val_acc) - 0.1,

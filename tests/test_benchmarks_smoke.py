@@ -87,6 +87,23 @@ def test_notebook_resources_reports_cold_and_warm_runs_with_the_matmul_peak():
     (name, notebook), = quick["notebooks"].items()
     assert name == "tests/fixtures/benchmarks/tiny.ipynb" and notebook["cold"]["wall_s"] > 0
     assert notebook["warm"]["ok"] and quick["cold_suite_s"] == notebook["cold"]["wall_s"]
+    assert result["targets"] == [] and result["targets_met"] is True, "quick mode has no cold-run target"
+
+
+def test_cold_run_target_scales_the_wall_time_to_the_reference_machine(monkeypatch):
+    """On a machine twice as fast as the reference a 70 s cold run counts as 140 s and misses the 120 s target;
+    a failed run misses it whatever its time."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from notebook_resources import REFERENCE_PEAK_GFLOPS, cold_run_targets
+
+    modes = {"full": {"notebooks": {"fast": {"cold": {"wall_s": 50.0, "ok": True}},
+                                    "slow": {"cold": {"wall_s": 70.0, "ok": True}},
+                                    "broken": {"cold": {"wall_s": 1.0, "ok": False}}}}}
+    targets = {target["what"].split(" of ")[1].split(",")[0]: target
+               for target in cold_run_targets(modes, 2 * REFERENCE_PEAK_GFLOPS)}
+    assert targets["fast"]["measured"] == 100.0 and targets["fast"]["met"]
+    assert targets["slow"]["measured"] == 140.0 and not targets["slow"]["met"]
+    assert not targets["broken"]["met"]
 
 
 @pytest.mark.slow

@@ -139,12 +139,17 @@ def adam_jump(seed: int) -> float:
     return float(np.nanmax(curve) / curve[0])
 
 
-@claim("04-outcomes-at-1", "At 1 Adam diverges too, and plain SGD fails (its loss stays near ln 10, or it "
-       "diverges: on four of seeds 0–4), while momentum still learns.", NOTEBOOK, SECTION_3,
-       "all 4 outcomes as stated: SGD stuck near ln 10 or diverged, momentum learns, RMSprop and Adam diverge "
-       "(value: how many)", ALL)
+SGD_FAILS_ABOVE = 1.5  # every run that learns ends below 1; SGD at lr 1 ends at 1.8 to 2.3 when it stays finite
+
+
+@claim("04-outcomes-at-1", "At 1 Adam diverges too, and plain SGD fails (its loss ends far above momentum's, "
+       "at 1.8 to 2.3, or it diverges: on three or four of seeds 0–4, a count that changes with the CPU's "
+       "rounding), while momentum still learns.", NOTEBOOK, SECTION_3,
+       f"all 4 outcomes as stated: SGD ends above {SGD_FAILS_ABOVE} or diverges, momentum learns, RMSprop and "
+       "Adam diverge (value: how many)", ALL)
 def outcomes_large_lr(seed: int) -> float:
-    sgd_fails = outcome(_comparison(seed).final_losses(1.0)["SGD"]) in ("stuck near ln 10", "diverges")
+    sgd_loss = _comparison(seed).final_losses(1.0)["SGD"]
+    sgd_fails = bool(np.isnan(sgd_loss) or sgd_loss > SGD_FAILS_ABOVE)
     return _matching(seed, 1.0, ("learns", "diverges", "diverges"), skip=1) + float(sgd_fails)
 
 
@@ -271,7 +276,7 @@ def lowest_accuracy(seed: int) -> float:
 
 
 @claim("04-adam-ahead-of-sgd-paired", "In quick mode (4 epochs on 8,000 images) the paired test on the same test "
-       "images puts Adam ahead of plain SGD (McNemar p < 0.01) on each of seeds 0–4, by 2.4 to 8.8 points (earlier "
+       "images puts Adam ahead of plain SGD (McNemar p < 0.01) on each of seeds 0–4, by 2.3 to 8.8 points (earlier "
        "wording, dropped: 'the three end within the test set's error bar', which held on 1 of 5 seeds in quick "
        "mode).", NOTEBOOK,
        TRAINING, "Adam − SGD test accuracy > 0 with McNemar p < 0.01 (value: the difference in points; NaN when "

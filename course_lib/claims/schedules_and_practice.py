@@ -120,7 +120,7 @@ def _final_val_losses(seed: int) -> dict[str, float]:
 
 @_claim("05-constant-schedule-ends-highest", "At a peak of 0.01 with LayerNorm the constant schedule ends with the "
         "highest validation loss of the five in 4 of seeds 0–4, and within 0.02 of the highest in the fifth (on "
-        "seed 2 step decay ends 0.016 above it).", "§1 Think! (schedules)",
+        "seed 2 step decay ends 0.014 to 0.016 above it, depending on the CPU).", "§1 Think! (schedules)",
         "constant − highest decaying final val loss > −0.02", above(-0.02), tested=False)
 def constant_highest(seed: int) -> float:
     losses = _final_val_losses(seed)
@@ -353,15 +353,18 @@ def _clipping(seed: int, quick: bool) -> dict:
 CLIPPING = "§4 Gradient clipping"
 
 
-@_claim("05-unclipped-fails", "Without clipping the run fails: it diverges or ends near chance.", CLIPPING,
-        "val acc without clipping < 0.3 (0 if diverged)", below(0.3), tested=False)
+@_claim("05-unclipped-fails", "Without clipping the run fails: it diverges (2 or 3 of seeds 0–4, depending on the "
+        "CPU) or ends near chance, except one seed on one CPU that recovered to 48 %; it always ends at least 21 "
+        "points below the clipped run.", CLIPPING,
+        "val acc at max_norm 3 − without clipping > 0.2 (unclipped 0 if diverged)", above(0.2), tested=False)
 def unclipped_fails(seed: int) -> float:
-    run = _clipping(seed, is_quick())[None]
-    return 0.0 if run.diverged else float(run.val_acc)
+    runs = _clipping(seed, is_quick())
+    unclipped = 0.0 if runs[None].diverged else float(runs[None].val_acc)
+    return float(runs[3.0].val_acc) - unclipped
 
 
-@_claim("05-clip-3-trains", "Clipping at 3 keeps the same run from diverging; it trains to above 60 %.", CLIPPING,
-        "val acc with max_norm 3 > 0.6 (0 if diverged)", above(0.6), tested=False)
+@_claim("05-clip-3-trains", "Clipping at 3 keeps the same run from diverging; it trains, to 60–79 % over seeds 0–4 on two CPUs.",
+        CLIPPING, "val acc with max_norm 3 > 0.55 (0 if diverged)", above(0.55), tested=False)
 def clip_three_accuracy(seed: int) -> float:
     run = _clipping(seed, is_quick())[3.0]
     return 0.0 if run.diverged else float(run.val_acc)
@@ -553,16 +556,17 @@ def healthy_ratio(seed: int) -> float:
 
 
 @_claim("05-too-high-lr-large-ratio", "With a learning rate ten times too high the update ratio is more than ten "
-        "times the healthy one (17 to 69 times over seeds 0–4), whether or not the run diverges (it did in 2 of "
-        "seeds 0–4; earlier wording, dropped: 'the run stops early').", MONITOR, "median ratio over the first 10 steps, too high / healthy > 10", above(10.0),
+        "times the healthy one (17 to 69 times over seeds 0–4), whether or not the run diverges (it did in 2 or 3 of "
+        "seeds 0–4, depending on the CPU; earlier wording, dropped: 'the run stops early').", MONITOR, "median ratio over the first 10 steps, too high / healthy > 10", above(10.0),
         tested=False)
 def too_high_ratio(seed: int) -> float:
     runs = _monitor_runs(seed, is_quick())
     return _ratio(runs["learning rate too high"], slice(0, 10)) / _ratio(runs["healthy"], slice(0, 10))
 
 
-@_claim("05-too-high-lr-weights-grow", "With a learning rate ten times too high every layer's weights more than "
-        "double.", MONITOR, "smallest final / initial weight norm > 2", above(2.0), tested=False)
+@_claim("05-too-high-lr-weights-grow", "With a learning rate ten times too high every layer's weights grow, the "
+        "layer that grew least by 1.8 to 11.5 times over seeds 0–4 on two CPUs.", MONITOR,
+        "smallest final / initial weight norm > 1.5", above(1.5), tested=False)
 def too_high_weights(seed: int) -> float:
     too_high = _monitor_runs(seed, is_quick())["learning rate too high"]
     return float(np.min(too_high.weight_norm[-1] / too_high.weight_norm[0]))
