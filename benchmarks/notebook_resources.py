@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -51,6 +52,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from training_throughput import matmul_peak_flops
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools.run_solutions import ipc_kernel  # noqa: E402  (a kernel on IPC sockets: over TCP one hung here)
+
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 RSS_LIMIT_MB, QUICK_SUITE_LIMIT_S = 1500.0, 360.0
 REFERENCE_PEAK_GFLOPS, COLD_RUN_LIMIT_S = 89.0, 120.0
@@ -106,7 +110,7 @@ def set_mode(quick: bool) -> None:
 def run_notebook(path: Path, timeout_s: int, checkpoint_dir: str | None) -> dict:
     """Execute one notebook in a fresh kernel: wall time, peak RSS, and the error in one line if any."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
+    client = NotebookClient(notebook, km=ipc_kernel(), timeout=timeout_s, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}}, record_timing=False)
     with tempfile.TemporaryDirectory(prefix="course-bench-ckpt-") as scratch:
         os.environ["COURSE_CHECKPOINT_DIR"] = checkpoint_dir or scratch
@@ -115,7 +119,7 @@ def run_notebook(path: Path, timeout_s: int, checkpoint_dir: str | None) -> dict
         start = time.perf_counter()
         error = None
         try:
-            client.execute()
+            client.execute(cleanup_kc=True)  # the kernel manager is ours: nbclient would leave the kernel running
         except CellExecutionError as failure:
             error = f"{failure.ename}: {' '.join(str(failure.evalue).split())[:200]}"
         except (CellTimeoutError, DeadKernelError, RuntimeError) as failure:

@@ -80,7 +80,7 @@ def describe_failure(source: generator.Source, notebook: nbformat.NotebookNode, 
     )
 
 
-def _ipc_kernel() -> KernelManager:
+def ipc_kernel() -> KernelManager:
     """A kernel on IPC sockets in a folder of its own: over TCP a kernel now and then hung on a busy machine
     (a port picked free can be taken by another process before the kernel binds it), and IPC sockets in one
     shared folder collide between runs started at the same time."""
@@ -93,7 +93,7 @@ def execute(source: generator.Source, timeout_s: int) -> tuple[nbformat.Notebook
     notebook = generator.build_solution(source, stored=None)
     client = NotebookClient(
         notebook,
-        km=_ipc_kernel(),
+        km=ipc_kernel(),
         timeout=timeout_s,
         kernel_name="python3",
         resources={"metadata": {"path": str(source.path.parent)}},
