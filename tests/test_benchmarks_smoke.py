@@ -82,6 +82,7 @@ def test_notebook_resources_reports_cold_and_warm_runs_with_the_matmul_peak():
     fixture = BENCHMARKS.parent / "tests" / "fixtures" / "benchmarks" / "tiny.ipynb"
     result = run_benchmark("notebook_resources.py", "--cold-warm", "--paths", str(fixture), "--timeout", "120")
     assert result["benchmark"] == "notebook_resources_cold_warm" and result["matmul_peak_gflops"] > 0
+    assert 0 < result["one_thread_matmul_peak_gflops"] <= 1.2 * result["matmul_peak_gflops"]
     quick = result["modes"]["quick"]
     assert quick["all_ok"] is True and set(quick) == {"notebooks", "cold_suite_s", "warm_suite_s", "all_ok"}
     (name, notebook), = quick["notebooks"].items()
