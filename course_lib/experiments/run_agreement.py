@@ -45,20 +45,26 @@ class RunAgreement:
         if self.follows:
             return (f"Your {label} follows the course's run over {span}: training loss within "
                     f"{100 * self.loss_gap:.1f} % in every epoch, validation accuracy within "
-                    f"{100 * self.accuracy_gap:.1f} points (rounding alone, the same formula with its "
-                    "operations in another order, makes gaps of this size).")
+                    f"{100 * self.accuracy_gap:.1f} points (the course's re-runs of the same formulas, their "
+                    "operations in another order, differed by up to 1.3 % in loss and 1.1 points in accuracy).")
         gap = "its loss is not a finite number" if math.isinf(self.loss_gap) else (
-            f"its training loss differs by {100 * self.loss_gap:.1f} %")
-        return (f"Your {label} departs from the course's run: in epoch {self.loss_gap_epoch} {gap} "
-                f"(rounding alone stays within {100 * LOSS_TOLERANCE:.0f} %). It passed its check, so compare "
-                "your update with the formula in the notebook that defines it; the course's curves below are "
-                "the course's run, not yours.")
+            f"its training loss differs by {100 * self.loss_gap:.1f} % (rounding alone stays within "
+            f"{100 * LOSS_TOLERANCE:.0f} %)")
+        return (f"Your {label} departs from the course's run: in epoch {self.loss_gap_epoch} {gap}. It passed its "
+                "check, yet its update is not the course's formula: compare it with the formula in the notebook "
+                "that defines it, fix it there and run its check again (that saves the new version), then run "
+                "this cell again. The second figure below shows the course's runs, not yours.")
 
 
-def run_agreement(yours: Mapping[str, Sequence[float]], course: Mapping[str, Sequence[float]]) -> RunAgreement:
+def run_agreement(yours: Mapping[str, Sequence[float]], course: Mapping[str, Sequence[float]],
+                  diverged: bool = False) -> RunAgreement:
     """Compare the histories (``TrainResult.history``: "train_loss" and "val_acc", one value per epoch) of
-    your run and the course's over the epochs yours has; the course's run may be longer."""
+    your run and the course's over the epochs yours has; the course's run may be longer. ``diverged``
+    (``TrainResult.diverged``): your run stopped at a loss that was not finite, in the epoch after its
+    history ends; it departs there, however closely its finished epochs followed."""
     epochs = len(yours.get("train_loss", []))
+    if diverged:
+        return RunAgreement(epochs, math.inf, epochs + 1, math.nan, False)
     if epochs == 0:
         raise CourseInputError("your run has no finished epoch to compare")
     if len(course.get("train_loss", [])) < epochs:

@@ -38,6 +38,16 @@ def test_a_diverged_run_departs_with_a_plain_message():
     assert "its loss is not a finite number" in agreement.describe("Adam")
 
 
+@pytest.mark.parametrize("finished_epochs", [0, 2])
+def test_a_run_train_model_stopped_as_diverged_departs_in_the_epoch_after_its_history(finished_epochs):
+    """train_model stops at a loss that is not finite and keeps only the finished epochs: those alone
+    would look like a run that follows the course's."""
+    yours = {"train_loss": COURSE["train_loss"][:finished_epochs], "val_acc": COURSE["val_acc"][:finished_epochs]}
+    agreement = run_agreement(yours, COURSE, diverged=True)
+    assert not agreement.follows and agreement.loss_gap_epoch == finished_epochs + 1
+    assert f"in epoch {finished_epochs + 1} its loss is not a finite number" in agreement.describe("Adam")
+
+
 @pytest.mark.parametrize("yours, message", [({"train_loss": [], "val_acc": []}, "no finished epoch"),
                                             ({"train_loss": [0.6] * 7, "val_acc": [0.8] * 7}, "fewer than the 7")])
 def test_runs_that_cannot_be_compared_say_why(yours, message):
