@@ -66,7 +66,7 @@ from course_lib.experiments.computation_cost import measure_pass_times
 from course_lib.experiments.flat_sharp import MINIMA, SHIFT, shift_costs, two_valley_loss
 from course_lib.experiments.minibatch import MinibatchRace
 from course_lib.experiments.paired_comparison import correct_predictions, paired_comparison
-from course_lib.experiments.run_agreement import first_epochs, run_agreement
+from course_lib.experiments.run_agreement import beside_course_runs, run_agreement
 from course_lib.grading import before_you_submit
 from course_lib.init import init_kaiming, init_xavier
 from course_lib.models import MLP
@@ -312,7 +312,6 @@ scan.round(2).astype(object).where(scan.notna(), "diverged")
 RETRAIN = False
 EPOCHS = quick_or_full(4, 40)
 YOUR_EPOCHS = quick_or_full(2, 5)
-COMPARED_EPOCHS = min(YOUR_EPOCHS, 5)
 training_data = data.subset(n_train=8000, n_val=1000, n_test=2000) if is_quick() else data
 
 your_sgd_step = load_passed("sgd_step", check_sgd_step, reference_sgd_step, where="notebook 01")
@@ -357,9 +356,7 @@ for label in yours_to_train:
     your_results[label] = train_model(copy.deepcopy(base_model), your_recipes[label], training_data,
                                       epochs=YOUR_EPOCHS, batch_size=256, name=f"nb04_your_{label}_{MODE}")
     print(describe_run(f"your {label}", your_results[label]))
-    yours = your_results[label]
-    compared = yours.history if yours.diverged else first_epochs(yours.history, COMPARED_EPOCHS)
-    agreement[label] = run_agreement(compared, results[label].history, yours.diverged)
+    agreement[label] = run_agreement(your_results[label].history, results[label].history, your_results[label].diverged)
     print(agreement[label].describe(label))
 if not yours_to_train:
     print("Nothing of yours to train here yet: pass the checks of sgd_step (notebook 01) or Adam (notebook 03), "
@@ -371,11 +368,7 @@ print(f"This cell took {time.perf_counter() - start:.1f} s.")
 # course's, then the course's three runs over all their 40 epochs, with their test accuracy.
 
 # %%
-pairs = {}
-for label, result in your_results.items():
-    if result.history["train_loss"]:  # a run that diverged in its first epoch has nothing to draw
-        pairs[f"your {label}"] = result
-        pairs[f"course's {label}"] = first_epochs(results[label].history, len(result.history["train_loss"]))
+pairs = beside_course_runs(your_results, results)
 if pairs:
     fig = plot_training_curves(pairs, metric=["train_loss", "val_acc"], title="your runs and the course's")
     plt.show()

@@ -56,12 +56,18 @@ class RunAgreement:
                 "this cell again. The second figure below shows the course's runs, not yours.")
 
 
+COMPARED_EPOCHS = 5
+
+
 def run_agreement(yours: Mapping[str, Sequence[float]], course: Mapping[str, Sequence[float]],
-                  diverged: bool = False) -> RunAgreement:
+                  diverged: bool = False, max_epochs: int = COMPARED_EPOCHS) -> RunAgreement:
     """Compare the histories (``TrainResult.history``: "train_loss" and "val_acc", one value per epoch) of
-    your run and the course's over the epochs yours has; the course's run may be longer. ``diverged``
-    (``TrainResult.diverged``): your run stopped at a loss that was not finite, in the epoch after its
-    history ends; it departs there, however closely its finished epochs followed."""
+    your run and the course's over the first ``max_epochs`` epochs yours has (over more, training amplifies
+    rounding past ``LOSS_TOLERANCE``); the course's run may be longer. ``diverged`` (``TrainResult.diverged``):
+    your run stopped at a loss that was not finite, in the epoch after its history ends; it departs there,
+    however closely its finished epochs followed."""
+    if not diverged:
+        yours = first_epochs(yours, max_epochs)
     epochs = len(yours.get("train_loss", []))
     if diverged:
         return RunAgreement(epochs, math.inf, epochs + 1, math.nan, False)
@@ -81,3 +87,16 @@ def run_agreement(yours: Mapping[str, Sequence[float]], course: Mapping[str, Seq
 def first_epochs(history: Mapping[str, Sequence[float]], epochs: int) -> dict[str, list[float]]:
     """The first ``epochs`` values of every metric of ``history``, to draw beside a shorter run."""
     return {key: list(values)[:epochs] for key, values in history.items()}
+
+
+def beside_course_runs(yours: Mapping, course: Mapping) -> dict:
+    """``{"your L": your result, "course's L": the course's history cut to as many epochs}`` for each label L
+    of ``yours`` (TrainResults keyed by label, e.g. "SGD") whose run finished an epoch, in that order: the
+    curves ``plot_training_curves`` draws to show your runs on top of the course's."""
+    pairs = {}
+    for label, result in yours.items():
+        epochs = len(result.history["train_loss"])
+        if epochs:
+            pairs[f"your {label}"] = result
+            pairs[f"course's {label}"] = first_epochs(course[label].history, epochs)
+    return pairs

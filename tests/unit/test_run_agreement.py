@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from course_lib.errors import CourseInputError
-from course_lib.experiments.run_agreement import LOSS_TOLERANCE, first_epochs, run_agreement
+from course_lib.experiments.run_agreement import (
+    LOSS_TOLERANCE,
+    beside_course_runs,
+    first_epochs,
+    run_agreement,
+)
 
 COURSE = {"train_loss": [0.60, 0.39, 0.34, 0.31, 0.29, 0.28], "val_acc": [0.83, 0.81, 0.86, 0.83, 0.87, 0.87]}
 SOLUTION_04 = Path(__file__).resolve().parents[2] / "solutions" / "04_minibatch_and_training.ipynb"
@@ -48,11 +53,32 @@ def test_a_run_train_model_stopped_as_diverged_departs_in_the_epoch_after_its_hi
     assert f"in epoch {finished_epochs + 1} its loss is not a finite number" in agreement.describe("Adam")
 
 
-@pytest.mark.parametrize("yours, message", [({"train_loss": [], "val_acc": []}, "no finished epoch"),
-                                            ({"train_loss": [0.6] * 7, "val_acc": [0.8] * 7}, "fewer than the 7")])
-def test_runs_that_cannot_be_compared_say_why(yours, message):
+@pytest.mark.parametrize("yours, course, message", [
+    ({"train_loss": [], "val_acc": []}, COURSE, "no finished epoch"),
+    ({"train_loss": [0.6] * 5, "val_acc": [0.8] * 5}, first_epochs(COURSE, 4), "fewer than the 5")])
+def test_runs_that_cannot_be_compared_say_why(yours, course, message):
     with pytest.raises(CourseInputError, match=message):
-        run_agreement(yours, COURSE)
+        run_agreement(yours, course)
+
+
+def test_only_the_first_epochs_are_compared_where_rounding_alone_stays_within_the_tolerance():
+    """YOUR_EPOCHS = 40 must not turn rounding drift late in the run into 'departs'."""
+    yours = {"train_loss": COURSE["train_loss"][:5] + [0.28 * 1.2], "val_acc": COURSE["val_acc"]}
+    assert run_agreement(yours, COURSE).follows and run_agreement(yours, COURSE).epochs == 5
+    late = run_agreement(yours, COURSE, max_epochs=6)
+    assert not late.follows and late.loss_gap_epoch == 6
+
+
+def test_beside_course_runs_pairs_each_finished_run_with_as_many_epochs_of_the_course():
+    class Result:
+        def __init__(self, history):
+            self.history = history
+
+    course = {"SGD": Result(COURSE), "Adam": Result(COURSE)}
+    yours = {"SGD": Result(first_epochs(COURSE, 2)), "Adam": Result({"train_loss": [], "val_acc": []})}
+    pairs = beside_course_runs(yours, course)
+    assert list(pairs) == ["your SGD", "course's SGD"], "a run that diverged in its first epoch has nothing to draw"
+    assert pairs["your SGD"] is yours["SGD"] and pairs["course's SGD"] == first_epochs(COURSE, 2)
 
 
 def test_first_epochs_cuts_every_metric():
